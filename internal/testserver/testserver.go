@@ -1,0 +1,208 @@
+// Package testserver starts the real Confab server on loopback with real
+// SQLite in a temporary directory, for the tests of every package.
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"confab/server"
+	"confab/wire"
+)
+
+// Secret is the tests' JWT secret (tests that need another one set Config.Secret).
+var Secret = []byte("confab-test-secret-0123456789-abcdef")
+
+// Env is a running server.
+type Env struct {
+	URL  string
+	Addr string
+	Cfg  server.Config
+	Srv  *server.Server
+
+	t    testing.TB
+	hs   *http.Server
+	done chan struct{}
+	logs *syncBuffer
+}
+
+// Start serves a new server on 127.0.0.1 and stops it when the test ends.
+func Start(t testing.TB, cfg server.Config) *Env {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Secret == nil {
+		cfg.Secret = Secret
+	}
+	e := &Env{t: t, Cfg: cfg, logs: &syncBuffer{}}
+	e.start("127.0.0.1:0")
+	t.Cleanup(e.Stop)
+	return e
+}
+
+func (e *Env) start(addr string) {
+	e.t.Helper()
+	cfg := e.Cfg
+	cfg.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := server.New(cfg)
+	if err != nil {
+		e.t.Fatalf("start server: %v", err)
+	}
+	var ln net.Listener
+	for i := 0; ; i++ { // the old listener's port can take a moment to free
+		ln, err = net.Listen("tcp", addr)
+		if err == nil || i == 50 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		e.t.Fatalf("listen: %v", err)
+	}
+	e.Srv = srv
+	e.Addr = ln.Addr().String()
+	e.URL = "http://" + e.Addr
+	e.hs = &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+	e.done = make(chan struct{})
+	go func() {
+		defer close(e.done)
+		e.hs.Serve(ln) //nolint:errcheck
+	}()
+}
+
+// Stop shuts the server down as the daemon does; calling it twice is fine.
+func (e *Env) Stop() {
+	if e.hs == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	e.Srv.Shutdown(ctx) //nolint:errcheck
+	if err := e.hs.Shutdown(ctx); err != nil {
+		e.hs.Close()
+	}
+	<-e.done
+	if err := e.Srv.Close(); err != nil {
+		e.t.Errorf("close server: %v", err)
+	}
+	e.hs = nil
+}
+
+// Restart stops the server and starts a new one on the same address and data.
+func (e *Env) Restart() {
+	e.t.Helper()
+	addr := e.Addr
+	e.Stop()
+	e.start(addr)
+}
+
+// Logs returns everything the server logged so far.
+func (e *Env) Logs() string { return e.logs.String() }
+
+// Post sends a body to an account endpoint and decodes the JSON answer.
+func (e *Env) Post(path, contentType, body, bearer string) (int, http.Header, map[string]any) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if resp.StatusCode != http.StatusNoContent {
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			e.t.Fatalf("POST %s: status %d, body not JSON: %v", path, resp.StatusCode, err)
+		}
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+// JSON encodes credentials as a JSON body.
+func JSON(username, password string) string {
+	b, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	return string(b)
+}
+
+// Form encodes credentials as a form body.
+func Form(username, password string) string {
+	return url.Values{"username": {username}, "password": {password}}.Encode()
+}
+
+// Register creates an account and returns its session.
+func (e *Env) Register(username, password string) wire.Session {
+	e.t.Helper()
+	return e.session("/register", username, password, http.StatusCreated)
+}
+
+// Login signs in and returns the session.
+func (e *Env) Login(username, password string) wire.Session {
+	e.t.Helper()
+	return e.session("/login", username, password, http.StatusOK)
+}
+
+func (e *Env) session(path, username, password string, want int) wire.Session {
+	e.t.Helper()
+	code, _, body := e.Post(path, "application/json", JSON(username, password), "")
+	if code != want {
+		e.t.Fatalf("POST %s %s: status %d %v", path, username, code, body)
+	}
+	b, _ := json.Marshal(body)
+	var s wire.Session
+	if err := json.Unmarshal(b, &s); err != nil || s.Token == "" {
+		e.t.Fatalf("POST %s: bad session %v", path, body)
+	}
+	return s
+}
+
+// WaitFor polls cond until it holds or the timeout passes.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ErrTimeout is returned by helpers that waited too long.
+var ErrTimeout = errors.New("timed out")
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+

@@ -1,0 +1,238 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"confab/server/auth"
+	"confab/server/store"
+	"confab/wire"
+)
+
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// readCredentials accepts a JSON body or a form (the seed's $.post).
+func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxAuthBody)
+	var c credentials
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "application/json":
+		var raw map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
+			return c, errors.New("the body is not a JSON object")
+		}
+		u, okU := raw["username"].(string)
+		p, okP := raw["password"].(string)
+		if !okU || !okP {
+			return c, errors.New("username and password must be strings")
+		}
+		c = credentials{Username: u, Password: p}
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		if err := r.ParseMultipartForm(MaxAuthBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			return c, errors.New("the form could not be read")
+		}
+		if !r.PostForm.Has("username") || !r.PostForm.Has("password") {
+			return c, errors.New("username and password are required")
+		}
+		c = credentials{Username: r.PostForm.Get("username"), Password: r.PostForm.Get("password")}
+	default:
+		return c, errors.New("send JSON or a form")
+	}
+	if len(c.Password) > wire.MaxPasswordBytes {
+		return c, fmt.Errorf("the password is longer than %d bytes", wire.MaxPasswordBytes)
+	}
+	return c, nil
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.NoSignup {
+		writeError(w, http.StatusForbidden, wire.ErrSignupDisabled, "this server does not allow creating accounts")
+		return
+	}
+	addr := clientAddr(r)
+	if wait := s.registerAddr.wait(addr, time.Now()); wait > 0 {
+		tooMany(w, wait)
+		return
+	}
+	c, err := readCredentials(w, r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, wire.ErrBadRequest, err.Error())
+		return
+	}
+	if !wire.ValidUsername(c.Username) {
+		writeError(w, http.StatusBadRequest, wire.ErrInvalidUsername,
+			fmt.Sprintf("a username is %d to %d letters, digits, '_', '.' or '-'", wire.MinUsernameLen, wire.MaxUsernameLen))
+		return
+	}
+	if len([]rune(c.Password)) < wire.MinPasswordLen {
+		writeError(w, http.StatusBadRequest, wire.ErrWeakPassword,
+			fmt.Sprintf("a password needs at least %d characters", wire.MinPasswordLen))
+		return
+	}
+	hash, err := auth.HashPassword(c.Password)
+	if err != nil {
+		s.internalError(w, "hash password", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	u, err := s.store.CreateUser(ctx, c.Username, hash)
+	if errors.Is(err, store.ErrUsernameTaken) {
+		writeError(w, http.StatusConflict, wire.ErrUsernameTaken, "that username is taken")
+		return
+	}
+	if err != nil {
+		s.internalError(w, "create user", err)
+		return
+	}
+	s.registerAddr.take(addr, time.Now())
+	s.hub.addUser(u.ID)
+	s.log.Info("account created", "user_id", u.ID, "remote", addr)
+	s.issue(w, http.StatusCreated, u.ID, u.Username)
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	c, err := readCredentials(w, r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, wire.ErrBadRequest, err.Error())
+		return
+	}
+	now := time.Now()
+	addr, userKey := clientAddr(r), strings.ToLower(c.Username)
+	if wait := max(s.loginPerUser.wait(userKey, now), s.loginPerAddr.wait(addr, now)); wait > 0 {
+		s.log.Warn("login throttled", "remote", addr)
+		tooMany(w, wait)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	u, hash, err := s.store.Credentials(ctx, c.Username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.internalError(w, "look up user", err)
+		return
+	}
+	// CheckPassword with an empty hash costs the same as a real one, so an
+	// unknown user and a wrong password look alike in time and in bytes.
+	if !auth.CheckPassword(hash, c.Password) {
+		s.loginPerUser.take(userKey, now)
+		s.loginPerAddr.take(addr, now)
+		s.log.Info("login failed", "remote", addr)
+		writeError(w, http.StatusUnauthorized, wire.ErrInvalidCredentials, "wrong username or password")
+		return
+	}
+	s.issue(w, http.StatusOK, u.ID, u.Username)
+}
+
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.bearer(w, r)
+	if !ok {
+		return
+	}
+	s.issue(w, http.StatusOK, claims.UserID, claims.Username)
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.bearer(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	if err := s.store.Revoke(ctx, claims.ID, claims.Expires); err != nil {
+		s.internalError(w, "revoke token", err)
+		return
+	}
+	s.hub.revoke(claims.ID, claims.Expires)
+	for _, c := range s.hub.connsOfToken(claims.ID) {
+		c.kick(wire.ReasonTokenRevoked)
+	}
+	s.log.Info("logged out", "user_id", claims.UserID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, wire.Health{Status: "ok", Version: s.cfg.Version})
+}
+
+// bearer verifies the Authorization header, answering 401 with the reason.
+func (s *Server) bearer(w http.ResponseWriter, r *http.Request) (auth.Claims, bool) {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	claims, err := s.verify(strings.TrimSpace(token))
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, err.Error(), reasonText(err))
+		return auth.Claims{}, false
+	}
+	return claims, true
+}
+
+func reasonText(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrMissing):
+		return "no token was sent"
+	case errors.Is(err, auth.ErrExpired):
+		return "the token has expired: sign in again"
+	case errors.Is(err, auth.ErrRevoked):
+		return "the token was signed out"
+	case errors.Is(err, auth.ErrNoUser):
+		return "the account no longer exists"
+	}
+	return "the token is not valid"
+}
+
+func (s *Server) issue(w http.ResponseWriter, status int, userID int64, username string) {
+	token, claims, err := s.signer.Issue(userID, username)
+	if err != nil {
+		s.internalError(w, "issue token", err)
+		return
+	}
+	writeJSON(w, status, wire.Session{
+		Token:     token,
+		ExpiresAt: claims.Expires.UTC(),
+		User:      wire.Author{ID: strconv.FormatInt(userID, 10), Username: username},
+	})
+}
+
+func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
+	s.log.Error(what, "err", err)
+	writeError(w, http.StatusInternalServerError, wire.ErrInternal, "the server could not complete the request")
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	writeError(w, http.StatusTooManyRequests, wire.ErrTooManyAttempts,
+		fmt.Sprintf("too many attempts: try again in %d seconds", max(secs, 1)))
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, wire.Error{Error: code, Message: message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client went away
+}
+
+// clientAddr is the peer's IP address (proxies' headers are not trusted).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

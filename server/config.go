@@ -1,0 +1,107 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults of Config. Every limit of the server is one of these or a
+// constant of package wire.
+const (
+	DefaultMaxPayload      = 64 << 10 // bytes per websocket frame or polling body
+	DefaultEventRate       = 30       // events per second per socket, sustained
+	DefaultEventBurst      = 60       // events per socket in a burst
+	MaxAuthBody            = 16 << 10 // bytes of a /register or /login body
+	MaxUsersListed         = 1000     // users returned by the users event
+	DefaultPingInterval    = 25 * time.Second
+	DefaultPingTimeout     = 20 * time.Second
+	DeflateThreshold       = 1024 // see pitfall 1: compression must be configured; smaller frames go plain
+	storeTimeout           = 10 * time.Second
+	DefaultLoginPerUser    = 5                // failed logins per username before throttling
+	DefaultLoginPerAddr    = 20               // failed logins per address before throttling
+	DefaultLoginWindow     = time.Minute      // time over which one failure is forgiven, per limit
+	MaxThrottleKeys        = 100_000          // tracked usernames/addresses at most
+	DefaultRegisterPerAddr = 20               // accounts one address may create in a burst
+	registerPerAddrEvery   = 30 * time.Second // then one more per this
+	gateTimeout            = 5 * time.Second  // see guard.go
+	defaultVersion         = "0.1.0"
+)
+
+// Config configures a Server. The zero value of a field means its default.
+type Config struct {
+	// DataDir holds the database and the generated JWT secret. Required.
+	DataDir string
+	// Secret overrides LOCAL_JWT_SECRET and the generated secret (tests, embedding).
+	Secret []byte
+	// TokenTTL is the lifetime of issued tokens (default 1h).
+	TokenTTL time.Duration
+	// TokenLeeway is the tolerance on token expiry (default 5s; negative: none).
+	TokenLeeway time.Duration
+	// NoSignup switches self-registration off.
+	NoSignup bool
+	// AllowedOrigins lists browser origins besides the server's own that may
+	// open sockets; "*" allows any. Clients that send no Origin are allowed.
+	AllowedOrigins []string
+	// MaxPayload caps a websocket frame and a polling request body (default 64 KiB).
+	MaxPayload int64
+	// EventRate and EventBurst limit events per socket (default 30/s, burst 60).
+	EventRate  rate.Limit
+	EventBurst int
+	// LoginFailuresPerUser and LoginFailuresPerAddr are the failed logins
+	// allowed in a burst before 429; one is forgiven per LoginWindow.
+	LoginFailuresPerUser int
+	LoginFailuresPerAddr int
+	LoginWindow          time.Duration
+	// RegistrationsPerAddr is how many accounts one address may create in a
+	// burst (default 20); then one more every 30 seconds.
+	RegistrationsPerAddr int
+	// PingInterval and PingTimeout are Engine.IO's heartbeat.
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+	// Logger receives structured logs (default: slog.Default()).
+	Logger *slog.Logger
+	// Version is reported by /healthz.
+	Version string
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = DefaultMaxPayload
+	}
+	if c.EventRate <= 0 {
+		c.EventRate = DefaultEventRate
+	}
+	if c.EventBurst <= 0 {
+		c.EventBurst = DefaultEventBurst
+	}
+	if c.LoginFailuresPerUser <= 0 {
+		c.LoginFailuresPerUser = DefaultLoginPerUser
+	}
+	if c.LoginFailuresPerAddr <= 0 {
+		c.LoginFailuresPerAddr = DefaultLoginPerAddr
+	}
+	if c.RegistrationsPerAddr <= 0 {
+		c.RegistrationsPerAddr = DefaultRegisterPerAddr
+	}
+	if c.LoginWindow <= 0 {
+		c.LoginWindow = DefaultLoginWindow
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = DefaultPingTimeout
+	}
+	if c.TokenLeeway == 0 {
+		c.TokenLeeway = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Version == "" {
+		c.Version = defaultVersion
+	}
+	return c
+}

@@ -1,0 +1,136 @@
+// Package daemon runs the chat server headless: flags, logging, listening and
+// a clean stop on SIGINT/SIGTERM. Both `confab serve` and confabd use it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"confab/server"
+	"confab/server/auth"
+)
+
+// Defaults of the command line.
+const (
+	DefaultAddr       = "0.0.0.0:7878"
+	shutdownTimeout   = 10 * time.Second
+	readHeaderTimeout = 10 * time.Second
+)
+
+// DefaultDataDir is the user's config directory plus "confab".
+func DefaultDataDir() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "confab-data"
+	}
+	return filepath.Join(dir, "confab")
+}
+
+// Run parses args (without the program name), serves until ctx ends or a
+// signal arrives, then stops cleanly. Messages go to stderr.
+func Run(ctx context.Context, name string, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", DefaultAddr, "address to listen on")
+	dataDir := fs.String("data-dir", DefaultDataDir(), "directory for the database and the generated JWT secret")
+	ttl := fs.Duration("token-ttl", auth.DefaultTTL, "lifetime of issued tokens")
+	noSignup := fs.Bool("no-signup", false, "refuse self-registration")
+	origins := fs.String("origins", "", "comma-separated browser origins allowed besides the server's own (* for any)")
+	maxPayload := fs.Int64("max-payload", server.DefaultMaxPayload, "largest websocket frame or polling body, in bytes")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the Confab chat server without a window.\n"+
+			"The JWT secret comes from %s (environment or ./.env), else is generated in the data directory.\n\n",
+			name, auth.SecretEnv)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	srv, err := server.New(server.Config{
+		DataDir:        *dataDir,
+		TokenTTL:       *ttl,
+		NoSignup:       *noSignup,
+		AllowedOrigins: splitList(*origins),
+		MaxPayload:     *maxPayload,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	return Serve(ctx, srv, ln, log)
+}
+
+// Serve serves srv on ln until ctx ends or SIGINT/SIGTERM, then stops in
+// order: sockets, HTTP, database.
+func Serve(ctx context.Context, srv *server.Server, ln net.Listener, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("closing sockets", "err", err)
+	}
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("closing HTTP", "err", err)
+		hs.Close()
+	}
+	if err := srv.Close(); err != nil {
+		return err
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,350 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zishang520/socket.io/v2/socket"
+
+	"confab/server/auth"
+	"confab/server/store"
+	"confab/wire"
+)
+
+// ack is an acknowledgement body: {"ok":true, ...} or {"ok":false,"error":CODE}.
+type ack map[string]any
+
+func fail(code string) ack { return ack{"ok": false, "error": code} }
+
+func success(fields ack) ack {
+	fields["ok"] = true
+	return fields
+}
+
+// errBadRequest marks a payload of the wrong shape.
+var errBadRequest = errors.New(wire.ErrBadRequest)
+
+type handler func(c *conn, payload any) ack
+
+var handlers = map[string]handler{
+	wire.EventMessage:    (*conn).onMessage,
+	wire.EventNewMessage: (*conn).onNewMessage,
+	wire.EventGetUser:    (*conn).onGetUser,
+	wire.EventJoin:       (*conn).onJoin,
+	wire.EventLeave:      (*conn).onLeave,
+	wire.EventHistory:    (*conn).onHistory,
+	wire.EventUsers:      (*conn).onUsers,
+	wire.EventAuth:       (*conn).onAuth,
+}
+
+// route is the socket's only middleware and its event dispatcher: it takes
+// the event's turn (guard.go), re-checks the token, applies the rate limit,
+// runs the handler and acknowledges. It never calls next, so the library's
+// own dispatch (a further goroutine per event) is not used.
+func (c *conn) route(event []any, _ func(error)) {
+	args := event
+	var reply socket.Ack
+	if n := len(args); n > 0 {
+		if f, ok := args[n-1].(socket.Ack); ok {
+			reply, args = f, args[:n-1]
+		}
+	}
+	if n := len(args); n > 0 {
+		if t, ok := args[n-1].(ticket); ok {
+			args = args[:n-1]
+			t.gate.enter(t.seq)
+			defer t.gate.leave(t.seq)
+		}
+	}
+	if c.ended.Load() {
+		return
+	}
+	if err := c.check(); err != nil {
+		c.kick(err.Error())
+		return
+	}
+	res := c.dispatch(args)
+	if reply != nil {
+		reply([]any{res}, nil)
+	}
+}
+
+func (c *conn) dispatch(args []any) (res ack) {
+	if len(args) == 0 {
+		return fail(wire.ErrBadRequest)
+	}
+	name, _ := args[0].(string)
+	h, known := handlers[name]
+	if !known {
+		return fail(wire.ErrBadRequest)
+	}
+	if !c.limiter.Allow() {
+		return fail(wire.ErrRateLimited)
+	}
+	var payload any
+	if len(args) > 1 {
+		payload = args[1]
+	}
+	defer func() {
+		// No payload may take the process down; a handler bug costs one event.
+		if p := recover(); p != nil {
+			c.srv.log.Error("event handler panic", "event", name, "user_id", c.userID, "panic", fmt.Sprint(p))
+			res = fail(wire.ErrInternal)
+		}
+	}()
+	return h(c, payload)
+}
+
+func (c *conn) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), storeTimeout)
+}
+
+func (c *conn) onMessage(payload any) ack {
+	m, isMap := payload.(map[string]any)
+	if !isMap {
+		return fail(wire.ErrBadRequest)
+	}
+	return c.send(m, "room")
+}
+
+func (c *conn) onNewMessage(payload any) ack {
+	m, isMap := payload.(map[string]any)
+	if !isMap {
+		return fail(wire.ErrBadRequest)
+	}
+	return c.send(m, "chat")
+}
+
+// send stores a message and then broadcasts it: the ack goes out only after
+// the commit, and a retried clientId is answered from storage, not re-sent.
+func (c *conn) send(m map[string]any, roomKey string) ack {
+	room, err := optString(m, roomKey, wire.DefaultRoom)
+	if err != nil {
+		return fail(wire.ErrInvalidRoom)
+	}
+	text, err := optString(m, "text", "")
+	if err != nil {
+		return fail(wire.ErrInvalidMessage)
+	}
+	clientID, err := optString(m, "clientId", "")
+	if err != nil || len(clientID) > wire.MaxClientIDLen {
+		return fail(wire.ErrBadRequest)
+	}
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > wire.MaxMessageRunes {
+		return fail(wire.ErrInvalidMessage)
+	}
+	if !wire.ValidRoom(room) {
+		return fail(wire.ErrInvalidRoom)
+	}
+	if !c.sock.Rooms().Has(socket.Room(room)) {
+		return fail(wire.ErrNotInRoom)
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	stored, created, err := c.srv.store.AddMessage(ctx, store.Message{
+		Room: room, AuthorID: c.userID, AuthorName: c.username, Text: text, ClientID: clientID,
+	})
+	if err != nil {
+		c.srv.log.Error("store message", "user_id", c.userID, "err", err)
+		return fail(wire.ErrInternal)
+	}
+	msg := toWire(stored)
+	if created {
+		c.sock.To(socket.Room(stored.Room)).Emit(wire.EventMessage, msg)
+	}
+	return success(ack{"message": msg})
+}
+
+func (c *conn) onGetUser(payload any) ack {
+	var raw any = payload
+	if m, isMap := payload.(map[string]any); isMap {
+		var present bool
+		if raw, present = m["id"]; !present {
+			return fail(wire.ErrBadRequest)
+		}
+	}
+	var id int64
+	switch v := raw.(type) {
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fail(wire.ErrNotFound)
+		}
+		id = n
+	case float64:
+		if v != math.Trunc(v) || v < 1 || v > 1<<53 {
+			return fail(wire.ErrNotFound)
+		}
+		id = int64(v)
+	default:
+		return fail(wire.ErrBadRequest)
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	u, err := c.srv.store.UserByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(wire.ErrNotFound)
+	}
+	if err != nil {
+		c.srv.log.Error("get user", "err", err)
+		return fail(wire.ErrInternal)
+	}
+	return success(ack{"user": c.srv.userView(u)})
+}
+
+// roomOf reads the required room field.
+func roomOf(payload any) (string, bool) {
+	m, isMap := payload.(map[string]any)
+	if !isMap {
+		return "", false
+	}
+	room, isString := m["room"].(string)
+	return room, isString && wire.ValidRoom(room)
+}
+
+func (c *conn) onJoin(payload any) ack {
+	room, valid := roomOf(payload)
+	if !valid {
+		return fail(wire.ErrInvalidRoom)
+	}
+	// Join first: a message stored after the history read is then broadcast
+	// to this socket, so the client sees no gap (and dedups by id).
+	c.sock.Join(socket.Room(room))
+	ctx, cancel := c.ctx()
+	defer cancel()
+	msgs, err := c.srv.store.History(ctx, store.Page{Room: room, Limit: wire.JoinHistory})
+	if err != nil {
+		c.srv.log.Error("read history", "err", err)
+		return fail(wire.ErrInternal)
+	}
+	return success(ack{"room": room, "history": toWireAll(msgs)})
+}
+
+func (c *conn) onLeave(payload any) ack {
+	room, valid := roomOf(payload)
+	if !valid {
+		return fail(wire.ErrInvalidRoom)
+	}
+	c.sock.Leave(socket.Room(room))
+	return success(ack{})
+}
+
+func (c *conn) onHistory(payload any) ack {
+	m, isMap := payload.(map[string]any)
+	room, valid := roomOf(payload)
+	if !valid {
+		return fail(wire.ErrInvalidRoom)
+	}
+	before, err1 := optID(m, "before")
+	after, err2 := optID(m, "after")
+	limit, err3 := optInt(m, "limit", wire.DefaultHistory)
+	if !isMap || err1 != nil || err2 != nil || err3 != nil || limit < 1 || limit > wire.MaxHistory {
+		return fail(wire.ErrBadRequest)
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	msgs, err := c.srv.store.History(ctx, store.Page{Room: room, Before: before, After: after, Limit: limit})
+	if err != nil {
+		c.srv.log.Error("read history", "err", err)
+		return fail(wire.ErrInternal)
+	}
+	return success(ack{"messages": toWireAll(msgs)})
+}
+
+func (c *conn) onUsers(any) ack {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	users, err := c.srv.store.Users(ctx, MaxUsersListed)
+	if err != nil {
+		c.srv.log.Error("list users", "err", err)
+		return fail(wire.ErrInternal)
+	}
+	out := make([]wire.User, len(users))
+	for i, u := range users {
+		out[i] = c.srv.userView(u)
+	}
+	return success(ack{"users": out})
+}
+
+func (c *conn) onAuth(payload any) ack {
+	m, isMap := payload.(map[string]any)
+	if !isMap {
+		return fail(wire.ErrBadRequest)
+	}
+	token, isString := m["token"].(string)
+	if !isString || token == "" {
+		return fail(wire.ErrBadRequest)
+	}
+	claims, err := c.reauth(token)
+	switch {
+	case errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrRevoked), errors.Is(err, auth.ErrInvalid):
+		return fail(err.Error())
+	case err != nil:
+		return fail(wire.ReasonInvalidToken)
+	}
+	return success(ack{"expiresAt": claims.Expires.UTC()})
+}
+
+func (s *Server) userView(u store.User) wire.User {
+	return wire.User{ID: strconv.FormatInt(u.ID, 10), Username: u.Username, Online: s.hub.online(u.ID)}
+}
+
+func toWire(m store.Message) wire.Message {
+	return wire.Message{
+		ID:       m.ID,
+		Room:     m.Room,
+		Author:   wire.Author{ID: strconv.FormatInt(m.AuthorID, 10), Username: m.AuthorName},
+		Text:     m.Text,
+		SentAt:   m.SentAt,
+		ClientID: m.ClientID,
+	}
+}
+
+func toWireAll(ms []store.Message) []wire.Message {
+	out := make([]wire.Message, len(ms))
+	for i, m := range ms {
+		out[i] = toWire(m)
+	}
+	return out
+}
+
+// optString reads an optional string field; present with another type is an error.
+func optString(m map[string]any, key, def string) (string, error) {
+	v, present := m[key]
+	if !present || v == nil {
+		return def, nil
+	}
+	s, isString := v.(string)
+	if !isString {
+		return "", errBadRequest
+	}
+	return s, nil
+}
+
+// optInt reads an optional whole number (JSON numbers arrive as float64).
+func optInt(m map[string]any, key string, def int) (int, error) {
+	v, present := m[key]
+	if !present || v == nil {
+		return def, nil
+	}
+	f, isNum := v.(float64)
+	if !isNum || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, errBadRequest
+	}
+	return int(f), nil
+}
+
+// optID reads an optional message id (a positive number); 0 means absent.
+func optID(m map[string]any, key string) (int64, error) {
+	n, err := optInt(m, key, 0)
+	if err != nil || n < 0 {
+		return 0, errBadRequest
+	}
+	return int64(n), nil
+}

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; the database's user_version records how
+// many have run. Append new steps, never edit old ones.
+var migrations = []string{
+	// 1: accounts, messages, revocations.
+	`CREATE TABLE users (
+		id            INTEGER PRIMARY KEY AUTOINCREMENT,
+		username      TEXT NOT NULL,
+		username_key  TEXT NOT NULL UNIQUE,
+		password_hash TEXT NOT NULL,
+		created_at    INTEGER NOT NULL
+	);
+	CREATE TABLE messages (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		room        TEXT NOT NULL,
+		author_id   INTEGER NOT NULL,
+		author_name TEXT NOT NULL,
+		text        TEXT NOT NULL,
+		sent_at     INTEGER NOT NULL,
+		client_id   TEXT
+	);
+	CREATE INDEX messages_room_id ON messages(room, id);
+	CREATE UNIQUE INDEX messages_client_id ON messages(author_id, client_id) WHERE client_id IS NOT NULL;
+	CREATE TABLE revoked_tokens (
+		jti        TEXT PRIMARY KEY,
+		expires_at INTEGER NOT NULL
+	);`,
+}
+
+// SchemaVersion is the version this build migrates to.
+var SchemaVersion = len(migrations)
+
+func migrate(db *sql.DB) error {
+	var version int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this build supports (%d): upgrade Confab", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := db.Begin()
+		if err != nil {
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+	}
+	return nil
+}

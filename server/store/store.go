@@ -1,0 +1,280 @@
+// Package store keeps Confab's durable state in an embedded SQLite database:
+// users, messages and revoked tokens. Writes of messages go through a single
+// writer goroutine that commits them in groups, so every acknowledged message
+// is on disk while many senders share one fsync.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DBFile is the database's file name inside the data directory.
+const DBFile = "confab.db"
+
+// Errors callers can test with errors.Is.
+var (
+	ErrUsernameTaken = errors.New("username taken")
+	ErrNotFound      = errors.New("not found")
+	ErrClosed        = errors.New("store closed")
+)
+
+// User is an account. The password hash never leaves this package except
+// through Credentials.
+type User struct {
+	ID       int64
+	Username string
+}
+
+// Message is a stored chat message.
+type Message struct {
+	ID         int64
+	Room       string
+	AuthorID   int64
+	AuthorName string
+	Text       string
+	SentAt     time.Time
+	ClientID   string
+}
+
+// Store is the database handle. It is safe for concurrent use.
+type Store struct {
+	db     *sql.DB // readers and account writes
+	writer *writer // the single goroutine that inserts messages
+}
+
+// Open opens (creating if needed) the database in dir and migrates it.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, DBFile)
+	// Created 0600 before SQLite opens it: the -wal and -shm files copy its mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("create database file: %w", err)
+	} else {
+		f.Close()
+	}
+	// FULL synchronous: a commit is on disk before we acknowledge it.
+	// busy_timeout covers the rare moment readers and the writer meet on a checkpoint.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(time.Minute)
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{db: db}
+	s.writer = newWriter(db)
+	return s, nil
+}
+
+// Close stops the writer (after committing what it holds) and closes the database.
+func (s *Store) Close() error {
+	s.writer.close()
+	return s.db.Close()
+}
+
+// usernameKey is the case-insensitive identity of a username.
+func usernameKey(name string) string { return strings.ToLower(name) }
+
+// CreateUser stores a new account. It returns ErrUsernameTaken when the
+// name is in use in any letter case.
+func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (User, error) {
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO users(username, username_key, password_hash, created_at) VALUES(?,?,?,?)`,
+		username, usernameKey(username), passwordHash, time.Now().UnixMilli())
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			return User{}, ErrUsernameTaken
+		}
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return User{ID: id, Username: username}, nil
+}
+
+// Credentials returns the user and password hash for a username (any case).
+func (s *Store) Credentials(ctx context.Context, username string) (User, string, error) {
+	var u User
+	var hash string
+	err := s.db.QueryRowContext(ctx,
+		`SELECT id, username, password_hash FROM users WHERE username_key = ?`, usernameKey(username)).
+		Scan(&u.ID, &u.Username, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, "", ErrNotFound
+	}
+	if err != nil {
+		return User{}, "", fmt.Errorf("look up user: %w", err)
+	}
+	return u, hash, nil
+}
+
+// UserByID returns one user.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	var u User
+	err := s.db.QueryRowContext(ctx, `SELECT id, username FROM users WHERE id = ?`, id).Scan(&u.ID, &u.Username)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("look up user: %w", err)
+	}
+	return u, nil
+}
+
+// Users lists up to limit users ordered by username.
+func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, username FROM users ORDER BY username_key LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		var u User
+		if err := rows.Scan(&u.ID, &u.Username); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UserIDs returns the ids of every account, for the server's existence cache.
+func (s *Store) UserIDs(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM users`)
+	if err != nil {
+		return nil, fmt.Errorf("list user ids: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// DeleteUser removes an account by username (any case). Its messages stay in
+// history under the name they were sent with.
+func (s *Store) DeleteUser(ctx context.Context, username string) (User, error) {
+	u, _, err := s.Credentials(ctx, username)
+	if err != nil {
+		return User{}, err
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, u.ID); err != nil {
+		return User{}, fmt.Errorf("delete user: %w", err)
+	}
+	return u, nil
+}
+
+// Revoke records a token id as revoked until it would have expired anyway.
+func (s *Store) Revoke(ctx context.Context, jti string, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx,
+		`INSERT OR IGNORE INTO revoked_tokens(jti, expires_at) VALUES(?, ?)`, jti, expires.Unix())
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// Revoked returns every revocation that has not expired yet, and deletes the
+// ones that have (an expired token is refused anyway).
+func (s *Store) Revoked(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at < ?`, now.Unix()); err != nil {
+		return nil, fmt.Errorf("prune revocations: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT jti, expires_at FROM revoked_tokens`)
+	if err != nil {
+		return nil, fmt.Errorf("load revocations: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var jti string
+		var exp int64
+		if err := rows.Scan(&jti, &exp); err != nil {
+			return nil, err
+		}
+		out[jti] = time.Unix(exp, 0)
+	}
+	return out, rows.Err()
+}
+
+// AddMessage stores a message and returns it with its id. If the author
+// already stored a message with the same non-empty ClientID, that message is
+// returned with created=false and nothing is written.
+func (s *Store) AddMessage(ctx context.Context, m Message) (stored Message, created bool, err error) {
+	return s.writer.add(ctx, m)
+}
+
+// Page selects a slice of a room's history.
+type Page struct {
+	Room   string
+	Before int64 // only ids below this (0: no bound)
+	After  int64 // only ids above this (0: no bound)
+	Limit  int
+}
+
+// History returns messages of a room in ascending id order. With After set
+// it returns the oldest ones after it (catching up); otherwise the newest
+// ones before Before (scrolling back).
+func (s *Store) History(ctx context.Context, p Page) ([]Message, error) {
+	const cols = `SELECT id, room, author_id, author_name, text, sent_at, COALESCE(client_id, '') FROM messages`
+	var rows *sql.Rows
+	var err error
+	before := p.Before
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	if p.After > 0 {
+		rows, err = s.db.QueryContext(ctx, cols+` WHERE room = ? AND id > ? AND id < ? ORDER BY id ASC LIMIT ?`,
+			p.Room, p.After, before, p.Limit)
+	} else {
+		rows, err = s.db.QueryContext(ctx, cols+` WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+			p.Room, before, p.Limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	defer rows.Close()
+	out := make([]Message, 0, p.Limit)
+	for rows.Next() {
+		var m Message
+		var sent int64
+		if err := rows.Scan(&m.ID, &m.Room, &m.AuthorID, &m.AuthorName, &m.Text, &sent, &m.ClientID); err != nil {
+			return nil, fmt.Errorf("read history: %w", err)
+		}
+		m.SentAt = time.UnixMilli(sent).UTC()
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	if p.After <= 0 { // newest-first query: put back in ascending order
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, nil
+}

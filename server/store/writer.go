@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// MaxBatch is the most messages one transaction commits. Larger batches
+// share an fsync among more senders but make the first of them wait longer.
+const MaxBatch = 256
+
+type addResult struct {
+	msg     Message
+	created bool
+	err     error
+}
+
+type addRequest struct {
+	ctx   context.Context
+	msg   Message
+	reply chan addResult
+}
+
+// writer owns message inserts: one goroutine, so ids and sentAt increase
+// together and concurrent senders are committed in groups.
+type writer struct {
+	db       *sql.DB
+	requests chan addRequest
+	quit     chan struct{}
+	done     chan struct{}
+	once     sync.Once
+}
+
+func newWriter(db *sql.DB) *writer {
+	w := &writer{
+		db:       db,
+		requests: make(chan addRequest, MaxBatch),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	go w.run()
+	return w
+}
+
+func (w *writer) add(ctx context.Context, m Message) (Message, bool, error) {
+	req := addRequest{ctx: ctx, msg: m, reply: make(chan addResult, 1)}
+	select {
+	case w.requests <- req:
+	case <-w.quit:
+		return Message{}, false, ErrClosed
+	case <-ctx.Done():
+		return Message{}, false, ctx.Err()
+	}
+	// Once queued the request is always answered, even if ctx ends: the
+	// message may already be committed and the caller must learn its id.
+	r := <-req.reply
+	return r.msg, r.created, r.err
+}
+
+func (w *writer) close() {
+	w.once.Do(func() { close(w.quit) })
+	<-w.done
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	batch := make([]addRequest, 0, MaxBatch)
+	for {
+		select {
+		case req := <-w.requests:
+			batch = append(batch[:0], req)
+		case <-w.quit:
+			w.drain()
+			return
+		}
+	fill:
+		for len(batch) < MaxBatch {
+			select {
+			case req := <-w.requests:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+// drain answers whatever was queued before close.
+func (w *writer) drain() {
+	for {
+		select {
+		case req := <-w.requests:
+			w.commit([]addRequest{req})
+		default:
+			return
+		}
+	}
+}
+
+func (w *writer) commit(batch []addRequest) {
+	results := make([]addResult, len(batch))
+	err := w.insertAll(batch, results)
+	for i, req := range batch {
+		if err != nil {
+			results[i] = addResult{err: err}
+		}
+		req.reply <- results[i]
+	}
+}
+
+func (w *writer) insertAll(batch []addRequest, results []addResult) error {
+	tx, err := w.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		return fmt.Errorf("store message: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	for i, req := range batch {
+		m := req.msg
+		if m.ClientID != "" {
+			existing, err := findByClientID(tx, m.AuthorID, m.ClientID)
+			if err == nil {
+				results[i] = addResult{msg: existing}
+				continue
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("store message: %w", err)
+			}
+		}
+		m.SentAt = time.Now().UTC().Truncate(time.Millisecond)
+		var clientID any
+		if m.ClientID != "" {
+			clientID = m.ClientID
+		}
+		res, err := tx.Exec(`INSERT INTO messages(room, author_id, author_name, text, sent_at, client_id) VALUES(?,?,?,?,?,?)`,
+			m.Room, m.AuthorID, m.AuthorName, m.Text, m.SentAt.UnixMilli(), clientID)
+		if err != nil {
+			return fmt.Errorf("store message: %w", err)
+		}
+		if m.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("store message: %w", err)
+		}
+		results[i] = addResult{msg: m, created: true}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store message: %w", err)
+	}
+	return nil
+}
+
+func findByClientID(tx *sql.Tx, author int64, clientID string) (Message, error) {
+	var m Message
+	var sent int64
+	err := tx.QueryRow(`SELECT id, room, author_id, author_name, text, sent_at, client_id FROM messages
+		WHERE author_id = ? AND client_id = ?`, author, clientID).
+		Scan(&m.ID, &m.Room, &m.AuthorID, &m.AuthorName, &m.Text, &sent, &m.ClientID)
+	m.SentAt = time.UnixMilli(sent).UTC()
+	return m, err
+}

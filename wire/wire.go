@@ -1,0 +1,134 @@
+// Package wire holds the names and shapes of Confab's wire contract
+// (docs/protocol.md), shared by the server and the client library so the two
+// cannot drift apart.
+package wire
+
+import (
+	"regexp"
+	"time"
+)
+
+// Socket.IO events, client to server.
+const (
+	EventMessage    = "message"
+	EventNewMessage = "new message" // the seed tutorial's name for EventMessage
+	EventGetUser    = "getUser"
+	EventJoin       = "join"
+	EventLeave      = "leave"
+	EventHistory    = "history"
+	EventUsers      = "users"
+	EventAuth       = "auth"
+)
+
+// Socket.IO events, server to client (EventMessage too).
+const (
+	EventPresence     = "presence"
+	EventUnauthorized = "unauthorized"
+)
+
+// Error codes, in HTTP error bodies and in acknowledgements.
+const (
+	ErrBadRequest         = "bad_request"
+	ErrInvalidUsername    = "invalid_username"
+	ErrWeakPassword       = "weak_password"
+	ErrUsernameTaken      = "username_taken"
+	ErrSignupDisabled     = "signup_disabled"
+	ErrInvalidCredentials = "invalid_credentials"
+	ErrTooManyAttempts    = "too_many_attempts"
+	ErrInvalidMessage     = "invalid_message"
+	ErrInvalidRoom        = "invalid_room"
+	ErrNotInRoom          = "not_in_room"
+	ErrNotFound           = "not_found"
+	ErrRateLimited        = "rate_limited"
+	ErrInternal           = "internal_error"
+	ErrUnauthorized       = "unauthorized" // connect_error message
+
+	// Token refusal reasons (connect_error data.reason, unauthorized.reason, HTTP 401 error).
+	ReasonMissingToken = "missing_token"
+	ReasonInvalidToken = "invalid_token"
+	ReasonTokenExpired = "token_expired"
+	ReasonTokenRevoked = "token_revoked"
+	ReasonUnknownUser  = "unknown_user"
+)
+
+// Limits of the contract.
+const (
+	MinUsernameLen     = 3
+	MaxUsernameLen     = 32
+	MinPasswordLen     = 8
+	MaxMessageRunes    = 4000
+	DefaultHistory     = 50
+	MaxHistory         = 200
+	JoinHistory        = 50
+	DefaultRoom        = "general"
+	MaxRoomLen         = 64
+	MaxClientIDLen     = 128
+	MaxPasswordBytes   = 1024 // longer is refused as bad_request: hashing it is wasted work
+	SocketIOPath       = "/socket.io/"
+	ProtocolVersion    = 1
+	HistoryLimitErrMsg = "limit must be between 1 and 200"
+)
+
+var (
+	usernameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,32}$`)
+	roomRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+)
+
+// ValidUsername reports whether name is 3-32 of A-Za-z0-9_.-
+func ValidUsername(name string) bool { return usernameRE.MatchString(name) }
+
+// ValidRoom reports whether name is a legal room name.
+func ValidRoom(name string) bool { return roomRE.MatchString(name) }
+
+// Author is a message's author.
+type Author struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// Message is a stored chat message as it travels.
+type Message struct {
+	ID       int64     `json:"id"`
+	Room     string    `json:"room"`
+	Author   Author    `json:"author"`
+	Text     string    `json:"text"`
+	SentAt   time.Time `json:"sentAt"`
+	ClientID string    `json:"clientId,omitempty"`
+}
+
+// User is a public view of an account.
+type User struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Online   bool   `json:"online"`
+}
+
+// Presence is sent when a user's first socket connects or last one leaves.
+type Presence struct {
+	User   Author `json:"user"`
+	Online bool   `json:"online"`
+}
+
+// Session is the body of a successful /register, /login or /refresh.
+type Session struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	User      Author    `json:"user"`
+}
+
+// Error is every HTTP error body.
+type Error struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// Health is the body of GET /healthz.
+type Health struct {
+	Status  string `json:"status"`
+	Version string `json:"version"`
+}
+
+// Unauthorized is the payload of the unauthorized event.
+type Unauthorized struct {
+	Reason string `json:"reason"`
+}
