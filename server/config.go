@@ -19,13 +19,14 @@ const (
 	DefaultPingTimeout     = 20 * time.Second
 	DeflateThreshold       = 1024 // see pitfall 1: compression must be configured; smaller frames go plain
 	storeTimeout           = 10 * time.Second
-	DefaultLoginPerUser    = 5                // failed logins per username before throttling
-	DefaultLoginPerAddr    = 20               // failed logins per address before throttling
-	DefaultLoginWindow     = time.Minute      // time over which one failure is forgiven, per limit
-	MaxThrottleKeys        = 100_000          // tracked usernames/addresses at most
-	DefaultRegisterPerAddr = 20               // accounts one address may create in a burst
-	registerPerAddrEvery   = 30 * time.Second // then one more per this
-	gateTimeout            = 5 * time.Second  // see guard.go
+	DefaultLoginPerUser    = 5                      // failed logins per username before throttling
+	DefaultLoginPerAddr    = 20                     // failed logins per address before throttling
+	DefaultLoginWindow     = time.Minute            // time over which one failure is forgiven, per limit
+	MaxThrottleKeys        = 100_000                // tracked usernames/addresses at most
+	DefaultRegisterPerAddr = 20                     // accounts one address may create in a burst
+	registerPerAddrEvery   = 30 * time.Second       // then one more per this
+	gateTimeout            = 5 * time.Second        // see guard.go
+	kickGrace              = 300 * time.Millisecond // see conn.kick
 	defaultVersion         = "0.1.0"
 )
 
@@ -64,6 +65,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported by /healthz.
 	Version string
+
+	noDeflate bool // tests only: see export_test.go
 }
 
 func (c Config) withDefaults() Config {

@@ -4,9 +4,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -116,7 +118,9 @@ func (s *Server) setupSocketIO() {
 	opts.SetPingTimeout(s.cfg.PingTimeout)
 	// Pitfall 1: without per-message deflate, a websocket write batch drops every
 	// packet queued behind a broadcast frame. Frames under the threshold stay plain.
-	opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: DeflateThreshold})
+	if !s.cfg.noDeflate {
+		opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: DeflateThreshold})
+	}
 	opts.SetCors(&types.Cors{Origin: s.corsOrigins(), Credentials: true})
 	s.io = socket.NewServer(nil, opts)
 	s.engine = s.io.ServeHandler(nil)
@@ -154,8 +158,18 @@ func (s *Server) guardSocketPath(next http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, "origin_not_allowed", "this origin may not connect to this server")
 			return
 		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxPayload)
+		if r.Method == http.MethodPost && r.Body != nil {
+			// The library reads polling bodies ignoring errors, so a capped
+			// reader alone would hand it a truncated payload: read it here.
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxPayload))
+			if err != nil {
+				s.log.Warn("socket request refused", "reason", "payload_too_large", "remote", r.RemoteAddr)
+				writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large",
+					fmt.Sprintf("a request body may have at most %d bytes", s.cfg.MaxPayload))
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -166,15 +166,17 @@ func (c *conn) check() error {
 	return c.srv.hub.check(claims)
 }
 
-// kick tells the client why and disconnects it. Pitfall 9: a middleware
-// error alone would not disconnect.
+// kick tells the client why and disconnects it (pitfall 9: a middleware
+// error alone would not). The disconnect waits kickGrace: clients handle each
+// packet in its own goroutine (pitfall 15), and a DISCONNECT right behind the
+// event can overtake it and lose the reason. Meanwhile no event is handled.
 func (c *conn) kick(reason string) {
 	if c.ended.Swap(true) {
 		return
 	}
 	c.srv.log.Info("socket unauthorized", "user_id", c.userID, "socket", string(c.sock.Id()), "reason", reason)
 	c.sock.Emit(wire.EventUnauthorized, wire.Unauthorized{Reason: reason})
-	c.sock.Disconnect(true)
+	time.AfterFunc(kickGrace, func() { c.sock.Disconnect(true) })
 }
 
 // reauth replaces the socket's token with a newer one of the same user.

@@ -45,8 +45,29 @@ type Sock struct {
 const CallTimeout = 10 * time.Second
 
 // Dial connects and waits for connect or connect_error; the error of a
-// refused handshake is a *csock.ExtendedError.
+// refused handshake is a *csock.ExtendedError. An attempt that times out is
+// retried: socket.io-client-go can miss its engine's open event (pitfall 17).
 func Dial(serverURL string, o DialOpts) (*Sock, error) {
+	var err error
+	for attempt := 0; attempt < dialAttempts; attempt++ {
+		var s *Sock
+		if s, err = dialOnce(serverURL, o); err == nil {
+			return s, nil
+		}
+		var ext *csock.ExtendedError
+		if errors.As(err, &ext) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+const (
+	dialAttempts   = 4
+	connectTimeout = 2 * time.Second
+)
+
+func dialOnce(serverURL string, o DialOpts) (*Sock, error) {
 	opts := csock.DefaultOptions()
 	if o.Polling {
 		opts.SetTransports(types.NewSet(csock.Polling, csock.WebSocket))
@@ -55,7 +76,7 @@ func Dial(serverURL string, o DialOpts) (*Sock, error) {
 	}
 	opts.SetForceNew(true)
 	opts.SetReconnection(false)
-	opts.SetTimeout(5 * time.Second)
+	opts.SetTimeout(connectTimeout)
 	headers := http.Header{}
 	switch o.Via {
 	case ViaQuery:
@@ -110,7 +131,7 @@ func Dial(serverURL string, o DialOpts) (*Sock, error) {
 			return nil, err
 		}
 		return ts, nil
-	case <-time.After(CallTimeout):
+	case <-time.After(connectTimeout + time.Second):
 		s.Close()
 		return nil, ErrTimeout
 	}
