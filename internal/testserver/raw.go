@@ -14,7 +14,8 @@ import (
 // Raw is a Socket.IO v5 connection spoken by hand over one websocket, for
 // sending frames no well-behaved client would.
 type Raw struct {
-	C *websocket.Conn
+	C       *websocket.Conn
+	Timeout time.Duration // for each read; CallTimeout if zero
 }
 
 // DialRaw opens the websocket and completes the Engine.IO handshake; with a
@@ -25,7 +26,7 @@ func DialRaw(serverURL, token string) (*Raw, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Raw{C: c}
+	r := &Raw{C: c, Timeout: handshakeTimeout}
 	open, err := r.Read()
 	if err != nil || !strings.HasPrefix(open, "0{") {
 		c.Close()
@@ -46,6 +47,7 @@ func DialRaw(serverURL, token string) (*Raw, error) {
 			return nil, err
 		}
 		if strings.HasPrefix(f, "40") {
+			r.Timeout = 0
 			return r, nil
 		}
 		if strings.HasPrefix(f, "44") {
@@ -63,7 +65,11 @@ func (r *Raw) Send(frame string) error {
 // Read returns the next text frame, answering Engine.IO pings on the way.
 func (r *Raw) Read() (string, error) {
 	for {
-		r.C.SetReadDeadline(time.Now().Add(CallTimeout)) //nolint:errcheck
+		timeout := r.Timeout
+		if timeout == 0 {
+			timeout = CallTimeout
+		}
+		r.C.SetReadDeadline(time.Now().Add(timeout)) //nolint:errcheck
 		_, b, err := r.C.ReadMessage()
 		if err != nil {
 			return "", err
@@ -109,3 +115,6 @@ func (r *Raw) Emit(id int, event string, payload any) error {
 
 // Close closes the websocket.
 func (r *Raw) Close() { r.C.Close() }
+
+// handshakeTimeout bounds each read of DialRaw's handshake.
+const handshakeTimeout = 2 * time.Second
