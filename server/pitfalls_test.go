@@ -347,3 +347,33 @@ func TestRecoveryDoesNotSkipTheCheck(t *testing.T) {
 		t.Fatalf("got %q %v, want a token_revoked connect_error", f, err)
 	}
 }
+
+// When a polling client closes, its pending long-poll is answered at once,
+// so no client has to wait for the next ping to finish closing.
+func TestPollingCloseAnswered(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	sid := pollingHandshake(t, env)
+	pollURL := env.URL + "/socket.io/?EIO=4&transport=polling&sid=" + sid
+	done := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		if resp, err := http.Get(pollURL); err == nil {
+			resp.Body.Close()
+		}
+		done <- time.Since(start)
+	}()
+	time.Sleep(200 * time.Millisecond) // let the poll start waiting
+	resp, err := http.Post(pollURL, "text/plain;charset=UTF-8", strings.NewReader("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case d := <-done:
+		if d > 2*time.Second {
+			t.Fatalf("poll answered after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("pending poll not answered after close")
+	}
+}

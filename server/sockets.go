@@ -176,7 +176,14 @@ func (c *conn) kick(reason string) {
 	}
 	c.srv.log.Info("socket unauthorized", "user_id", c.userID, "socket", string(c.sock.Id()), "reason", reason)
 	c.sock.Emit(wire.EventUnauthorized, wire.Unauthorized{Reason: reason})
-	time.AfterFunc(kickGrace, func() { c.sock.Disconnect(true) })
+	// Disconnect(true) would close the connection while the DISCONNECT frame
+	// may still be in flight (the engine does not wait for a running write),
+	// and the client would take it for a network drop and retry a dead token.
+	// So: DISCONNECT alone, then close the connection a grace period later.
+	time.AfterFunc(kickGrace, func() {
+		c.sock.Disconnect(false)
+		time.AfterFunc(kickGrace, func() { c.sock.Conn().Close(false) })
+	})
 }
 
 // reauth replaces the socket's token with a newer one of the same user.
