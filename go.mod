@@ -3,6 +3,7 @@ module confab
 go 1.26.8
 
 require (
+	fyne.io/fyne/v2 v2.7.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/gorilla/websocket v1.5.3
 	github.com/zishang520/engine.io/v2 v2.5.0

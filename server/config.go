@@ -14,7 +14,7 @@ const (
 	DefaultEventRate       = 30       // events per second per socket, sustained
 	DefaultEventBurst      = 60       // events per socket in a burst
 	MaxAuthBody            = 16 << 10 // bytes of a /register or /login body
-	MaxUsersListed         = 1000     // users returned by the users event
+	DefaultUsersListed     = 1000     // users returned by the users event
 	DefaultPingInterval    = 25 * time.Second
 	DefaultPingTimeout     = 20 * time.Second
 	DeflateThreshold       = 1024 // see pitfall 1: compression must be configured; smaller frames go plain
@@ -58,6 +58,8 @@ type Config struct {
 	// RegistrationsPerAddr is how many accounts one address may create in a
 	// burst (default 20); then one more every 30 seconds.
 	RegistrationsPerAddr int
+	// UsersListed caps the users event's list (default 1000).
+	UsersListed int
 	// PingInterval and PingTimeout are Engine.IO's heartbeat.
 	PingInterval time.Duration
 	PingTimeout  time.Duration
@@ -90,6 +92,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LoginWindow <= 0 {
 		c.LoginWindow = DefaultLoginWindow
+	}
+	if c.UsersListed <= 0 {
+		c.UsersListed = DefaultUsersListed
 	}
 	if c.PingInterval <= 0 {
 		c.PingInterval = DefaultPingInterval

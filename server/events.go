@@ -260,7 +260,7 @@ func (c *conn) onHistory(payload any) ack {
 func (c *conn) onUsers(any) ack {
 	ctx, cancel := c.ctx()
 	defer cancel()
-	users, err := c.srv.store.Users(ctx, MaxUsersListed)
+	users, err := c.srv.store.Users(ctx, c.srv.cfg.UsersListed)
 	if err != nil {
 		c.srv.log.Error("list users", "err", err)
 		return fail(wire.ErrInternal)

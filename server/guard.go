@@ -26,7 +26,7 @@ type guardParser struct{ inner parser.Parser }
 func (p guardParser) NewEncoder() parser.Encoder { return p.inner.NewEncoder() }
 
 func (p guardParser) NewDecoder() parser.Decoder {
-	d := &guardDecoder{EventEmitter: events.New(), inner: p.inner.NewDecoder(), gate: newGate()}
+	d := &guardDecoder{EventEmitter: events.New(), inner: p.inner.NewDecoder(), gate: newGate(gateTimeout)}
 	d.inner.On("decoded", d.ondecoded)
 	return d
 }
@@ -105,12 +105,15 @@ type ticket struct {
 // A ticket that never arrives (its packet was dropped upstream) holds the
 // line for at most gateTimeout, so a socket can slow down but never hang.
 type gate struct {
+	timeout time.Duration
 	mu      sync.Mutex
 	next    uint64
 	waiting map[uint64]chan struct{}
 }
 
-func newGate() *gate { return &gate{waiting: map[uint64]chan struct{}{}} }
+func newGate(timeout time.Duration) *gate {
+	return &gate{timeout: timeout, waiting: map[uint64]chan struct{}{}}
+}
 
 func (g *gate) enter(seq uint64) {
 	g.mu.Lock()
@@ -121,7 +124,7 @@ func (g *gate) enter(seq uint64) {
 	ch := make(chan struct{})
 	g.waiting[seq] = ch
 	g.mu.Unlock()
-	t := time.NewTimer(gateTimeout)
+	t := time.NewTimer(g.timeout)
 	defer t.Stop()
 	select {
 	case <-ch:

@@ -92,15 +92,18 @@ func (s *Signer) Issue(userID int64, username string) (string, Claims, error) {
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", Claims{}, fmt.Errorf("token id: %w", err)
 	}
-	now := s.now().Truncate(time.Second)
-	exp := now.Add(s.ttl)
+	// JWT times are whole seconds: round iat down and exp up, so a token
+	// lives at least its TTL.
+	now := s.now()
+	iat := now.Truncate(time.Second)
+	exp := now.Add(s.ttl).Add(time.Second - 1).Truncate(time.Second)
 	c := jwtClaims{
 		Name: username,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   strconv.FormatInt(userID, 10),
 			Issuer:    Issuer,
 			Audience:  jwt.ClaimStrings{Audience},
-			IssuedAt:  jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(iat),
 			ExpiresAt: jwt.NewNumericDate(exp),
 			ID:        hex.EncodeToString(id[:]),
 		},

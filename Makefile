@@ -1,0 +1,57 @@
+# Confab. `make run` starts the app, `make test` runs every test; both
+# install what is missing first (system packages when run as root, the
+# interop suite's npm packages).
+
+GO       ?= go
+APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run test deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
+
+run: sysdeps
+	$(GO) run . $(ARGS)
+
+test: deps vet fmt-check
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./server/cmd/confabd
+	CONFAB_REQUIRE_INTEROP=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+deps: sysdeps npmdeps
+
+# System packages for cgo, Fyne (X11/GL headers) and the GUI tests (Xvfb).
+sysdeps:
+	@missing=""; for p in $(APT_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# The interop suite's pinned npm packages, from the committed lockfile.
+npmdeps: interop/node_modules/.installed
+
+interop/node_modules/.installed: interop/package.json interop/package-lock.json
+	cd interop && npm ci --no-audit --no-fund
+	touch $@
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './interop/node_modules/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+build:
+	$(GO) build -o bin/confab .
+
+# The headless server, without cgo.
+confabd:
+	CGO_ENABLED=0 $(GO) build -o bin/confabd ./server/cmd/confabd
+
+# Fuzz raw Socket.IO frames for longer than `make test` does (FUZZTIME=10m).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzFrames -fuzztime $(FUZZTIME) ./server/
+
+clean:
+	rm -rf bin interop/node_modules

@@ -1,0 +1,32 @@
+// Command confab is the Confab desktop chat app. `confab serve` runs the
+// chat server headless instead.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"confab/server/daemon"
+)
+
+func main() {
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "serve" {
+		args = args[1:]
+	} else if len(args) == 0 {
+		// Until the desktop window lands, the app starts the server headless.
+		fmt.Fprintln(os.Stderr, "confab: the desktop window is not built yet; serving headless (see `confab serve -h`)")
+	} else {
+		fmt.Fprintf(os.Stderr, "usage: confab [serve [flags]]\n")
+		os.Exit(2)
+	}
+	if err := daemon.Run(context.Background(), "confab serve", args, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "confab:", err)
+		}
+		os.Exit(2)
+	}
+}
