@@ -199,7 +199,7 @@ func TestHealthz(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || string(b) != `{"status":"ok","version":"9.9.9"}`+"\n" {
+	if resp.StatusCode != 200 || string(b) != `{"status":"ok","version":"9.9.9","protocol":1}`+"\n" {
 		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
 }

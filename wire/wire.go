@@ -124,8 +124,9 @@ type Error struct {
 
 // Health is the body of GET /healthz.
 type Health struct {
-	Status  string `json:"status"`
-	Version string `json:"version"`
+	Status   string `json:"status"`
+	Version  string `json:"version"`
+	Protocol int    `json:"protocol,omitempty"` // this contract's version (1); absent means 1
 }
 
 // Unauthorized is the payload of the unauthorized event.
