@@ -1,0 +1,76 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kinds of failure a GUI can tell apart with errors.Is. Each error the
+// package returns also reads well as it is (err.Error()).
+var (
+	ErrWrongCredentials = errors.New("wrong username or password")
+	ErrUsernameTaken    = errors.New("that username is taken")
+	ErrInvalidUsername  = errors.New("a username is 3 to 32 letters, digits, '_', '.' or '-'")
+	ErrWeakPassword     = errors.New("the password is too short (at least 8 characters)")
+	ErrSignupDisabled   = errors.New("this server does not allow creating accounts")
+	ErrTooManyAttempts  = errors.New("too many attempts")
+	ErrUnreachable      = errors.New("the server cannot be reached")
+	ErrNotConfab        = errors.New("that address is not a Confab server")
+	ErrTLS              = errors.New("the server's secure connection could not be verified")
+	ErrServerTooOld     = errors.New("the server is too old for this version of Confab")
+	ErrServerTooNew     = errors.New("the server is newer than this version of Confab: update Confab")
+	ErrSignedOut        = errors.New("signed out")
+	ErrBadInput         = errors.New("the request was refused as malformed")
+	ErrServer           = errors.New("the server failed to handle the request")
+	ErrClosed           = errors.New("the chat is closed")
+	ErrOffline          = errors.New("not connected")
+)
+
+// Error carries the server's code and details behind one of the kinds above.
+type Error struct {
+	Kind       error         // one of the Err* values
+	Code       string        // the server's error code, if it sent one
+	Detail     string        // the server's message or the underlying cause
+	RetryAfter time.Duration // for ErrTooManyAttempts
+	Err        error         // the underlying error, if any
+}
+
+func (e *Error) Error() string {
+	msg := e.Kind.Error()
+	if e.Kind == ErrTooManyAttempts && e.RetryAfter > 0 {
+		msg = fmt.Sprintf("%s: try again in %s", msg, e.RetryAfter.Round(time.Second))
+	}
+	if e.Detail != "" && e.Kind != ErrWrongCredentials {
+		msg += " (" + e.Detail + ")"
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrX) work.
+func (e *Error) Is(target error) bool { return target == e.Kind }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// kindOfCode maps the server's codes to kinds.
+func kindOfCode(code string) error {
+	switch code {
+	case "invalid_credentials":
+		return ErrWrongCredentials
+	case "username_taken":
+		return ErrUsernameTaken
+	case "invalid_username":
+		return ErrInvalidUsername
+	case "weak_password":
+		return ErrWeakPassword
+	case "signup_disabled":
+		return ErrSignupDisabled
+	case "too_many_attempts":
+		return ErrTooManyAttempts
+	case "missing_token", "invalid_token", "token_expired", "token_revoked", "unknown_user":
+		return ErrSignedOut
+	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found":
+		return ErrBadInput
+	}
+	return ErrServer
+}

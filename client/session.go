@@ -1,0 +1,222 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"confab/wire"
+)
+
+// HTTPTimeout bounds each account request.
+const HTTPTimeout = 15 * time.Second
+
+// maxResponse bounds what is read of an account response.
+const maxResponse = 1 << 20
+
+// Session is a signed-in user: the server, the user and the current token.
+// It is safe for concurrent use.
+type Session struct {
+	URL  string // the server's base URL, e.g. http://192.168.1.5:7878
+	User wire.Author
+
+	http *http.Client
+	mu   sync.Mutex
+	tok  string
+	exp  time.Time
+}
+
+// Token returns the current token and its expiry.
+func (s *Session) Token() (string, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tok, s.exp
+}
+
+func (s *Session) setToken(tok string, exp time.Time) {
+	s.mu.Lock()
+	s.tok, s.exp = tok, exp
+	s.mu.Unlock()
+}
+
+// Register creates an account and signs in.
+func Register(ctx context.Context, serverURL, username, password string) (*Session, error) {
+	return signIn(ctx, serverURL, "/register", username, password)
+}
+
+// Login signs in.
+func Login(ctx context.Context, serverURL, username, password string) (*Session, error) {
+	return signIn(ctx, serverURL, "/login", username, password)
+}
+
+// NormalizeURL accepts "host:port" or a full URL and returns the base URL.
+func NormalizeURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", &Error{Kind: ErrNotConfab, Detail: "not an http(s) address: " + raw}
+	}
+	return u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/"), nil
+}
+
+func signIn(ctx context.Context, serverURL, path, username, password string) (*Session, error) {
+	base, err := NormalizeURL(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	if !wire.ValidUsername(username) {
+		return nil, &Error{Kind: ErrInvalidUsername}
+	}
+	if path == "/register" && len([]rune(password)) < wire.MinPasswordLen {
+		return nil, &Error{Kind: ErrWeakPassword}
+	}
+	s := &Session{URL: base, http: &http.Client{Timeout: HTTPTimeout}}
+	if err := s.checkServer(ctx); err != nil {
+		return nil, err
+	}
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	var sess wire.Session
+	if err := s.do(ctx, path, "", string(body), &sess); err != nil {
+		return nil, err
+	}
+	s.User = sess.User
+	s.setToken(sess.Token, sess.ExpiresAt)
+	return s, nil
+}
+
+// checkServer asks /healthz whether this is a Confab server we can talk to.
+func (s *Session) checkServer(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/healthz", nil)
+	if err != nil {
+		return &Error{Kind: ErrNotConfab, Err: err}
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return netError(err)
+	}
+	defer resp.Body.Close()
+	var h wire.Health
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(&h) != nil || h.Status != "ok" {
+		return &Error{Kind: ErrNotConfab, Detail: s.URL + " answered " + resp.Status}
+	}
+	proto := h.Protocol
+	if proto == 0 {
+		proto = 1
+	}
+	switch {
+	case proto > wire.ProtocolVersion:
+		return &Error{Kind: ErrServerTooNew, Detail: "server " + h.Version}
+	case proto < wire.ProtocolVersion:
+		return &Error{Kind: ErrServerTooOld, Detail: "server " + h.Version}
+	}
+	return nil
+}
+
+// Refresh trades the current token for a fresh one.
+func (s *Session) Refresh(ctx context.Context) error {
+	tok, _ := s.Token()
+	var sess wire.Session
+	if err := s.do(ctx, "/refresh", tok, "", &sess); err != nil {
+		return err
+	}
+	s.setToken(sess.Token, sess.ExpiresAt)
+	return nil
+}
+
+// logout revokes the token on the server.
+func (s *Session) logout(ctx context.Context) error {
+	tok, _ := s.Token()
+	return s.do(ctx, "/logout", tok, "", nil)
+}
+
+// do POSTs to an account endpoint and decodes the answer into out.
+func (s *Session) do(ctx context.Context, path, bearer, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		return &Error{Kind: ErrNotConfab, Err: err}
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return netError(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return &Error{Kind: ErrUnreachable, Err: err}
+	}
+	if resp.StatusCode >= 300 {
+		var e wire.Error
+		if json.Unmarshal(data, &e) != nil || e.Error == "" {
+			return &Error{Kind: ErrNotConfab, Detail: path + " answered " + resp.Status}
+		}
+		out := &Error{Kind: kindOfCode(e.Error), Code: e.Error, Detail: e.Message}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+			out.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return out
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &Error{Kind: ErrNotConfab, Detail: path + " answered something else than JSON"}
+	}
+	return nil
+}
+
+// netError classifies a transport failure.
+func netError(err error) error {
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var certErr x509.CertificateInvalidError
+	var verifyErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &certErr),
+		errors.As(err, &verifyErr), errors.As(err, &recordErr):
+		return &Error{Kind: ErrTLS, Err: err, Detail: err.Error()}
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	if errors.As(err, &dnsErr) || errors.As(err, &opErr) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Kind: ErrUnreachable, Err: err, Detail: shortCause(err)}
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) && uerr.Timeout() {
+		return &Error{Kind: ErrUnreachable, Err: err, Detail: "timed out"}
+	}
+	return &Error{Kind: ErrNotConfab, Err: err, Detail: shortCause(err)}
+}
+
+// shortCause is the innermost message, without the URL (it may hold secrets
+// in a query string, and it is long).
+func shortCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}
