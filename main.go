@@ -1,5 +1,5 @@
 // Command confab is the Confab desktop chat app. `confab serve` runs the
-// chat server headless instead.
+// chat server headless instead, and `confab chat` chats in a terminal.
 package main
 
 import (
@@ -9,18 +9,28 @@ import (
 	"fmt"
 	"os"
 
+	"confab/client/term"
 	"confab/server/daemon"
 )
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "chat" {
+		if err := term.Run(context.Background(), args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+			if !errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(os.Stderr, "confab chat:", err)
+			}
+			os.Exit(1)
+		}
+		return
+	}
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	} else if len(args) == 0 {
 		// Until the desktop window lands, the app starts the server headless.
 		fmt.Fprintln(os.Stderr, "confab: the desktop window is not built yet; serving headless (see `confab serve -h`)")
 	} else {
-		fmt.Fprintf(os.Stderr, "usage: confab [serve [flags]]\n")
+		fmt.Fprintf(os.Stderr, "usage: confab [serve [flags] | chat --user NAME [--url URL] [--register]]\n")
 		os.Exit(2)
 	}
 	if err := daemon.Run(context.Background(), "confab serve", args, os.Stderr); err != nil {

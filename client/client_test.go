@@ -235,10 +235,10 @@ func TestRefusedMessageFailsWithReason(t *testing.T) {
 }
 
 func TestTokenExpiryIsInvisible(t *testing.T) {
-	env := testserver.Start(t, server.Config{TokenTTL: 2 * time.Second, TokenLeeway: -1})
+	env := testserver.Start(t, server.Config{TokenTTL: 3 * time.Second, TokenLeeway: -1})
 	a, ra := connect(t, env, "alice")
 	_, rb := connect(t, env, "bob")
-	for i := 0; i < 6; i++ { // 6 s: three token lifetimes
+	for i := 0; i < 6; i++ { // 6 s: two token lifetimes
 		if _, err := a.Send("general", fmt.Sprint("tick ", i)); err != nil {
 			t.Fatal(err)
 		}

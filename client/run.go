@@ -15,7 +15,6 @@ func (c *Chat) run() {
 	defer c.out.close()
 	state := Connecting
 	attempt := 0
-	refreshed := false // refreshed once after a token_expired refusal
 	for {
 		c.setState(StateEvent{State: state})
 		tok, _ := c.sess.Token()
@@ -28,13 +27,7 @@ func (c *Chat) run() {
 			return
 		}
 		var refused errRefused
-		if errors.As(err, &refused) {
-			if refused.reason == wire.ReasonTokenExpired && !refreshed {
-				refreshed = true
-				if rerr := c.sess.Refresh(c.ctx); rerr == nil {
-					continue
-				}
-			}
+		if errors.As(err, &refused) { // an expired token cannot be refreshed either: sign in again
 			c.stop(SignedOut, &Error{Kind: ErrSignedOut, Code: refused.reason, Detail: refused.reason})
 			return
 		}
@@ -51,7 +44,7 @@ func (c *Chat) run() {
 				return
 			}
 		}
-		attempt, refreshed = 0, false
+		attempt = 0
 		if end := c.serve(conn); end {
 			return
 		}

@@ -1,0 +1,232 @@
+// Package term is `confab chat`: sign in and chat in a terminal, using only
+// the client library.
+package term
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"confab/client"
+	"confab/wire"
+)
+
+// PasswordEnv may hold the password, for scripts; otherwise it is asked for.
+const PasswordEnv = "CONFAB_PASSWORD"
+
+const help = `Type a message and press Enter to send it to the current room.
+  /join ROOM   join a room and make it current     /room ROOM  make a joined room current
+  /leave ROOM  leave a room                        /users      who is here
+  /retry       send failed messages again          /logout     sign out everywhere and quit
+  /quit        quit (Ctrl+C or Ctrl+D too)         /help       this text`
+
+// Run signs in and chats until the user quits, stdin ends or ctx ends.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("confab chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://localhost:7878", "the server's address")
+	user := fs.String("user", "", "your username")
+	register := fs.Bool("register", false, "create the account first")
+	room := fs.String("room", wire.DefaultRoom, "the room to start in")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *user == "" {
+		return errors.New("--user is required")
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	in := bufio.NewScanner(stdin)
+	password, err := readPassword(in, stdin, stderr)
+	if err != nil {
+		return err
+	}
+	signIn := client.Login
+	if *register {
+		signIn = client.Register
+	}
+	sess, err := signIn(ctx, *url, *user, password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Signed in to %s as %s. /help for commands.\n", sess.URL, sess.User.Username)
+	chat := client.Connect(sess, client.Options{})
+	defer chat.Close()
+
+	ui := &screen{out: stdout, current: *room, me: sess.User.ID}
+	done := make(chan struct{})
+	go func() { // events to the screen
+		defer close(done)
+		for e := range chat.Events() {
+			ui.show(e)
+			if st, ok := e.(client.StateEvent); ok && st.State == client.Online && ui.room() != wire.DefaultRoom {
+				go chat.Join(ctx, ui.room()) //nolint:errcheck // shown as a failure by the event stream
+			}
+		}
+	}()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		for in.Scan() {
+			lines <- in.Text()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-done:
+			return nil // the session ended; show() said why
+		case line, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			if quit := ui.command(ctx, chat, strings.TrimSpace(line)); quit {
+				return nil
+			}
+		}
+	}
+}
+
+func readPassword(in *bufio.Scanner, stdin io.Reader, stderr io.Writer) (string, error) {
+	if p := os.Getenv(PasswordEnv); p != "" {
+		return p, nil
+	}
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		return string(b), err
+	}
+	if !in.Scan() { // not a terminal: the first line is the password
+		return "", errors.New("no password given")
+	}
+	return in.Text(), nil
+}
+
+// screen prints events and runs commands.
+type screen struct {
+	out     io.Writer
+	me      string
+	mu      sync.Mutex
+	current string
+}
+
+func (s *screen) room() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
+
+func (s *screen) printf(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.out, format+"\n", args...)
+}
+
+func (s *screen) show(e client.Event) {
+	switch e := e.(type) {
+	case client.MessageEvent:
+		m := e.Message
+		s.printf("[%s] %s %s: %s", m.Room, m.SentAt.Local().Format("15:04"), m.Author.Username, m.Text)
+	case client.PresenceEvent:
+		state := "left"
+		if e.Presence.Online {
+			state = "is here"
+		}
+		s.printf("* %s %s", e.Presence.User.Username, state)
+	case client.DeliveryEvent:
+		o := e.Outgoing
+		switch o.State {
+		case client.Sent:
+			m := o.Message
+			s.printf("[%s] %s %s: %s", m.Room, m.SentAt.Local().Format("15:04"), m.Author.Username, m.Text)
+		case client.Failed:
+			s.printf("! not sent to %s: %q (%v) - /retry to try again", o.Room, o.Text, o.Err)
+		}
+	case client.StateEvent:
+		switch e.State {
+		case client.Online:
+			s.printf("-- connected")
+		case client.Reconnecting:
+			s.printf("-- connection lost, retrying in %s (%v)", time.Until(e.NextAttempt).Round(100*time.Millisecond), e.Err)
+		case client.SignedOut:
+			s.printf("-- signed out: %v", e.Err)
+		}
+	}
+}
+
+// command runs one input line; it reports whether to quit.
+func (s *screen) command(ctx context.Context, chat *client.Chat, line string) bool {
+	if line == "" {
+		return false
+	}
+	if !strings.HasPrefix(line, "/") {
+		if _, err := chat.Send(s.room(), line); err != nil {
+			s.printf("! %v", err)
+		}
+		return false
+	}
+	cmd, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	switch cmd {
+	case "/quit", "/exit":
+		return true
+	case "/help":
+		s.printf("%s", help)
+	case "/join", "/room":
+		if cmd == "/join" {
+			if err := chat.Join(ctx, arg); err != nil {
+				s.printf("! cannot join %q: %v", arg, err)
+				return false
+			}
+		}
+		s.mu.Lock()
+		s.current = arg
+		s.mu.Unlock()
+		s.printf("-- now in %s", arg)
+	case "/leave":
+		if err := chat.Leave(ctx, arg); err != nil {
+			s.printf("! %v", err)
+		}
+	case "/users":
+		users, err := chat.Users(ctx)
+		if err != nil {
+			s.printf("! %v", err)
+			return false
+		}
+		for _, u := range users {
+			state := ""
+			if u.Online {
+				state = " (online)"
+			}
+			s.printf("  %s%s", u.Username, state)
+		}
+	case "/retry":
+		for _, o := range chat.Pending() {
+			if o.State == client.Failed {
+				chat.Retry(o.ClientID) //nolint:errcheck
+			}
+		}
+	case "/logout":
+		if err := chat.Logout(ctx); err != nil {
+			s.printf("! %v", err)
+		}
+		return true
+	default:
+		s.printf("! unknown command %s (/help)", cmd)
+	}
+	return false
+}

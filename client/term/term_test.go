@@ -1,0 +1,108 @@
+package term_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"confab/client"
+	"confab/internal/testserver"
+	"confab/server"
+)
+
+// lines collects a process's output.
+type lines struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (l *lines) read(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		l.mu.Lock()
+		l.all = append(l.all, sc.Text())
+		l.mu.Unlock()
+	}
+}
+
+func (l *lines) has(sub string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.all {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestChatInTerminal(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	bin := filepath.Join(t.TempDir(), "confab")
+	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "chat", "--url", env.URL, "--user", "alice", "--register")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var out lines
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go out.read(stdout)
+	fmt.Fprintln(stdin, "password-alice") // not a terminal: the first line is the password
+	testserver.WaitFor(t, 10*time.Second, "connected", func() bool { return out.has("-- connected") })
+
+	bob, err := client.Register(context.Background(), env.URL, "bob", "password-bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := client.Connect(bob, client.Options{})
+	defer chat.Close()
+	got := make(chan string, 10)
+	go func() {
+		for e := range chat.Events() {
+			if m, ok := e.(client.MessageEvent); ok {
+				got <- m.Message.Text
+			}
+		}
+	}()
+	testserver.WaitFor(t, 10*time.Second, "bob online", func() bool { return chat.State() == client.Online })
+	fmt.Fprintln(stdin, "hello from the terminal")
+	select {
+	case text := <-got:
+		if text != "hello from the terminal" {
+			t.Fatalf("bob got %q", text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob did not receive the terminal's message")
+	}
+	chat.Send("general", "hi terminal")
+	testserver.WaitFor(t, 10*time.Second, "terminal shows bob's message", func() bool { return out.has("bob: hi terminal") })
+	fmt.Fprintln(stdin, "/users")
+	testserver.WaitFor(t, 10*time.Second, "user list", func() bool { return out.has("bob (online)") })
+
+	// Ctrl+C ends it, promptly and cleanly.
+	cmd.Process.Signal(syscall.SIGINT) //nolint:errcheck
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after Ctrl+C: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill() //nolint:errcheck
+		t.Fatal("Ctrl+C did not end confab chat")
+	}
+}
