@@ -22,7 +22,7 @@ func TestCtrlCEndsProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond) // let it reach the wait
-	cmd.Process.Signal(syscall.SIGINT)  //nolint:errcheck
+	cmd.Process.Signal(syscall.SIGINT) //nolint:errcheck
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
