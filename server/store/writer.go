@@ -55,10 +55,20 @@ func (w *writer) add(ctx context.Context, m Message) (Message, bool, error) {
 	case <-ctx.Done():
 		return Message{}, false, ctx.Err()
 	}
-	// Once queued the request is always answered, even if ctx ends: the
-	// message may already be committed and the caller must learn its id.
-	r := <-req.reply
-	return r.msg, r.created, r.err
+	// Once queued the request is answered even if ctx ends: the message may
+	// already be committed and the caller must learn its id. Only a request
+	// queued after the writer's last drain is never taken, and never stored.
+	select {
+	case r := <-req.reply:
+		return r.msg, r.created, r.err
+	case <-w.done:
+		select {
+		case r := <-req.reply:
+			return r.msg, r.created, r.err
+		default:
+			return Message{}, false, ErrClosed
+		}
+	}
 }
 
 func (w *writer) close() {
