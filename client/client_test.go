@@ -442,3 +442,28 @@ func TestLogout(t *testing.T) {
 	}
 	testserver.WaitFor(t, 5*time.Second, "events closed", func() bool { _, closed := ra.snapshot(); return closed })
 }
+
+func TestRateLimitedSendsAreRetried(t *testing.T) {
+	env := testserver.Start(t, server.Config{EventRate: 4, EventBurst: 2})
+	a, ra := connect(t, env, "alice")
+	const n = 8
+	for i := 0; i < n; i++ {
+		a.Send("general", fmt.Sprint(i))
+	}
+	ra.wait(t, "all sent despite the rate limit", func([]client.Event) bool {
+		return ra.count(func(e client.Event) bool {
+			d, ok := e.(client.DeliveryEvent)
+			return ok && d.Outgoing.State == client.Sent
+		}) == n
+	})
+	if ra.count(func(e client.Event) bool {
+		d, ok := e.(client.DeliveryEvent)
+		return ok && d.Outgoing.State == client.Failed
+	}) != 0 {
+		t.Fatal("a rate-limited message was reported failed")
+	}
+	texts := allTexts(t, env, "alice")
+	if fmt.Sprint(texts) != "[0 1 2 3 4 5 6 7]" {
+		t.Fatalf("stored %v", texts)
+	}
+}

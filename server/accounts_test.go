@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"confab/internal/testserver"
 	"confab/server"
 	"confab/server/auth"
@@ -265,19 +267,25 @@ func TestSecrets(t *testing.T) {
 // Nothing secret reaches the logs: not tokens, passwords, the JWT secret or
 // query strings (where the seeds' clients put tokens).
 func TestLogsHoldNoSecrets(t *testing.T) {
-	env := testserver.Start(t, server.Config{TokenTTL: time.Second, TokenLeeway: -1})
+	env := testserver.Start(t, server.Config{})
 	alice := env.Register("alice", "password-alice-1")
 	env.Post("/login", ctJSON, testserver.JSON("alice", "wrong-password-2"), "")
 	s, err := testserver.Dial(env.URL, testserver.DialOpts{Token: alice.Token, Via: testserver.ViaQuery, Polling: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.WaitEvents(wire.EventUnauthorized, 1, 5*time.Second)                                            //nolint:errcheck // expiry, logged with its reason
+	defer s.Close()
+	expired := sign(t, jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims {
+		c := validClaims(alice.User.ID)
+		c["exp"] = time.Now().Add(-time.Minute).Unix()
+		return c
+	}())
+	testserver.Dial(env.URL, testserver.DialOpts{Token: expired, Via: testserver.ViaQuery})           //nolint:errcheck // refused, logged with its reason
 	testserver.Dial(env.URL, testserver.DialOpts{Token: alice.Token + "x", Via: testserver.ViaQuery}) //nolint:errcheck
 	testserver.Dial(env.URL, testserver.DialOpts{Token: alice.Token, Via: testserver.ViaHeader})      //nolint:errcheck
 	env.Post("/logout", "", "", alice.Token)
 	logs := env.Logs()
-	for _, secret := range []string{alice.Token, strings.Split(alice.Token, ".")[2], "password-alice-1", "wrong-password-2", string(testserver.Secret), "token="} {
+	for _, secret := range []string{alice.Token, strings.Split(alice.Token, ".")[2], expired, "password-alice-1", "wrong-password-2", string(testserver.Secret), "token="} {
 		if strings.Contains(logs, secret) {
 			t.Fatalf("logs contain %q:\n%s", secret, logs)
 		}
