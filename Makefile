@@ -6,7 +6,7 @@ GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
+.PHONY: run test bench deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
 
 run: sysdeps
 	$(GO) run . $(ARGS)
@@ -27,12 +27,17 @@ sysdeps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-# The interop suite's pinned npm packages, from the committed lockfile.
-npmdeps: interop/node_modules/.installed
+# Pinned npm packages, from the committed lockfiles: the interop suite's
+# official socket.io-client, and the benchmark's Node peer server.
+npmdeps: interop/node_modules/.installed bench/peer-node/node_modules/.installed
 
-interop/node_modules/.installed: interop/package.json interop/package-lock.json
-	cd interop && npm ci --no-audit --no-fund
+%/node_modules/.installed: %/package.json %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund
 	touch $@
+
+# Confab's server against the seeds' Node.js stack, side by side (writes bench/results.md).
+bench: npmdeps confabd
+	$(GO) run ./bench/cmd/benchrun --confabd bin/confabd
 
 vet:
 	$(GO) vet ./...
@@ -54,4 +59,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFrames -fuzztime $(FUZZTIME) ./server/
 
 clean:
-	rm -rf bin interop/node_modules
+	rm -rf bin interop/node_modules bench/peer-node/node_modules

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"confab/server"
 	"confab/server/auth"
 )
@@ -50,6 +52,9 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	origins := fs.String("origins", "", "comma-separated browser origins allowed besides the server's own (* for any)")
 	maxPayload := fs.Int64("max-payload", server.DefaultMaxPayload, "largest websocket frame or polling body, in bytes")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	eventRate := fs.Float64("event-rate", server.DefaultEventRate, "events per second per socket, sustained")
+	eventBurst := fs.Int("event-burst", server.DefaultEventBurst, "events per socket in a burst")
+	signupBurst := fs.Int("signup-burst", server.DefaultRegisterPerAddr, "accounts one address may create in a burst")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the Confab chat server without a window.\n"+
 			"The JWT secret comes from %s (environment or ./.env), else is generated in the data directory.\n\n",
@@ -69,12 +74,15 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	srv, err := server.New(server.Config{
-		DataDir:        *dataDir,
-		TokenTTL:       *ttl,
-		NoSignup:       *noSignup,
-		AllowedOrigins: splitList(*origins),
-		MaxPayload:     *maxPayload,
-		Logger:         log,
+		DataDir:              *dataDir,
+		TokenTTL:             *ttl,
+		NoSignup:             *noSignup,
+		AllowedOrigins:       splitList(*origins),
+		MaxPayload:           *maxPayload,
+		EventRate:            rate.Limit(*eventRate),
+		EventBurst:           *eventBurst,
+		RegistrationsPerAddr: *signupBurst,
+		Logger:               log,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,53 @@
+package bench_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"confab/bench"
+)
+
+// TestEveryScenarioRuns runs the whole benchmark at a tiny size against
+// both servers: every scenario must run, and nothing may be lost.
+func TestEveryScenarioRuns(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join("peer-node", "node_modules", "socket.io"))
+	}
+	if err != nil {
+		if os.Getenv("CONFAB_REQUIRE_INTEROP") != "" {
+			t.Fatalf("node or bench/peer-node/node_modules missing (run `make test`): %v", err)
+		}
+		t.Skipf("node or bench/peer-node/node_modules missing: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "confabd")
+	cmd := exec.Command("go", "build", "-o", bin, "../server/cmd/confabd")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build confabd: %v\n%s", err, out)
+	}
+	var progress strings.Builder
+	rows, err := bench.Run(bench.Tiny, bin, node, filepath.Join("peer-node", "server.js"), &progress)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if len(rows) != 5 {
+		t.Fatalf("%d scenarios ran, want 5", len(rows))
+	}
+	for _, row := range rows {
+		for _, res := range []bench.Result{row.Confab, row.Peer} {
+			if len(res.Metrics) == 0 {
+				t.Fatalf("%s measured nothing", res.Scenario)
+			}
+			for _, m := range res.Metrics {
+				if (m.Name == "lost" || m.Name == "failures" || m.Name == "failed") && m.Value != 0 {
+					t.Errorf("%s: %s = %v", res.Scenario, m.Name, m.Value)
+				}
+			}
+		}
+	}
+	t.Logf("\n%s", bench.Table(rows))
+}

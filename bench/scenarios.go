@@ -1,0 +1,393 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Target is a running server under test.
+type Target struct {
+	Name string
+	URL  string
+	PID  int
+}
+
+// Metric is one measured figure.
+type Metric struct {
+	Name         string
+	Unit         string
+	Value        float64
+	HigherBetter bool
+}
+
+// Result is what one scenario measured on one target.
+type Result struct {
+	Scenario string
+	Metrics  []Metric
+}
+
+func (r *Result) add(name, unit string, v float64, higherBetter bool) {
+	r.Metrics = append(r.Metrics, Metric{Name: name, Unit: unit, Value: v, HigherBetter: higherBetter})
+}
+
+const (
+	ackTimeout  = 10 * time.Second
+	settleTime  = 3 * time.Second // for deliveries still in flight after the senders stop
+	usersPerRun = 20              // accounts the sockets of a scenario share
+	dialWorkers = 64              // handshakes in flight at once
+)
+
+// latencies collects durations.
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d)
+	l.mu.Unlock()
+}
+
+// pct returns the p-th percentile in milliseconds (p in 0..100).
+func (l *latencies) pct(p float64) float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return 0
+	}
+	sort.Slice(l.d, func(i, j int) bool { return l.d[i] < l.d[j] })
+	i := int(float64(len(l.d)-1) * p / 100)
+	return float64(l.d[i]) / float64(time.Millisecond)
+}
+
+// tokens signs in usersPerRun accounts on t.
+func tokens(t Target, prefix string) ([]string, error) {
+	out := make([]string, usersPerRun)
+	for i := range out {
+		tok, err := account(t.URL, fmt.Sprintf("%s%d", prefix, i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = tok
+	}
+	return out, nil
+}
+
+// dialMany opens n sockets, dialWorkers at a time.
+func dialMany(t Target, toks []string, n int, onMessage func(i int) func(string, time.Time)) ([]*vclient, int) {
+	socks := make([]*vclient, n)
+	var failures atomic.Int64
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < dialWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				var cb func(string, time.Time)
+				if onMessage != nil {
+					cb = onMessage(i)
+				}
+				v, err := dial(t.URL, toks[i%len(toks)], cb)
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				socks[i] = v
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return socks, int(failures.Load())
+}
+
+func closeAll(socks []*vclient) {
+	for _, v := range socks {
+		if v != nil {
+			v.close()
+		}
+	}
+}
+
+// ConnectStorm opens n authenticated sockets as fast as the server takes
+// them, then measures the server's memory per idle socket.
+func ConnectStorm(t Target, n int) (Result, error) {
+	r := Result{Scenario: fmt.Sprintf("connect storm, %d sockets", n)}
+	toks, err := tokens(t, "storm")
+	if err != nil {
+		return r, err
+	}
+	time.Sleep(500 * time.Millisecond)
+	rssBefore := rssKB(t.PID)
+	start := time.Now()
+	socks, failures := dialMany(t, toks, n, nil)
+	el := time.Since(start)
+	defer closeAll(socks)
+	r.add("sockets/s", "1/s", float64(n-failures)/el.Seconds(), true)
+	r.add("failures", "", float64(failures), false)
+	time.Sleep(2 * time.Second) // let allocations settle
+	if rssBefore > 0 {
+		r.add("RSS per idle socket", "KiB", float64(rssKB(t.PID)-rssBefore)/float64(n-failures), false)
+	}
+	return r, nil
+}
+
+// fanOutRun is one fan-out measurement.
+type fanOutRun struct {
+	sent, acked, delivered, lost int
+	fan, ack                     *latencies
+	elapsed                      time.Duration
+}
+
+// fanOut: sockets in rooms of roomSize (0: all in general); the first
+// senders sockets (or every socket, with allSend) send rate msg/s for dur.
+func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64, dur time.Duration) (*fanOutRun, error) {
+	toks, err := tokens(t, "fan")
+	if err != nil {
+		return nil, err
+	}
+	run := &fanOutRun{fan: &latencies{}, ack: &latencies{}}
+	var delivered atomic.Int64
+	var countsMu sync.Mutex
+	counts := map[string]int{}
+	onMessage := func(int) func(string, time.Time) {
+		return func(text string, at time.Time) {
+			parts := strings.SplitN(text, ":", 3)
+			if len(parts) != 3 || parts[0] != "b" {
+				return
+			}
+			if ns, err := strconv.ParseInt(parts[1], 10, 64); err == nil {
+				run.fan.add(at.Sub(time.Unix(0, ns)))
+			}
+			delivered.Add(1)
+			countsMu.Lock()
+			counts[parts[2]]++
+			countsMu.Unlock()
+		}
+	}
+	socks, failures := dialMany(t, toks, sockets, onMessage)
+	defer closeAll(socks)
+	if failures > 0 {
+		return nil, fmt.Errorf("%d sockets failed to connect", failures)
+	}
+	room := func(i int) string {
+		if roomSize <= 0 {
+			return "general"
+		}
+		return fmt.Sprintf("r%d", i/roomSize)
+	}
+	if roomSize > 0 {
+		var wg sync.WaitGroup
+		for i, v := range socks {
+			wg.Add(1)
+			go func(i int, v *vclient) {
+				defer wg.Done()
+				v.call("join", map[string]any{"room": room(i)}, ackTimeout) //nolint:errcheck
+			}(i, v)
+		}
+		wg.Wait()
+	}
+	if allSend {
+		senders = sockets
+	}
+	// receivers of a message from socket i: everyone else in its room
+	receivers := func(i int) int {
+		if roomSize <= 0 {
+			return sockets - 1
+		}
+		first := (i / roomSize) * roomSize
+		return min(first+roomSize, sockets) - first - 1
+	}
+	var ackedMu sync.Mutex
+	acked := map[string]int{} // seq -> sender
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for s := 0; s < senders; s++ {
+		wg.Add(1)
+		go func(s int) {
+			defer wg.Done()
+			interval := time.Duration(float64(time.Second) / rate)
+			tick := time.NewTicker(interval)
+			defer tick.Stop()
+			var inflight sync.WaitGroup
+			defer inflight.Wait()
+			for n := 0; time.Since(start) < dur; n++ {
+				<-tick.C
+				seq := fmt.Sprintf("%d-%d", s, n)
+				inflight.Add(1)
+				sent.Add(1)
+				go func() {
+					defer inflight.Done()
+					t0 := time.Now()
+					res, err := socks[s].call("message", map[string]any{"room": room(s), "text": fmt.Sprintf("b:%d:%s", t0.UnixNano(), seq)}, ackTimeout)
+					if err == nil && res["ok"] == true {
+						run.ack.add(time.Since(t0))
+						ackedMu.Lock()
+						acked[seq] = s
+						ackedMu.Unlock()
+					}
+				}()
+			}
+		}(s)
+	}
+	wg.Wait()
+	run.elapsed = time.Since(start)
+	deadline := time.Now().Add(settleTime)
+	expected := 0
+	for _, s := range acked {
+		expected += receivers(s)
+	}
+	for time.Now().Before(deadline) && int(delivered.Load()) < expected {
+		time.Sleep(50 * time.Millisecond)
+	}
+	run.sent, run.acked, run.delivered = int(sent.Load()), len(acked), int(delivered.Load())
+	countsMu.Lock()
+	for seq, s := range acked {
+		if missing := receivers(s) - counts[seq]; missing > 0 {
+			run.lost += missing
+		}
+	}
+	countsMu.Unlock()
+	run.lost += run.sent - run.acked // a message never acknowledged counts as lost
+	return run, nil
+}
+
+// FanOut measures one room with many listeners and a few senders.
+func FanOut(t Target, sockets, senders int, rate float64, dur time.Duration) (Result, error) {
+	r := Result{Scenario: fmt.Sprintf("room fan-out, %d sockets, %d senders x %g msg/s, %s", sockets, senders, rate, dur)}
+	run, err := fanOut(t, sockets, 0, senders, false, rate, dur)
+	if err != nil {
+		return r, err
+	}
+	r.add("delivered/s", "1/s", float64(run.delivered)/run.elapsed.Seconds(), true)
+	r.add("lost", "", float64(run.lost), false)
+	r.add("fan-out p50", "ms", run.fan.pct(50), false)
+	r.add("fan-out p99", "ms", run.fan.pct(99), false)
+	r.add("fan-out max", "ms", run.fan.pct(100), false)
+	r.add("ack p50", "ms", run.ack.pct(50), false)
+	r.add("ack p99", "ms", run.ack.pct(99), false)
+	return r, nil
+}
+
+// Saturation raises the send rate step by step until fan-out p99 passes
+// limitP99 or anything is lost, and reports the best rate that passed.
+func Saturation(t Target, sockets, senders int, startRate float64, step time.Duration, maxSteps int, limitP99 float64) (Result, error) {
+	r := Result{Scenario: fmt.Sprintf("saturation, %d sockets, %d senders, p99 under %g ms, no loss", sockets, senders, limitP99)}
+	best, bestRate := 0.0, 0.0
+	for i, rate := 0, startRate; i < maxSteps; i, rate = i+1, rate*2 {
+		run, err := fanOut(t, sockets, 0, senders, false, rate, step)
+		if err != nil {
+			return r, err
+		}
+		if run.lost > 0 || run.fan.pct(99) > limitP99 {
+			break
+		}
+		best, bestRate = float64(run.delivered)/run.elapsed.Seconds(), rate
+	}
+	r.add("sustained delivered/s", "1/s", best, true)
+	r.add("at send rate per sender", "msg/s", bestRate, true)
+	return r, nil
+}
+
+// SmallRooms: many rooms of a few sockets, everyone posting.
+func SmallRooms(t Target, sockets, roomSize int, rate float64, dur time.Duration) (Result, error) {
+	r := Result{Scenario: fmt.Sprintf("small rooms, %d sockets in rooms of %d, all posting %g msg/s, %s", sockets, roomSize, rate, dur)}
+	run, err := fanOut(t, sockets, roomSize, 0, true, rate, dur)
+	if err != nil {
+		return r, err
+	}
+	r.add("delivered/s", "1/s", float64(run.delivered)/run.elapsed.Seconds(), true)
+	r.add("lost", "", float64(run.lost), false)
+	r.add("fan-out p99", "ms", run.fan.pct(99), false)
+	return r, nil
+}
+
+// LoginStorm signs one account in rate times a second for dur.
+func LoginStorm(t Target, rate float64, dur time.Duration) (Result, error) {
+	r := Result{Scenario: fmt.Sprintf("login storm, %g logins/s for %s", rate, dur)}
+	if _, err := account(t.URL, "loginstorm"); err != nil {
+		return r, err
+	}
+	body, _ := json.Marshal(map[string]string{"username": "loginstorm", "password": "bench-password"})
+	lat := &latencies{}
+	var ok, failed atomic.Int64
+	cpu0 := cpuTime(t.PID)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for time.Since(start) < dur {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			resp, err := http.Post(t.URL+"/login", "application/json", bytes.NewReader(body))
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				failed.Add(1)
+				return
+			}
+			lat.add(time.Since(t0))
+			ok.Add(1)
+		}()
+	}
+	wg.Wait()
+	r.add("logins/s", "1/s", float64(ok.Load())/time.Since(start).Seconds(), true)
+	r.add("failed", "", float64(failed.Load()), false)
+	r.add("login p99", "ms", lat.pct(99), false)
+	if ok.Load() > 0 && cpu0 >= 0 {
+		r.add("server CPU per login", "ms", float64(cpuTime(t.PID)-cpu0)/float64(time.Millisecond)/float64(ok.Load()), false)
+	}
+	return r, nil
+}
+
+// rssKB is a process's resident memory (0 if unknown).
+func rssKB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// cpuTime is a process's user+system CPU time (-1 if unknown).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return -1
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
+}
