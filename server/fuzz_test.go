@@ -24,7 +24,7 @@ func FuzzFrames(f *testing.F) {
 	env := testserver.Start(f, server.Config{EventRate: 1e6, EventBurst: 1e6})
 	tok := env.Register("fuzzer", "password-f").Token
 	var conn *testserver.Raw
-	redial := func() (*testserver.Raw, error) { // DialRaw retries a dropped CONNECT (pitfall 18)
+	redial := func() (*testserver.Raw, error) {
 		r, err := testserver.DialRaw(env.URL, tok)
 		if err == nil {
 			r.Timeout = time.Second

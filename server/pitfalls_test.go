@@ -377,3 +377,22 @@ func TestPollingCloseAnswered(t *testing.T) {
 		t.Fatal("pending poll not answered after close")
 	}
 }
+
+// Pitfall 18: a CONNECT sent right after the engine's open packet must not
+// be lost before Socket.IO listens (readgate.go). Connections that the
+// server closes (a bad frame) followed at once by new ones made this show
+// within a few hundred handshakes; none is retried here.
+func TestHandshakesAreNeverDropped(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	tok := env.Register("alice", "password-a").Token
+	const n = 500
+	for i := 0; i < n; i++ {
+		r, err := testserver.DialRawOnce(env.URL, tok)
+		if err != nil {
+			t.Fatalf("handshake %d of %d got no answer: %v", i+1, n, err)
+		}
+		r.Send("-32") //nolint:errcheck // not an Engine.IO packet: the server closes the connection
+		r.Read()      //nolint:errcheck
+		r.Close()
+	}
+}

@@ -126,6 +126,7 @@ func (s *Server) setupSocketIO() {
 	s.engine = s.io.ServeHandler(nil)
 	s.io.Use(s.handshake)
 	s.io.On("connection", s.onConnection)
+	s.io.Engine().On("connection", openReadGate) // after Socket.IO's listener: see readgate.go
 }
 
 // corsOrigins answers browser preflights for the allowed origins only; the
@@ -171,6 +172,7 @@ func (s *Server) guardSocketPath(next http.Handler) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
 		}
+		w, r = gateUpgrade(w, r)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -21,22 +20,10 @@ type Raw struct {
 
 // DialRaw opens the websocket and completes the Engine.IO handshake; with a
 // token it also connects to namespace "/" and waits for the CONNECT reply.
-// A handshake that times out is tried again: right after the server closed
-// a connection, the library now and then drops a CONNECT (pitfall 18).
-func DialRaw(serverURL, token string) (*Raw, error) {
-	var err error
-	for attempt := 0; attempt < dialAttempts; attempt++ {
-		var r *Raw
-		if r, err = dialRawOnce(serverURL, token); err == nil {
-			return r, nil
-		}
-		var ne net.Error
-		if !errors.As(err, &ne) || !ne.Timeout() {
-			return nil, err
-		}
-	}
-	return nil, err
-}
+func DialRaw(serverURL, token string) (*Raw, error) { return dialRawOnce(serverURL, token) }
+
+// DialRawOnce is DialRaw, named for tests that insist there is no retry.
+func DialRawOnce(serverURL, token string) (*Raw, error) { return dialRawOnce(serverURL, token) }
 
 func dialRawOnce(serverURL, token string) (*Raw, error) {
 	u := "ws" + strings.TrimPrefix(serverURL, "http") + "/socket.io/?EIO=4&transport=websocket"

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // for --pprof
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,6 +55,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	eventRate := fs.Float64("event-rate", server.DefaultEventRate, "events per second per socket, sustained")
 	eventBurst := fs.Int("event-burst", server.DefaultEventBurst, "events per socket in a burst")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	signupBurst := fs.Int("signup-burst", server.DefaultRegisterPerAddr, "accounts one address may create in a burst")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the Confab chat server without a window.\n"+
@@ -86,6 +88,12 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	})
 	if err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		go func() {
+			// The default mux carries only the pprof handlers here.
+			log.Warn("profiling endpoint on", "addr", *pprofAddr, "err", http.ListenAndServe(*pprofAddr, nil)) //nolint:gosec
+		}()
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
