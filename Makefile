@@ -6,10 +6,16 @@ GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test bench deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
+.PHONY: run test bench package deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
 
 run: sysdeps
 	$(GO) run . $(ARGS)
+
+# The Linux desktop bundle (icon, .desktop entry, binary) with the fyne tool.
+FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
+package: sysdeps
+	$(GO) run $(FYNE_TOOLS) package --os linux --release
+	@ls -l Confab.tar.xz
 
 test: deps vet fmt-check
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./server/cmd/confabd
@@ -59,4 +65,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFrames -fuzztime $(FUZZTIME) ./server/
 
 clean:
-	rm -rf bin interop/node_modules bench/peer-node/node_modules
+	rm -rf bin Confab.tar.xz interop/node_modules bench/peer-node/node_modules

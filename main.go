@@ -1,4 +1,4 @@
-// Command confab is the Confab desktop chat app. `confab serve` runs the
+// Command confab is the Confab desktop chat app (no arguments). `confab serve` runs the
 // chat server headless instead, and `confab chat` chats in a terminal.
 package main
 
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	"confab/app"
 	"confab/client/term"
 	"confab/server/daemon"
 )
@@ -24,11 +25,12 @@ func main() {
 		}
 		return
 	}
-	if len(args) > 0 && args[0] == "serve" {
+	if len(args) == 0 {
+		app.Run()
+		return
+	}
+	if args[0] == "serve" {
 		args = args[1:]
-	} else if len(args) == 0 {
-		// Until the desktop window lands, the app starts the server headless.
-		fmt.Fprintln(os.Stderr, "confab: the desktop window is not built yet; serving headless (see `confab serve -h`)")
 	} else {
 		fmt.Fprintf(os.Stderr, "usage: confab [serve [flags] | chat --user NAME [--url URL] [--register]]\n")
 		os.Exit(2)

@@ -32,7 +32,7 @@ type Plan struct {
 var Default = Plan{
 	StormSockets: 2000,
 	FanSockets:   500, FanSenders: 4, FanRate: 20, FanDuration: 20 * time.Second,
-	SatStartRate: 20, SatStep: 5 * time.Second, SatMaxSteps: 8, SatP99Limit: 100,
+	SatStartRate: 20, SatStep: 5 * time.Second, SatMaxSteps: 10, SatP99Limit: 100,
 	RoomSockets: 1000, RoomSize: 10, RoomRate: 1, RoomDuration: 10 * time.Second,
 	LoginRate: 200, LoginDuration: 5 * time.Second,
 }

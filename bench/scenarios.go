@@ -44,6 +44,7 @@ const (
 	settleTime  = 3 * time.Second // for deliveries still in flight after the senders stop
 	usersPerRun = 20              // accounts the sockets of a scenario share
 	dialWorkers = 128             // handshakes in flight at once
+	satStep     = 1.5             // each saturation step sends this much faster
 )
 
 // latencies collects durations.
@@ -305,7 +306,7 @@ func FanOut(t Target, sockets, senders int, rate float64, dur time.Duration) (Re
 func Saturation(t Target, sockets, senders int, startRate float64, step time.Duration, maxSteps int, limitP99 float64) (Result, error) {
 	r := Result{Scenario: fmt.Sprintf("saturation, %d sockets, %d senders, p99 under %g ms, no loss", sockets, senders, limitP99)}
 	best, bestRate := 0.0, 0.0
-	for i, rate := 0, startRate; i < maxSteps; i, rate = i+1, rate*2 {
+	for i, rate := 0, startRate; i < maxSteps; i, rate = i+1, rate*satStep {
 		run, err := fanOut(t, sockets, 0, senders, false, rate, step)
 		if err != nil {
 			return r, err

@@ -15,7 +15,7 @@ import (
 
 // Options tune a Chat; the zero value means the defaults.
 type Options struct {
-	ConnectTimeout time.Duration // per attempt (default 10s)
+	ConnectTimeout time.Duration // per attempt (default 5s)
 	CallTimeout    time.Duration // per acknowledgement (default 15s)
 	MinBackoff     time.Duration // first wait before reconnecting (default 500ms)
 	MaxBackoff     time.Duration // longest wait (default 15s)
@@ -24,7 +24,7 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultConnectTimeout = 10 * time.Second
+	DefaultConnectTimeout = 5 * time.Second // a LAN answers far sooner; a missed open event (pitfall 17) costs at most this
 	DefaultCallTimeout    = 15 * time.Second
 	DefaultMinBackoff     = 500 * time.Millisecond
 	DefaultMaxBackoff     = 15 * time.Second

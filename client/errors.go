@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -36,12 +37,24 @@ type Error struct {
 	Err        error         // the underlying error, if any
 }
 
+// codeText says in plain words why the server refused a chat request.
+var codeText = map[string]string{
+	"not_in_room":     "you are not in that room",
+	"invalid_room":    "that is not a valid room name",
+	"invalid_message": "the message is empty or longer than 4000 characters",
+	"not_found":       "not found",
+	"rate_limited":    "too many messages at once",
+}
+
 func (e *Error) Error() string {
 	msg := e.Kind.Error()
+	if t, ok := codeText[e.Code]; ok && e.Detail == "" {
+		return t
+	}
 	if e.Kind == ErrTooManyAttempts && e.RetryAfter > 0 {
 		msg = fmt.Sprintf("%s: try again in %s", msg, e.RetryAfter.Round(time.Second))
 	}
-	if e.Detail != "" && e.Kind != ErrWrongCredentials {
+	if e.Detail != "" && e.Kind != ErrWrongCredentials && !strings.EqualFold(strings.TrimSuffix(e.Detail, "."), e.Kind.Error()) {
 		msg += " (" + e.Detail + ")"
 	}
 	return msg

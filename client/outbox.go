@@ -85,7 +85,7 @@ func (c *Chat) Pending() []Outgoing {
 func (c *Chat) pump(room string) {
 	c.mu.Lock()
 	r := c.room(room)
-	if c.ended || c.conn == nil || r.inflight || len(r.queue) == 0 || !r.joined {
+	if c.ended || c.conn == nil || r.inflight || len(r.queue) == 0 {
 		c.mu.Unlock()
 		return
 	}

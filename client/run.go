@@ -54,6 +54,9 @@ func (c *Chat) run() {
 
 // serve runs one connection until it drops (false) or the chat ends (true).
 func (c *Chat) serve(conn *sioConn) bool {
+	// Rooms are rejoined before the connection is published, so no message
+	// goes out to a room this new socket has not joined yet.
+	c.catchUp(conn)
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
@@ -62,7 +65,6 @@ func (c *Chat) serve(conn *sioConn) bool {
 	}
 	c.conn = conn
 	c.mu.Unlock()
-	c.catchUp(conn)
 	c.setState(StateEvent{State: Online})
 	c.pumpAll()
 

@@ -62,6 +62,10 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := clientAddr(r)
+	if ip := net.ParseIP(addr); s.cfg.LocalSignupOnly && (ip == nil || !ip.IsLoopback()) {
+		writeError(w, http.StatusForbidden, wire.ErrSignupDisabled, "accounts can only be created on the host's computer")
+		return
+	}
 	if wait := s.registerAddr.wait(addr, time.Now()); wait > 0 {
 		tooMany(w, wait)
 		return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -294,5 +295,18 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q", want)
 		}
+	}
+}
+
+func TestLocalSignupOnly(t *testing.T) {
+	env := testserver.Start(t, server.Config{LocalSignupOnly: true})
+	env.Register("host", "password-h") // from loopback: allowed
+	req := httptest.NewRequest(http.MethodPost, "/register", strings.NewReader(testserver.JSON("guest", "password-g")))
+	req.Header.Set("Content-Type", ctJSON)
+	req.RemoteAddr = "192.168.1.20:50000"
+	rec := httptest.NewRecorder()
+	env.Srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), wire.ErrSignupDisabled) {
+		t.Fatalf("registration from the LAN: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -42,6 +42,9 @@ type Config struct {
 	TokenLeeway time.Duration
 	// NoSignup switches self-registration off.
 	NoSignup bool
+	// LocalSignupOnly allows registration from this computer only (loopback
+	// addresses): a host creates their account, others cannot.
+	LocalSignupOnly bool
 	// AllowedOrigins lists browser origins besides the server's own that may
 	// open sockets; "*" allows any. Clients that send no Origin are allowed.
 	AllowedOrigins []string

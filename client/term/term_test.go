@@ -47,8 +47,11 @@ func (l *lines) has(sub string) bool {
 
 func TestChatInTerminal(t *testing.T) {
 	env := testserver.Start(t, server.Config{})
-	bin := filepath.Join(t.TempDir(), "confab")
-	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+	// confabd carries `chat` without cgo, as a headless machine would run it.
+	bin := filepath.Join(t.TempDir(), "confabd")
+	build := exec.Command("go", "build", "-o", bin, "../../server/cmd/confabd")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "chat", "--url", env.URL, "--user", "alice", "--register")
@@ -61,7 +64,7 @@ func TestChatInTerminal(t *testing.T) {
 	}
 	go out.read(stdout)
 	fmt.Fprintln(stdin, "password-alice") // not a terminal: the first line is the password
-	testserver.WaitFor(t, 10*time.Second, "connected", func() bool { return out.has("-- connected") })
+	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
 
 	bob, err := client.Register(context.Background(), env.URL, "bob", "password-bob")
 	if err != nil {
@@ -77,7 +80,7 @@ func TestChatInTerminal(t *testing.T) {
 			}
 		}
 	}()
-	testserver.WaitFor(t, 10*time.Second, "bob online", func() bool { return chat.State() == client.Online })
+	testserver.WaitFor(t, 30*time.Second, "bob online", func() bool { return chat.State() == client.Online })
 	fmt.Fprintln(stdin, "hello from the terminal")
 	select {
 	case text := <-got:

@@ -1,5 +1,6 @@
 // Command confabd is the Confab chat server without the desktop app: it
-// builds without cgo, for always-on machines.
+// builds without cgo, for always-on machines. `confabd chat` is the terminal
+// client, for the same machines.
 package main
 
 import (
@@ -9,11 +10,18 @@ import (
 	"fmt"
 	"os"
 
+	"confab/client/term"
 	"confab/server/daemon"
 )
 
 func main() {
-	if err := daemon.Run(context.Background(), "confabd", os.Args[1:], os.Stderr); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "chat" {
+		err = term.Run(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	} else {
+		err = daemon.Run(context.Background(), "confabd", os.Args[1:], os.Stderr)
+	}
+	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "confabd:", err)
 		}

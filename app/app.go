@@ -1,0 +1,76 @@
+// Package app is Confab's desktop GUI: the login screen (join or host) and
+// the chat window. It touches widgets; the client package does the network,
+// and package bridge hands results back to the UI thread.
+package app
+
+import (
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"confab/client"
+)
+
+// ID is the app's identity (preferences, storage, notifications).
+const ID = "chat.confab.desktop"
+
+// Preference keys.
+const (
+	prefMode     = "mode" // "join" or "host"
+	prefURL      = "url"
+	prefUsername = "username"
+	prefPort     = "port"
+	prefOthers   = "allowOthers"
+)
+
+// UI is the running app: one window that shows the login screen or a chat.
+type UI struct {
+	app   fyne.App
+	win   fyne.Window
+	host  *host        // when hosting
+	chat  *client.Chat // when signed in
+	view  *chatView    // the chat window, when signed in
+	login *loginForm   // the login screen, when shown
+
+	hostDir string // where a hosted server keeps its data; default: the app's storage
+}
+
+// Run starts the app and returns when its window is closed.
+func Run() {
+	ui := New(fyneapp.NewWithID(ID))
+	ui.win.ShowAndRun()
+	ui.shutdown()
+}
+
+// New builds the UI on a Fyne app (tests pass fyne's test app).
+func New(a fyne.App) *UI {
+	ui := &UI{app: a, win: a.NewWindow("Confab")}
+	ui.win.Resize(fyne.NewSize(960, 640))
+	ui.win.SetMaster()
+	ui.showLogin("")
+	return ui
+}
+
+// Window is the app's window.
+func (ui *UI) Window() fyne.Window { return ui.win }
+
+// dataDir is where a hosted server keeps its database.
+func (ui *UI) dataDir() string {
+	if ui.hostDir != "" {
+		return ui.hostDir
+	}
+	return filepath.Join(ui.app.Storage().RootURI().Path(), "server")
+}
+
+// shutdown signs out locally and stops hosting; it runs when the window closes.
+func (ui *UI) shutdown() {
+	if ui.chat != nil {
+		ui.chat.Close()
+		ui.chat = nil
+	}
+	if ui.host != nil {
+		ui.host.stop()
+		ui.host = nil
+	}
+}

@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"confab/app/bridge"
+	"confab/client"
+	"confab/internal/testserver"
+	"confab/server"
+	"confab/wire"
+)
+
+// onUI reads UI state on the UI thread.
+func onUI[T any](f func() T) T {
+	var v T
+	bridge.DoAndWait(func() { v = f() })
+	return v
+}
+
+func waitUI(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	testserver.WaitFor(t, 15*time.Second, what, func() bool { return onUI(cond) })
+}
+
+func newUI(t *testing.T) *UI {
+	t.Helper()
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	ui := onUI(func() *UI {
+		ui := New(a)
+		ui.hostDir = dir
+		return ui
+	})
+	t.Cleanup(func() { bridge.DoAndWait(ui.shutdown) })
+	return ui
+}
+
+// signIn fills the join form and taps a button.
+func signIn(t *testing.T, ui *UI, url, user, pass string, create bool) {
+	t.Helper()
+	bridge.DoAndWait(func() {
+		f := ui.login
+		f.mode.SetSelected(modeJoin)
+		f.url.SetText(url)
+		f.user.SetText(user)
+		f.pass.SetText(pass)
+		if create {
+			test.Tap(f.create)
+		} else {
+			test.Tap(f.signIn)
+		}
+	})
+}
+
+func texts(v *chatView) []string {
+	var out []string
+	t := v.tl()
+	for i := 0; i < t.len(); i++ {
+		out = append(out, t.at(i).msg.Text)
+	}
+	return out
+}
+
+func TestJoinSendAndReceive(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	bobSess, err := client.Register(context.Background(), env.URL, "bob", "password-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := client.Connect(bobSess, client.Options{})
+	defer bob.Close()
+	got := make(chan string, 10)
+	go func() {
+		for e := range bob.Events() {
+			if m, ok := e.(client.MessageEvent); ok && !m.Historic {
+				got <- m.Message.Text
+			}
+		}
+	}()
+
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "chat window", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	v := onUI(func() *chatView { return ui.view })
+
+	// Typing and Enter sends; the message shows at once as pending, then as sent.
+	bridge.DoAndWait(func() {
+		test.Type(v.composer, "hello bob")
+		v.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	})
+	if onUI(func() string { return v.composer.Text }) != "" {
+		t.Fatal("composer not cleared after sending")
+	}
+	waitUI(t, "sent", func() bool {
+		tl := v.tl()
+		return tl.len() == 1 && tl.at(0).outgoing == nil && tl.at(0).msg.ID > 0
+	})
+	select {
+	case text := <-got:
+		if text != "hello bob" {
+			t.Fatalf("bob got %q", text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob got nothing")
+	}
+	// Shift+Enter is a new line, not a send.
+	bridge.DoAndWait(func() {
+		v.composer.SetText("two")
+		v.composer.KeyDown(&fyne.KeyEvent{Name: "LeftShift"})
+		v.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		v.composer.KeyUp(&fyne.KeyEvent{Name: "LeftShift"})
+	})
+	if txt := onUI(func() string { return v.composer.Text }); !strings.Contains(txt, "\n") {
+		t.Fatalf("Shift+Enter: composer has %q", txt)
+	}
+	bridge.DoAndWait(func() { v.composer.SetText("") })
+
+	bob.Send("general", "hi alice")
+	waitUI(t, "bob's message shown", func() bool {
+		ts := texts(v)
+		return len(ts) == 2 && ts[1] == "hi alice"
+	})
+	// Empty and over-long text is not sent.
+	bridge.DoAndWait(func() {
+		v.send("   ")
+		v.send(strings.Repeat("x", wire.MaxMessageRunes+1))
+	})
+	time.Sleep(200 * time.Millisecond)
+	if n := onUI(func() int { return v.tl().len() }); n != 2 {
+		t.Fatalf("%d entries after invalid sends", n)
+	}
+}
+
+func TestFailedMessageShowsReason(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "online", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	v := onUI(func() *chatView { return ui.view })
+	// Leave general behind the UI's back: the server refuses the next message.
+	if err := v.chat.Leave(context.Background(), "general"); err != nil {
+		t.Fatal(err)
+	}
+	bridge.DoAndWait(func() { v.send("into the void") })
+	waitUI(t, "failed with a reason", func() bool {
+		tl := v.tl()
+		if tl.len() != 1 || tl.at(0).outgoing == nil || tl.at(0).outgoing.State != client.Failed {
+			return false
+		}
+		return strings.Contains(tl.at(0).outgoing.Err.Error(), "not in that room")
+	})
+	// Delete removes it.
+	bridge.DoAndWait(func() { v.discard("general", v.tl().at(0).outgoing.ClientID) })
+	if n := onUI(func() int { return v.tl().len() }); n != 0 {
+		t.Fatalf("%d entries after delete", n)
+	}
+}
+
+func TestRevocationReturnsToLogin(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "online", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	tok, _ := onUI(func() *client.Chat { return ui.chat }).Session().Token()
+	if code, _, _ := env.Post("/logout", "", "", tok); code != 204 {
+		t.Fatalf("logout %d", code)
+	}
+	waitUI(t, "login screen with the reason", func() bool {
+		return ui.login != nil && !ui.login.formErr.Hidden && strings.Contains(ui.login.formErr.Text, "signed out")
+	})
+	if user := onUI(func() string { return ui.login.user.Text }); user != "alice" {
+		t.Fatalf("username not kept: %q", user)
+	}
+}
+
+func TestLoginErrorsShowByTheirField(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	env.Register("alice", "password-a")
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "wrong-password", false)
+	waitUI(t, "wrong password shown", func() bool {
+		return !ui.login.passErr.Hidden && strings.Contains(ui.login.passErr.Text, "wrong username or password")
+	})
+	signIn(t, ui, "127.0.0.1:1", "alice", "password-a", false)
+	waitUI(t, "unreachable shown by the URL", func() bool {
+		return !ui.login.urlErr.Hidden && strings.Contains(ui.login.urlErr.Text, "cannot be reached")
+	})
+	signIn(t, ui, env.URL, "a", "", false) // validated before any network
+	if onUI(func() bool { return ui.login.userErr.Hidden || ui.login.passErr.Hidden }) {
+		t.Fatal("invalid input not flagged")
+	}
+}
+
+func TestHostStartAndStop(t *testing.T) {
+	port := func() int {
+		ln, _ := net.Listen("tcp", ":0")
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
+	}()
+	ui := newUI(t)
+	bridge.DoAndWait(func() {
+		f := ui.login
+		f.mode.SetSelected(modeHost)
+		f.port.SetText(strconv.Itoa(port))
+		f.user.SetText("hostess")
+		f.pass.SetText("password-h")
+		test.Tap(f.create)
+	})
+	waitUI(t, "hosting and online", func() bool { return ui.host != nil && ui.chat != nil && ui.chat.State() == client.Online })
+	// Others reach it on the LAN port; they may not create accounts by default.
+	if _, err := client.Login(context.Background(), "127.0.0.1:"+strconv.Itoa(port), "hostess", "password-h"); err != nil {
+		t.Fatalf("login to the hosted server: %v", err)
+	}
+	// A second host on the same port is refused with a suggestion.
+	ui2 := newUI(t)
+	bridge.DoAndWait(func() {
+		f := ui2.login
+		f.mode.SetSelected(modeHost)
+		f.port.SetText(strconv.Itoa(port))
+		f.user.SetText("other")
+		f.pass.SetText("password-o")
+		test.Tap(f.create)
+	})
+	waitUI(t, "port in use", func() bool {
+		return !ui2.login.portErr.Hidden && strings.Contains(ui2.login.portErr.Text, "in use")
+	})
+	// Stop hosting: back to login, port free again.
+	bridge.DoAndWait(ui.logout)
+	waitUI(t, "login after stop", func() bool { return ui.login != nil && ui.host == nil })
+	testserver.WaitFor(t, 5*time.Second, "port released", func() bool {
+		ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+		if err == nil {
+			ln.Close()
+		}
+		return err == nil
+	})
+}

@@ -1,0 +1,429 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"confab/app/bridge"
+	"confab/client"
+	"confab/wire"
+)
+
+// UI constants.
+const (
+	counterFrom  = wire.MaxMessageRunes - 500 // show the character counter from here
+	olderPage    = 100                        // messages loaded by "Older messages"
+	bottomSlack  = 24                         // px: within this of the bottom counts as at the bottom
+	callTimeout  = 15 * time.Second
+	approxCharPx = 0.55 // average glyph width as a share of the text size, for row heights
+)
+
+// chatView is the chat window's state and widgets. All its methods run on
+// the UI thread.
+type chatView struct {
+	ui   *UI
+	chat *client.Chat
+	me   wire.Author
+
+	rooms   map[string]*timeline
+	joined  []string
+	current string
+	users   map[string]wire.User
+
+	roomList, msgList, userList *widget.List
+	banner                      *widget.Label
+	bannerBox                   *fyne.Container
+	composer                    *composer
+	counter                     *widget.Label
+	jumpDown, older             *widget.Button
+	bottomOffset                float32
+	userIDs                     []string
+	countdown                   *time.Timer
+	content                     fyne.CanvasObject
+}
+
+// openChat connects the session and shows the chat window.
+func (ui *UI) openChat(sess *client.Session) {
+	chat := client.Connect(sess, client.Options{})
+	ui.chat = chat
+	v := &chatView{
+		ui: ui, chat: chat, me: sess.User,
+		rooms: map[string]*timeline{wire.DefaultRoom: newTimeline()}, joined: []string{wire.DefaultRoom},
+		current: wire.DefaultRoom, users: map[string]wire.User{},
+	}
+	ui.view = v
+	v.build()
+	ui.win.SetContent(v.content)
+	ui.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Confab",
+		fyne.NewMenuItem("Log out", func() { ui.logout() }),
+	)))
+	ui.win.Canvas().Focus(v.composer)
+	bridge.Drain(chat.Events(), v.apply, nil)
+}
+
+func (v *chatView) build() {
+	v.banner = widget.NewLabel("Connecting…")
+	v.banner.Importance = widget.WarningImportance
+	v.bannerBox = container.NewHBox(v.banner)
+
+	v.roomList = widget.NewList(func() int { return len(v.joined) },
+		func() fyne.CanvasObject { return widget.NewLabel("room") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			name := v.joined[i]
+			label := "# " + name
+			if n := v.rooms[name].unread; n > 0 {
+				label += fmt.Sprintf("  (%d)", n)
+			}
+			l := o.(*widget.Label)
+			l.SetText(label)
+			l.TextStyle.Bold = name == v.current
+		})
+	v.roomList.OnSelected = func(i widget.ListItemID) { v.switchRoom(v.joined[i]) }
+	joinEntry := widget.NewEntry()
+	joinEntry.SetPlaceHolder("join or create a room")
+	joinEntry.OnSubmitted = func(name string) { v.join(strings.TrimSpace(strings.ToLower(name)), joinEntry) }
+	left := container.NewBorder(nil, container.NewVBox(joinEntry, v.hostPanel()), nil, nil, v.roomList)
+
+	v.msgList = widget.NewList(func() int { return v.tl().len() }, newMessageRow, v.updateRow)
+	v.older = widget.NewButton("Older messages", v.loadOlder)
+	v.jumpDown = widget.NewButton("New messages ↓", func() { v.scrollDown() })
+	v.jumpDown.Hide()
+
+	v.userList = widget.NewList(func() int { return len(v.userIDs) },
+		func() fyne.CanvasObject { return widget.NewLabel("user") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			u := v.users[v.userIDs[i]]
+			mark := "○ "
+			if u.Online {
+				mark = "● "
+			}
+			o.(*widget.Label).SetText(mark + u.Username)
+		})
+
+	v.composer = newComposer(v.send)
+	v.counter = widget.NewLabel("")
+	v.counter.Hide()
+	v.composer.OnChanged = func(text string) { v.updateCounter(text) }
+	sendBtn := widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { v.send(v.composer.Text) })
+	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(v.counter, sendBtn), v.composer)
+
+	center := container.NewBorder(container.NewVBox(v.bannerBox, v.older), container.NewVBox(v.jumpDown, bottom), nil, nil, v.msgList)
+	split := container.NewHSplit(left, container.NewHSplit(center, v.userList))
+	split.Offset = 0.2
+	split.Trailing.(*container.Split).Offset = 0.8
+	v.content = split
+}
+
+func (v *chatView) tl() *timeline { return v.room(v.current) }
+
+func (v *chatView) room(name string) *timeline {
+	t, ok := v.rooms[name]
+	if !ok {
+		t = newTimeline()
+		v.rooms[name] = t
+	}
+	return t
+}
+
+// hostPanel shows, when hosting, the addresses others should type.
+func (v *chatView) hostPanel() fyne.CanvasObject {
+	h := v.ui.host
+	if h == nil {
+		return container.NewVBox()
+	}
+	box := container.NewVBox(widget.NewLabelWithStyle("You are hosting. Others join at:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	addrs := h.addresses()
+	if len(addrs) == 0 {
+		box.Add(widget.NewLabel("(no network: only this computer)"))
+	}
+	for _, a := range addrs {
+		addr := a
+		box.Add(container.NewBorder(nil, nil, nil,
+			widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(addr) }),
+			widget.NewLabel(addr)))
+	}
+	box.Add(widget.NewButton("Stop hosting", func() { v.ui.logout() }))
+	return box
+}
+
+// apply shows one chat event.
+func (v *chatView) apply(e client.Event) {
+	if v.ui.view != v {
+		return // an old chat's last events
+	}
+	switch e := e.(type) {
+	case client.MessageEvent:
+		m := e.Message
+		t := v.room(m.Room)
+		if !t.add(m) {
+			return
+		}
+		if m.Room != v.current {
+			if !e.Historic {
+				t.unread++
+				v.roomList.Refresh()
+			}
+		} else {
+			v.refreshMessages(m.Author.ID == v.me.ID)
+		}
+		if !e.Historic && m.Author.ID != v.me.ID && !v.focused() {
+			v.ui.app.SendNotification(fyne.NewNotification(m.Author.Username+" in #"+m.Room, m.Text))
+		}
+	case client.DeliveryEvent:
+		v.room(e.Outgoing.Room).track(e.Outgoing)
+		if e.Outgoing.Room == v.current {
+			v.refreshMessages(true)
+		}
+	case client.PresenceEvent:
+		u := v.users[e.Presence.User.ID]
+		u.ID, u.Username, u.Online = e.Presence.User.ID, e.Presence.User.Username, e.Presence.Online
+		v.setUser(u)
+	case client.StateEvent:
+		v.showState(e)
+	}
+}
+
+func (v *chatView) focused() bool {
+	if d, ok := v.ui.app.Driver().(interface{ Focused() bool }); ok {
+		return d.Focused()
+	}
+	return v.ui.win.Canvas().Focused() != nil
+}
+
+func (v *chatView) showState(e client.StateEvent) {
+	if v.countdown != nil {
+		v.countdown.Stop()
+	}
+	switch e.State {
+	case client.Online:
+		v.bannerBox.Hide()
+		v.loadUsers()
+	case client.Connecting:
+		v.setBanner("Connecting…")
+	case client.Reconnecting:
+		v.tick(e.NextAttempt)
+	case client.SignedOut:
+		reason := "Your session ended."
+		var ce *client.Error
+		if errors.As(e.Err, &ce) {
+			switch ce.Code {
+			case wire.ReasonTokenRevoked:
+				reason = "You were signed out (logged out elsewhere)."
+			case wire.ReasonTokenExpired:
+				reason = "Your session expired. Sign in again."
+			case wire.ReasonUnknownUser:
+				reason = "Your account no longer exists."
+			}
+		}
+		v.ui.signedOut(reason)
+	}
+}
+
+func (v *chatView) setBanner(text string) {
+	v.banner.SetText(text)
+	v.bannerBox.Show()
+}
+
+// tick counts down to the next reconnect attempt, once a second.
+func (v *chatView) tick(next time.Time) {
+	left := time.Until(next).Round(time.Second)
+	if left < time.Second {
+		v.setBanner("Reconnecting…")
+		return
+	}
+	v.setBanner(fmt.Sprintf("Connection lost. Reconnecting in %d s…", int(left.Seconds())))
+	v.countdown = time.AfterFunc(time.Second, func() { bridge.Do(func() { v.tick(next) }) })
+}
+
+func (v *chatView) setUser(u wire.User) {
+	v.users[u.ID] = u
+	v.userIDs = v.userIDs[:0]
+	for id := range v.users {
+		v.userIDs = append(v.userIDs, id)
+	}
+	sort.Slice(v.userIDs, func(i, j int) bool {
+		a, b := v.users[v.userIDs[i]], v.users[v.userIDs[j]]
+		if a.Online != b.Online {
+			return a.Online
+		}
+		return strings.ToLower(a.Username) < strings.ToLower(b.Username)
+	})
+	v.userList.Refresh()
+}
+
+func (v *chatView) loadUsers() {
+	chat := v.chat
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		users, err := chat.Users(ctx)
+		if err != nil {
+			return
+		}
+		bridge.Do(func() {
+			for _, u := range users {
+				v.setUser(u)
+			}
+		})
+	}()
+}
+
+func (v *chatView) switchRoom(name string) {
+	v.current = name
+	v.room(name).unread = 0
+	v.roomList.Refresh()
+	v.older.Show()
+	v.msgList.Refresh()
+	v.scrollDown()
+}
+
+func (v *chatView) join(name string, entry *widget.Entry) {
+	if !wire.ValidRoom(name) {
+		v.setBanner("Room names are 1-64 of a-z, 0-9, '_' and '-'.")
+		return
+	}
+	entry.SetText("")
+	for _, r := range v.joined {
+		if r == name {
+			v.switchRoom(name)
+			return
+		}
+	}
+	chat := v.chat
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		err := chat.Join(ctx, name)
+		bridge.Do(func() {
+			if err != nil {
+				v.setBanner("Could not join #" + name + ": " + err.Error())
+				return
+			}
+			v.room(name)
+			v.joined = append(v.joined, name)
+			v.switchRoom(name)
+		})
+	}()
+}
+
+func (v *chatView) loadOlder() {
+	t, room, chat := v.tl(), v.current, v.chat
+	before := t.oldest
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		msgs, err := chat.History(ctx, room, before, olderPage)
+		bridge.Do(func() {
+			if err != nil {
+				v.setBanner("Could not load older messages: " + err.Error())
+				return
+			}
+			for _, m := range msgs {
+				t.add(m)
+			}
+			if len(msgs) < olderPage {
+				t.more = false
+				if room == v.current {
+					v.older.Hide()
+				}
+			}
+			if room == v.current {
+				v.msgList.Refresh()
+			}
+		})
+	}()
+}
+
+// refreshMessages redraws the conversation, following it down if the user
+// was at the bottom (or it is their own message), else offering a jump.
+func (v *chatView) refreshMessages(follow bool) {
+	atBottom := v.msgList.GetScrollOffset() >= v.bottomOffset-bottomSlack
+	v.msgList.Refresh()
+	if follow || atBottom {
+		v.scrollDown()
+	} else {
+		v.jumpDown.Show()
+	}
+}
+
+func (v *chatView) scrollDown() {
+	v.msgList.ScrollToBottom()
+	v.bottomOffset = v.msgList.GetScrollOffset()
+	v.jumpDown.Hide()
+}
+
+func (v *chatView) updateCounter(text string) {
+	n := utf8.RuneCountInString(strings.TrimSpace(text))
+	if n < counterFrom {
+		v.counter.Hide()
+		return
+	}
+	v.counter.SetText(fmt.Sprintf("%d/%d", n, wire.MaxMessageRunes))
+	if n > wire.MaxMessageRunes {
+		v.counter.Importance = widget.DangerImportance
+	} else {
+		v.counter.Importance = widget.MediumImportance
+	}
+	v.counter.Show()
+	v.counter.Refresh()
+}
+
+// send queues the composer's text; empty or over-long text is not sent.
+func (v *chatView) send(text string) {
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > wire.MaxMessageRunes {
+		return
+	}
+	if _, err := v.chat.Send(v.current, text); err != nil {
+		v.setBanner(err.Error())
+		return
+	}
+	v.composer.SetText("")
+}
+
+// retry and discard act on a failed message.
+func (v *chatView) retry(clientID string) {
+	if err := v.chat.Retry(clientID); err == nil {
+		v.msgList.Refresh()
+	}
+}
+
+func (v *chatView) discard(room, clientID string) {
+	if err := v.chat.Discard(clientID); err == nil {
+		v.room(room).dropPending(clientID)
+		v.msgList.Refresh()
+	}
+}
+
+// signedOut returns to the login screen with the reason and the username.
+func (ui *UI) signedOut(reason string) {
+	ui.shutdown()
+	ui.view = nil
+	ui.win.SetMainMenu(nil)
+	ui.showLogin(reason)
+}
+
+// logout signs out on the server, off the UI thread, then shows the login.
+func (ui *UI) logout() {
+	chat := ui.chat
+	ui.chat = nil
+	ui.view = nil
+	go func() {
+		if chat != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+			chat.Logout(ctx) //nolint:errcheck // signed out locally either way
+			cancel()
+		}
+		bridge.Do(func() { ui.signedOut("") })
+	}()
+}

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"confab/server"
+)
+
+// Hosting limits.
+const (
+	DefaultPort       = 7878
+	portSearch        = 20 // ports tried after a busy one, to suggest a free one
+	hostStopTimeout   = 5 * time.Second
+	readHeaderTimeout = 10 * time.Second
+)
+
+// host is the chat server embedded in the app when it hosts. It holds no widgets.
+type host struct {
+	port int
+	srv  *server.Server
+	hs   *http.Server
+	done chan struct{}
+}
+
+// errPortInUse says the port is taken, and which one is free.
+type errPortInUse struct{ port, free int }
+
+func (e errPortInUse) Error() string {
+	if e.free > 0 {
+		return fmt.Sprintf("port %d is in use by another program; try %d", e.port, e.free)
+	}
+	return fmt.Sprintf("port %d is in use by another program; try another one", e.port)
+}
+
+// startHost serves the chat on every interface. With allowOthers false only
+// this computer can create accounts.
+func startHost(dataDir string, port int, allowOthers bool) (*host, error) {
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, errPortInUse{port: port, free: freePortAfter(port)}
+		}
+		return nil, fmt.Errorf("cannot listen on port %d: %w", port, err)
+	}
+	srv, err := server.New(server.Config{
+		DataDir:         dataDir,
+		LocalSignupOnly: !allowOthers,
+		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	h := &host{port: ln.Addr().(*net.TCPAddr).Port, srv: srv, done: make(chan struct{})}
+	h.hs = &http.Server{Handler: srv, ReadHeaderTimeout: readHeaderTimeout}
+	go func() {
+		defer close(h.done)
+		h.hs.Serve(ln) //nolint:errcheck // ends with Shutdown
+	}()
+	return h, nil
+}
+
+func freePortAfter(port int) int {
+	for p := port + 1; p <= port+portSearch && p < 65536; p++ {
+		if ln, err := net.Listen("tcp", ":"+strconv.Itoa(p)); err == nil {
+			ln.Close()
+			return p
+		}
+	}
+	return 0
+}
+
+// localURL is how the host's own app reaches it.
+func (h *host) localURL() string { return "http://127.0.0.1:" + strconv.Itoa(h.port) }
+
+// addresses are the URLs others on the LAN can type: every IPv4 address of
+// every interface that is up, loopback excepted.
+func (h *host) addresses() []string {
+	var out []string
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
+				out = append(out, "http://"+net.JoinHostPort(ipn.IP.String(), strconv.Itoa(h.port)))
+			}
+		}
+	}
+	return out
+}
+
+// stop closes the sockets, then HTTP, then the database.
+func (h *host) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), hostStopTimeout)
+	defer cancel()
+	h.srv.Shutdown(ctx) //nolint:errcheck
+	if err := h.hs.Shutdown(ctx); err != nil {
+		h.hs.Close()
+	}
+	<-h.done
+	h.srv.Close() //nolint:errcheck
+}

@@ -1,0 +1,215 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"confab/app/bridge"
+	"confab/client"
+	"confab/wire"
+)
+
+const (
+	modeJoin = "Join a chat"
+	modeHost = "Host a chat on this computer"
+)
+
+// loginForm is the login screen's widgets.
+type loginForm struct {
+	mode                     *widget.RadioGroup
+	url, port, user, pass    *widget.Entry
+	others                   *widget.Check
+	urlErr, portErr, userErr *widget.Label
+	passErr, formErr         *widget.Label
+	signIn, create           *widget.Button
+	busy                     *widget.Activity
+	joinFields, hostFields   *fyne.Container
+}
+
+func errLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+func showErr(l *widget.Label, msg string) {
+	l.SetText(msg)
+	l.Show()
+}
+
+// showLogin shows the login screen; notice (if any) says why we are here.
+func (ui *UI) showLogin(notice string) {
+	p := ui.app.Preferences()
+	f := &loginForm{
+		url: widget.NewEntry(), port: widget.NewEntry(), user: widget.NewEntry(), pass: widget.NewPasswordEntry(),
+		urlErr: errLabel(), portErr: errLabel(), userErr: errLabel(), passErr: errLabel(), formErr: errLabel(),
+		busy: widget.NewActivity(),
+	}
+	f.url.SetPlaceHolder("192.168.1.5:7878")
+	f.url.SetText(p.String(prefURL))
+	f.port.SetText(strconv.Itoa(p.IntWithFallback(prefPort, DefaultPort)))
+	f.user.SetText(p.String(prefUsername))
+	f.user.SetPlaceHolder("username")
+	f.pass.SetPlaceHolder("password")
+	f.others = widget.NewCheck("Let others create accounts", nil)
+	f.others.SetChecked(p.Bool(prefOthers))
+	f.joinFields = container.NewVBox(widget.NewLabel("Server address"), f.url, f.urlErr)
+	f.hostFields = container.NewVBox(widget.NewLabel("Port"), f.port, f.portErr, f.others)
+	f.mode = widget.NewRadioGroup([]string{modeJoin, modeHost}, func(m string) {
+		f.joinFields.Hidden = m != modeJoin
+		f.hostFields.Hidden = m != modeHost
+		f.joinFields.Refresh()
+		f.hostFields.Refresh()
+	})
+	f.mode.Horizontal = true
+	if p.StringWithFallback(prefMode, "join") == "host" {
+		f.mode.SetSelected(modeHost)
+	} else {
+		f.mode.SetSelected(modeJoin)
+	}
+	f.signIn = widget.NewButton("Sign in", func() { ui.submit(f, false) })
+	f.signIn.Importance = widget.HighImportance
+	f.create = widget.NewButton("Create account", func() { ui.submit(f, true) })
+	f.pass.OnSubmitted = func(string) { ui.submit(f, false) }
+	if notice != "" {
+		showErr(f.formErr, notice)
+	}
+	f.busy.Hide()
+	ui.login = f
+	form := container.NewVBox(
+		widget.NewLabelWithStyle("Confab", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+		f.mode, f.joinFields, f.hostFields,
+		widget.NewLabel("Username"), f.user, f.userErr,
+		widget.NewLabel("Password"), f.pass, f.passErr,
+		f.formErr,
+		container.NewHBox(f.signIn, f.create, f.busy),
+	)
+	ui.win.SetContent(container.NewCenter(container.NewGridWrap(fyne.NewSize(420, form.MinSize().Height+120), form)))
+	if f.user.Text == "" {
+		ui.win.Canvas().Focus(f.user)
+	} else {
+		ui.win.Canvas().Focus(f.pass)
+	}
+}
+
+// validate checks the form before anything goes over the network.
+func (f *loginForm) validate(create bool) bool {
+	for _, l := range []*widget.Label{f.urlErr, f.portErr, f.userErr, f.passErr, f.formErr} {
+		l.Hide()
+	}
+	ok := true
+	if f.mode.Selected == modeJoin {
+		if _, err := client.NormalizeURL(f.url.Text); err != nil || f.url.Text == "" {
+			showErr(f.urlErr, "Type the address the host gave you, like 192.168.1.5:7878.")
+			ok = false
+		}
+	} else if port, err := strconv.Atoi(f.port.Text); err != nil || port < 1 || port > 65535 {
+		showErr(f.portErr, "A port is a number from 1 to 65535.")
+		ok = false
+	}
+	if !wire.ValidUsername(f.user.Text) {
+		showErr(f.userErr, "A username is 3 to 32 letters, digits, '_', '.' or '-'.")
+		ok = false
+	}
+	if f.pass.Text == "" || (create && len([]rune(f.pass.Text)) < wire.MinPasswordLen) {
+		showErr(f.passErr, "A password has at least 8 characters.")
+		ok = false
+	}
+	return ok
+}
+
+func (f *loginForm) setBusy(busy bool) {
+	for _, b := range []*widget.Button{f.signIn, f.create} {
+		if busy {
+			b.Disable()
+		} else {
+			b.Enable()
+		}
+	}
+	if busy {
+		f.busy.Show()
+		f.busy.Start()
+	} else {
+		f.busy.Stop()
+		f.busy.Hide()
+	}
+}
+
+// submit signs in (or creates the account) without blocking the UI thread.
+func (ui *UI) submit(f *loginForm, create bool) {
+	if !f.validate(create) {
+		return
+	}
+	p := ui.app.Preferences()
+	hosting := f.mode.Selected == modeHost
+	if hosting {
+		p.SetString(prefMode, "host")
+	} else {
+		p.SetString(prefMode, "join")
+		p.SetString(prefURL, f.url.Text)
+	}
+	p.SetString(prefUsername, f.user.Text)
+	port, _ := strconv.Atoi(f.port.Text)
+	p.SetInt(prefPort, port)
+	p.SetBool(prefOthers, f.others.Checked)
+	f.setBusy(true)
+	url, user, pass, others, dataDir := f.url.Text, f.user.Text, f.pass.Text, f.others.Checked, ui.dataDir()
+	go func() {
+		var h *host
+		var err error
+		if hosting {
+			if h, err = startHost(dataDir, port, others); err != nil {
+				bridge.Do(func() {
+					f.setBusy(false)
+					showErr(f.portErr, err.Error())
+				})
+				return
+			}
+			url = h.localURL()
+		}
+		signIn := client.Login
+		if create {
+			signIn = client.Register
+		}
+		sess, err := signIn(context.Background(), url, user, pass)
+		if err != nil && h != nil {
+			h.stop()
+		}
+		bridge.Do(func() {
+			f.setBusy(false)
+			if err != nil {
+				f.show(err)
+				return
+			}
+			ui.host = h
+			ui.login = nil
+			ui.openChat(sess)
+		})
+	}()
+}
+
+// show puts a sign-in error next to the field it concerns.
+func (f *loginForm) show(err error) {
+	switch {
+	case errors.Is(err, client.ErrWrongCredentials), errors.Is(err, client.ErrWeakPassword):
+		showErr(f.passErr, err.Error())
+	case errors.Is(err, client.ErrUsernameTaken), errors.Is(err, client.ErrInvalidUsername):
+		showErr(f.userErr, err.Error())
+	case errors.Is(err, client.ErrUnreachable), errors.Is(err, client.ErrNotConfab), errors.Is(err, client.ErrTLS),
+		errors.Is(err, client.ErrServerTooOld), errors.Is(err, client.ErrServerTooNew):
+		if f.mode.Selected == modeJoin {
+			showErr(f.urlErr, err.Error())
+		} else {
+			showErr(f.formErr, err.Error())
+		}
+	default:
+		showErr(f.formErr, err.Error())
+	}
+}
