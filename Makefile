@@ -3,7 +3,7 @@
 # interop suite's npm packages).
 
 GO       ?= go
-APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb
+APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test bench package deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
@@ -19,11 +19,11 @@ package: sysdeps
 
 test: deps vet fmt-check
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./server/cmd/confabd
-	CONFAB_REQUIRE_INTEROP=1 $(GO) test -race -count=1 -timeout 20m ./...
+	CONFAB_REQUIRE_ALL=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 deps: sysdeps npmdeps
 
-# System packages for cgo, Fyne (X11/GL headers) and the GUI tests (Xvfb).
+# System packages for cgo, Fyne (X11/GL headers) and the GUI smoke test (Xvfb, xdotool, ImageMagick).
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -44,6 +44,7 @@ npmdeps: interop/node_modules/.installed bench/peer-node/node_modules/.installed
 # Confab's server against the seeds' Node.js stack, side by side (writes bench/results.md).
 bench: npmdeps confabd
 	$(GO) run ./bench/cmd/benchrun --confabd bin/confabd
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./app/
 
 vet:
 	$(GO) vet ./...

@@ -47,6 +47,7 @@ type chatView struct {
 	counter                     *widget.Label
 	jumpDown, older             *widget.Button
 	bottomOffset                float32
+	dirty, follow               bool // the conversation needs a redraw (and to follow down)
 	userIDs                     []string
 	countdown                   *time.Timer
 	content                     fyne.CanvasObject
@@ -68,7 +69,7 @@ func (ui *UI) openChat(sess *client.Session) {
 		fyne.NewMenuItem("Log out", func() { ui.logout() }),
 	)))
 	ui.win.Canvas().Focus(v.composer)
-	bridge.Drain(chat.Events(), v.apply, nil)
+	bridge.Drain(chat.Events(), v.apply, v.flush)
 }
 
 func (v *chatView) build() {
@@ -344,16 +345,27 @@ func (v *chatView) loadOlder() {
 	}()
 }
 
-// refreshMessages redraws the conversation, following it down if the user
-// was at the bottom (or it is their own message), else offering a jump.
+// refreshMessages asks for a redraw of the conversation at the end of the
+// current batch of events; follow scrolls down even if the user scrolled up.
 func (v *chatView) refreshMessages(follow bool) {
+	v.dirty = true
+	v.follow = v.follow || follow
+}
+
+// flush redraws once per batch, following the conversation down if the user
+// was at the bottom (or it is their own message), else offering a jump.
+func (v *chatView) flush() {
+	if !v.dirty || v.ui.view != v {
+		return
+	}
 	atBottom := v.msgList.GetScrollOffset() >= v.bottomOffset-bottomSlack
 	v.msgList.Refresh()
-	if follow || atBottom {
+	if v.follow || atBottom {
 		v.scrollDown()
 	} else {
 		v.jumpDown.Show()
 	}
+	v.dirty, v.follow = false, false
 }
 
 func (v *chatView) scrollDown() {

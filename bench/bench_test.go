@@ -18,7 +18,7 @@ func TestEveryScenarioRuns(t *testing.T) {
 		_, err = os.Stat(filepath.Join("peer-node", "node_modules", "socket.io"))
 	}
 	if err != nil {
-		if os.Getenv("CONFAB_REQUIRE_INTEROP") != "" {
+		if os.Getenv("CONFAB_REQUIRE_ALL") != "" {
 			t.Fatalf("node or bench/peer-node/node_modules missing (run `make test`): %v", err)
 		}
 		t.Skipf("node or bench/peer-node/node_modules missing: %v", err)

@@ -14,7 +14,7 @@ import (
 
 // requireEnv makes a missing Node setup a failure instead of a skip; the
 // Makefile sets it, so `make test` cannot pass without running this suite.
-const requireEnv = "CONFAB_REQUIRE_INTEROP"
+const requireEnv = "CONFAB_REQUIRE_ALL"
 
 func TestSeedClients(t *testing.T) {
 	node, err := exec.LookPath("node")

@@ -27,15 +27,37 @@ func Do(f func()) { fyne.Do(serial(f)) }
 // DoAndWait runs f on the UI thread and waits for it.
 func DoAndWait(f func()) { fyne.DoAndWait(serial(f)) }
 
+// maxBatch bounds how many values one trip to the UI thread applies.
+const maxBatch = 500
+
 // Drain applies every value of ch on the UI thread, in order, until ch is
-// closed; then done runs there too (if not nil). It returns at once.
-func Drain[T any](ch <-chan T, apply func(T), done func()) {
+// closed. Values that are already waiting are applied together, followed by
+// one call of flush (if not nil), so a burst (a history page, a catch-up)
+// costs one redraw, not one per value. It returns at once.
+func Drain[T any](ch <-chan T, apply func(T), flush func()) {
 	go func() {
 		for v := range ch {
-			fyne.DoAndWait(serial(func() { apply(v) }))
-		}
-		if done != nil {
-			Do(done)
+			batch := []T{v}
+		fill:
+			for len(batch) < maxBatch {
+				select {
+				case w, ok := <-ch:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, w)
+				default:
+					break fill
+				}
+			}
+			fyne.DoAndWait(serial(func() {
+				for _, w := range batch {
+					apply(w)
+				}
+				if flush != nil {
+					flush()
+				}
+			}))
 		}
 	}()
 }

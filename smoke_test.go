@@ -1,0 +1,136 @@
+package main
+
+// The smoke test runs the real binary in a real X server (Xvfb), signs up and
+// chats through its window with the keyboard (xdotool), and saves screenshots
+// (ImageMagick's import) in test-artifacts/.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"confab/client"
+	"confab/internal/testserver"
+	"confab/server"
+)
+
+// requireAll makes a missing tool a failure instead of a skip; `make test` sets it.
+const requireAll = "CONFAB_REQUIRE_ALL"
+
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv(requireAll) != "" {
+				t.Fatalf("%s is missing (make test installs it)", tool)
+			}
+			t.Skipf("%s is missing", tool)
+		}
+	}
+}
+
+// freeDisplay finds an X display number nobody uses.
+func freeDisplay() string {
+	for n := 90; n < 200; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); os.IsNotExist(err) {
+			return fmt.Sprintf(":%d", n)
+		}
+	}
+	return ":199"
+}
+
+func TestSmokeRealWindow(t *testing.T) {
+	need(t, "Xvfb", "xdotool", "import")
+	artifacts, _ := filepath.Abs("test-artifacts")
+	os.MkdirAll(artifacts, 0o755) //nolint:errcheck
+	bin := filepath.Join(t.TempDir(), "confab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	env := testserver.Start(t, server.Config{})
+
+	display := freeDisplay()
+	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	if err := xvfb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { xvfb.Process.Kill(); xvfb.Wait() }() //nolint:errcheck
+	home := t.TempDir()
+	xenv := append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "LANG=C.UTF-8")
+	x := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = xenv
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	testserver.WaitFor(t, 10*time.Second, "Xvfb", func() bool {
+		_, err := os.Stat("/tmp/.X11-unix/X" + strings.TrimPrefix(display, ":"))
+		return err == nil
+	})
+
+	start := time.Now()
+	app := exec.Command(bin)
+	app.Env = xenv
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { app.Process.Kill(); app.Wait() }() //nolint:errcheck
+	win := x("timeout", "30", "xdotool", "search", "--sync", "--name", "^Confab$")
+	t.Logf("window %s after %v", strings.Fields(win)[0], time.Since(start).Round(time.Millisecond))
+	time.Sleep(time.Second) // first paint
+	x("import", "-window", "root", filepath.Join(artifacts, "smoke-login.png"))
+
+	// Someone to talk to.
+	bobSess, err := client.Register(context.Background(), env.URL, "bob", "password-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := client.Connect(bobSess, client.Options{})
+	defer bob.Close()
+	got := make(chan string, 10)
+	go func() {
+		for e := range bob.Events() {
+			if m, ok := e.(client.MessageEvent); ok && !m.Historic {
+				got <- m.Message.Text
+			}
+		}
+	}()
+
+	// The username field has the focus; Tab order: address, username, password, Sign in, Create account.
+	x("xdotool", "windowfocus", "--sync", strings.Fields(win)[0])
+	x("xdotool", "type", "--delay", "20", "alice")
+	x("xdotool", "key", "Tab")
+	x("xdotool", "type", "--delay", "20", "password-a")
+	x("xdotool", "key", "shift+Tab", "shift+Tab")
+	x("xdotool", "type", "--delay", "20", strings.TrimPrefix(env.URL, "http://"))
+	x("xdotool", "key", "Tab", "Tab", "Tab", "Tab", "space")
+	testserver.WaitFor(t, 20*time.Second, "alice's account", func() bool {
+		_, err := client.Login(context.Background(), env.URL, "alice", "password-a")
+		return err == nil
+	})
+	time.Sleep(2 * time.Second) // the chat window connects and takes the focus
+	x("xdotool", "type", "--delay", "20", "hello from a real window")
+	x("xdotool", "key", "Return")
+	select {
+	case text := <-got:
+		if text != "hello from a real window" {
+			t.Fatalf("bob got %q", text)
+		}
+	case <-time.After(15 * time.Second):
+		x("import", "-window", "root", filepath.Join(artifacts, "smoke-failed.png"))
+		t.Fatal("the message typed in the window did not arrive")
+	}
+	bob.Send("general", "hello from bob")
+	time.Sleep(time.Second)
+	x("import", "-window", "root", filepath.Join(artifacts, "smoke-chat.png"))
+}
