@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"confab/client"
+	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
 )
@@ -90,21 +91,7 @@ func TestSmokeRealWindow(t *testing.T) {
 	time.Sleep(time.Second) // first paint
 	x("import", "-window", "root", filepath.Join(artifacts, "smoke-login.png"))
 
-	// Someone to talk to.
-	bobSess, err := client.Register(context.Background(), env.URL, "bob", "password-b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob := client.Connect(bobSess, client.Options{})
-	defer bob.Close()
-	got := make(chan string, 10)
-	go func() {
-		for e := range bob.Events() {
-			if m, ok := e.(client.MessageEvent); ok && !m.Historic {
-				got <- m.Message.Text
-			}
-		}
-	}()
+	bob := testchat.Join(t, env.URL, "bob", "password-b") // someone to talk to
 
 	// The username field has the focus; Tab order: address, username, password, Sign in, Create account.
 	x("xdotool", "windowfocus", "--sync", strings.Fields(win)[0])
@@ -122,7 +109,7 @@ func TestSmokeRealWindow(t *testing.T) {
 	x("xdotool", "type", "--delay", "20", "hello from a real window")
 	x("xdotool", "key", "Return")
 	select {
-	case text := <-got:
+	case text := <-bob.Texts:
 		if text != "hello from a real window" {
 			t.Fatalf("bob got %q", text)
 		}
@@ -130,7 +117,7 @@ func TestSmokeRealWindow(t *testing.T) {
 		x("import", "-window", "root", filepath.Join(artifacts, "smoke-failed.png"))
 		t.Fatal("the message typed in the window did not arrive")
 	}
-	bob.Send("general", "hello from bob")
+	bob.Chat.Send("general", "hello from bob")
 	time.Sleep(time.Second)
 	x("import", "-window", "root", filepath.Join(artifacts, "smoke-chat.png"))
 }

@@ -13,6 +13,7 @@ import (
 
 	"confab/app/bridge"
 	"confab/client"
+	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
 	"confab/wire"
@@ -60,6 +61,18 @@ func signIn(t *testing.T, ui *UI, url, user, pass string, create bool) {
 	})
 }
 
+// hostAs fills the host form and creates the account.
+func hostAs(ui *UI, port int, user, pass string) {
+	bridge.DoAndWait(func() {
+		f := ui.login
+		f.mode.SetSelected(modeHost)
+		f.port.SetText(strconv.Itoa(port))
+		f.user.SetText(user)
+		f.pass.SetText(pass)
+		test.Tap(f.create)
+	})
+}
+
 func texts(v *chatView) []string {
 	var out []string
 	t := v.tl()
@@ -71,20 +84,7 @@ func texts(v *chatView) []string {
 
 func TestJoinSendAndReceive(t *testing.T) {
 	env := testserver.Start(t, server.Config{})
-	bobSess, err := client.Register(context.Background(), env.URL, "bob", "password-b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob := client.Connect(bobSess, client.Options{})
-	defer bob.Close()
-	got := make(chan string, 10)
-	go func() {
-		for e := range bob.Events() {
-			if m, ok := e.(client.MessageEvent); ok && !m.Historic {
-				got <- m.Message.Text
-			}
-		}
-	}()
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
 
 	ui := newUI(t)
 	signIn(t, ui, env.URL, "alice", "password-a", true)
@@ -104,7 +104,7 @@ func TestJoinSendAndReceive(t *testing.T) {
 		return tl.len() == 1 && tl.at(0).outgoing == nil && tl.at(0).msg.ID > 0
 	})
 	select {
-	case text := <-got:
+	case text := <-bob.Texts:
 		if text != "hello bob" {
 			t.Fatalf("bob got %q", text)
 		}
@@ -123,7 +123,7 @@ func TestJoinSendAndReceive(t *testing.T) {
 	}
 	bridge.DoAndWait(func() { v.composer.SetText("") })
 
-	bob.Send("general", "hi alice")
+	bob.Chat.Send("general", "hi alice")
 	waitUI(t, "bob's message shown", func() bool {
 		ts := texts(v)
 		return len(ts) == 2 && ts[1] == "hi alice"
@@ -206,14 +206,7 @@ func TestHostStartAndStop(t *testing.T) {
 		return ln.Addr().(*net.TCPAddr).Port
 	}()
 	ui := newUI(t)
-	bridge.DoAndWait(func() {
-		f := ui.login
-		f.mode.SetSelected(modeHost)
-		f.port.SetText(strconv.Itoa(port))
-		f.user.SetText("hostess")
-		f.pass.SetText("password-h")
-		test.Tap(f.create)
-	})
+	hostAs(ui, port, "hostess", "password-h")
 	waitUI(t, "hosting and online", func() bool { return ui.host != nil && ui.chat != nil && ui.chat.State() == client.Online })
 	// Others reach it on the LAN port; they may not create accounts by default.
 	if _, err := client.Login(context.Background(), "127.0.0.1:"+strconv.Itoa(port), "hostess", "password-h"); err != nil {
@@ -221,14 +214,7 @@ func TestHostStartAndStop(t *testing.T) {
 	}
 	// A second host on the same port is refused with a suggestion.
 	ui2 := newUI(t)
-	bridge.DoAndWait(func() {
-		f := ui2.login
-		f.mode.SetSelected(modeHost)
-		f.port.SetText(strconv.Itoa(port))
-		f.user.SetText("other")
-		f.pass.SetText("password-o")
-		test.Tap(f.create)
-	})
+	hostAs(ui2, port, "other", "password-o")
 	waitUI(t, "port in use", func() bool {
 		return !ui2.login.portErr.Hidden && strings.Contains(ui2.login.portErr.Text, "in use")
 	})

@@ -2,7 +2,6 @@ package term_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"confab/client"
+	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
 )
@@ -66,24 +66,12 @@ func TestChatInTerminal(t *testing.T) {
 	fmt.Fprintln(stdin, "password-alice") // not a terminal: the first line is the password
 	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
 
-	bob, err := client.Register(context.Background(), env.URL, "bob", "password-bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	chat := client.Connect(bob, client.Options{})
-	defer chat.Close()
-	got := make(chan string, 10)
-	go func() {
-		for e := range chat.Events() {
-			if m, ok := e.(client.MessageEvent); ok {
-				got <- m.Message.Text
-			}
-		}
-	}()
+	bob := testchat.Join(t, env.URL, "bob", "password-bob")
+	chat := bob.Chat
 	testserver.WaitFor(t, 30*time.Second, "bob online", func() bool { return chat.State() == client.Online })
 	fmt.Fprintln(stdin, "hello from the terminal")
 	select {
-	case text := <-got:
+	case text := <-bob.Texts:
 		if text != "hello from the terminal" {
 			t.Fatalf("bob got %q", text)
 		}
