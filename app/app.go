@@ -33,7 +33,8 @@ type UI struct {
 	view  *chatView    // the chat window, when signed in
 	login *loginForm   // the login screen, when shown
 
-	hostDir string // where a hosted server keeps its data; default: the app's storage
+	hostDir    string // where a hosted server keeps its data; default: the app's storage
+	foreground bool   // the window has the user's attention (no notifications then)
 }
 
 // Run starts the app and returns when its window is closed.
@@ -45,7 +46,9 @@ func Run() {
 
 // New builds the UI on a Fyne app (tests pass fyne's test app).
 func New(a fyne.App) *UI {
-	ui := &UI{app: a, win: a.NewWindow("Confab")}
+	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true}
+	a.Lifecycle().SetOnEnteredForeground(func() { ui.foreground = true })
+	a.Lifecycle().SetOnExitedForeground(func() { ui.foreground = false })
 	ui.win.Resize(fyne.NewSize(960, 640))
 	ui.win.SetMaster()
 	ui.showLogin("")
@@ -65,6 +68,7 @@ func (ui *UI) dataDir() string {
 
 // shutdown signs out locally and stops hosting; it runs when the window closes.
 func (ui *UI) shutdown() {
+	ui.view = nil // ends the view's scroll watcher
 	if ui.chat != nil {
 		ui.chat.Close()
 		ui.chat = nil

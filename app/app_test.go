@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"confab/app/bridge"
 	"confab/client"
@@ -227,5 +229,57 @@ func TestHostStartAndStop(t *testing.T) {
 			ln.Close()
 		}
 		return err == nil
+	})
+}
+
+func TestScrollingUpLoadsOlderMessages(t *testing.T) {
+	env := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000})
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
+	testserver.WaitFor(t, 10*time.Second, "bob online", func() bool { return bob.Chat.State() == client.Online })
+	const n = 180
+	for i := 0; i < n; i++ {
+		bob.Chat.Send("general", fmt.Sprint("old ", i))
+	}
+	testserver.WaitFor(t, 20*time.Second, "all stored", func() bool { return len(bob.Chat.Pending()) == 0 })
+
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "the newest 50 on joining", func() bool { return ui.view != nil && ui.view.tl().len() >= wire.JoinHistory })
+	v := onUI(func() *chatView { return ui.view })
+	bridge.DoAndWait(func() { v.msgList.ScrollToTop() })
+	waitUI(t, "one older page after scrolling up", func() bool { return v.tl().len() == wire.JoinHistory+olderPage })
+	bridge.DoAndWait(func() { v.msgList.ScrollToTop() })
+	waitUI(t, "all of the history", func() bool { return v.tl().len() == n && !v.tl().more })
+	if first := onUI(func() string { return v.tl().at(0).msg.Text }); first != "old 0" {
+		t.Fatalf("first message %q", first)
+	}
+}
+
+func TestUnreadCountsAndNotification(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "online", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	v := onUI(func() *chatView { return ui.view })
+	bridge.DoAndWait(func() { v.join("dev", widget.NewEntry()) })
+	waitUI(t, "in dev", func() bool { return v.current == "dev" })
+	bridge.DoAndWait(func() { v.switchRoom("general") })
+	if err := bob.Chat.Join(context.Background(), "dev"); err != nil {
+		t.Fatal(err)
+	}
+	bob.Chat.Send("dev", "in the other room")
+	waitUI(t, "unread count", func() bool { return v.room("dev").unread == 1 })
+	bridge.DoAndWait(func() { v.switchRoom("dev") })
+	if n := onUI(func() int { return v.room("dev").unread }); n != 0 {
+		t.Fatalf("unread after opening the room: %d", n)
+	}
+	// A live message from someone else while the window is in the background notifies.
+	bridge.DoAndWait(func() {
+		ui.foreground = false
+		test.AssertNotificationSent(t, fyne.NewNotification("bob in #dev", "ping"), func() {
+			v.apply(client.MessageEvent{Message: wire.Message{ID: 999999, Room: "dev", Text: "ping",
+				Author: wire.Author{ID: "bob-id", Username: "bob"}}})
+		})
 	})
 }

@@ -22,8 +22,10 @@ import (
 // UI constants.
 const (
 	counterFrom  = wire.MaxMessageRunes - 500 // show the character counter from here
-	olderPage    = 100                        // messages loaded by "Older messages"
+	olderPage    = 100                        // messages loaded when scrolled to the top
 	bottomSlack  = 24                         // px: within this of the bottom counts as at the bottom
+	topSlack     = 40                         // px: within this of the top loads older messages
+	scrollPoll   = 250 * time.Millisecond     // how often the view looks at its scroll position
 	callTimeout  = 15 * time.Second
 	approxCharPx = 0.55 // average glyph width as a share of the text size, for row heights
 )
@@ -45,7 +47,8 @@ type chatView struct {
 	bannerBox                   *fyne.Container
 	composer                    *composer
 	counter                     *widget.Label
-	jumpDown, older             *widget.Button
+	jumpDown                    *widget.Button
+	loading                     bool // an older page is on its way
 	bottomOffset                float32
 	dirty, follow               bool // the conversation needs a redraw (and to follow down)
 	userIDs                     []string
@@ -70,6 +73,27 @@ func (ui *UI) openChat(sess *client.Session) {
 	)))
 	ui.win.Canvas().Focus(v.composer)
 	bridge.Drain(chat.Events(), v.apply, v.flush)
+	go v.watchScroll()
+}
+
+// watchScroll loads older messages when the conversation is scrolled near
+// its top (widget.List has no scroll callback in Fyne 2.7, so it looks a few
+// times a second), until the view is closed.
+func (v *chatView) watchScroll() {
+	t := time.NewTicker(scrollPoll)
+	defer t.Stop()
+	for range t.C {
+		open := true
+		bridge.DoAndWait(func() {
+			if open = v.ui.view == v; open && !v.loading && v.tl().more && v.tl().len() > 0 &&
+				v.msgList.GetScrollOffset() < topSlack {
+				v.loadOlder()
+			}
+		})
+		if !open {
+			return
+		}
+	}
 }
 
 func (v *chatView) build() {
@@ -96,7 +120,6 @@ func (v *chatView) build() {
 	left := container.NewBorder(nil, container.NewVBox(joinEntry, v.hostPanel()), nil, nil, v.roomList)
 
 	v.msgList = widget.NewList(func() int { return v.tl().len() }, newMessageRow, v.updateRow)
-	v.older = widget.NewButton("Older messages", v.loadOlder)
 	v.jumpDown = widget.NewButton("New messages ↓", func() { v.scrollDown() })
 	v.jumpDown.Hide()
 
@@ -118,7 +141,7 @@ func (v *chatView) build() {
 	sendBtn := widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { v.send(v.composer.Text) })
 	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(v.counter, sendBtn), v.composer)
 
-	center := container.NewBorder(container.NewVBox(v.bannerBox, v.older), container.NewVBox(v.jumpDown, bottom), nil, nil, v.msgList)
+	center := container.NewBorder(v.bannerBox, container.NewVBox(v.jumpDown, bottom), nil, nil, v.msgList)
 	split := container.NewHSplit(left, container.NewHSplit(center, v.userList))
 	split.Offset = 0.2
 	split.Trailing.(*container.Split).Offset = 0.8
@@ -194,12 +217,7 @@ func (v *chatView) apply(e client.Event) {
 	}
 }
 
-func (v *chatView) focused() bool {
-	if d, ok := v.ui.app.Driver().(interface{ Focused() bool }); ok {
-		return d.Focused()
-	}
-	return v.ui.win.Canvas().Focused() != nil
-}
+func (v *chatView) focused() bool { return v.ui.foreground }
 
 func (v *chatView) showState(e client.StateEvent) {
 	if v.countdown != nil {
@@ -283,7 +301,6 @@ func (v *chatView) switchRoom(name string) {
 	v.current = name
 	v.room(name).unread = 0
 	v.roomList.Refresh()
-	v.older.Show()
 	v.msgList.Refresh()
 	v.scrollDown()
 }
@@ -320,26 +337,29 @@ func (v *chatView) join(name string, entry *widget.Entry) {
 func (v *chatView) loadOlder() {
 	t, room, chat := v.tl(), v.current, v.chat
 	before := t.oldest
+	v.loading = true
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		defer cancel()
 		msgs, err := chat.History(ctx, room, before, olderPage)
 		bridge.Do(func() {
+			v.loading = false
 			if err != nil {
 				v.setBanner("Could not load older messages: " + err.Error())
 				return
 			}
+			added := 0
 			for _, m := range msgs {
-				t.add(m)
+				if t.add(m) {
+					added++
+				}
 			}
 			if len(msgs) < olderPage {
 				t.more = false
-				if room == v.current {
-					v.older.Hide()
-				}
 			}
-			if room == v.current {
+			if room == v.current && added > 0 {
 				v.msgList.Refresh()
+				v.msgList.ScrollTo(added) // keep the message that was at the top in view
 			}
 		})
 	}()
