@@ -283,3 +283,42 @@ func TestUnreadCountsAndNotification(t *testing.T) {
 		})
 	})
 }
+
+func TestRemembersModeURLAndUsername(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	a := test.NewTempApp(t)
+	ui := onUI(func() *UI { return New(a) })
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "online", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	bridge.DoAndWait(ui.shutdown)
+	// The next start of the app shows what was typed, but never the password.
+	again := onUI(func() *UI { return New(a) })
+	t.Cleanup(func() { bridge.DoAndWait(again.shutdown) })
+	got := onUI(func() []string {
+		f := again.login
+		return []string{f.mode.Selected, f.url.Text, f.user.Text, f.pass.Text}
+	})
+	if got[0] != modeJoin || got[1] != env.URL || got[2] != "alice" || got[3] != "" {
+		t.Fatalf("login screen after restart: %q", got)
+	}
+	for _, key := range []string{prefMode, prefURL, prefUsername, "password", "pass"} {
+		if strings.Contains(a.Preferences().String(key), "password-a") {
+			t.Fatalf("preference %s holds the password", key)
+		}
+	}
+}
+
+func TestReconnectBannerCountsDown(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "online", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	v := onUI(func() *chatView { return ui.view })
+	waitUI(t, "no banner once online", func() bool { return !v.bannerBox.Visible() })
+	env.Stop()
+	waitUI(t, "reconnecting banner", func() bool {
+		return v.bannerBox.Visible() && strings.HasPrefix(v.banner.Text, "Connection lost. Reconnecting") || v.banner.Text == "Reconnecting…"
+	})
+	env.Restart()
+	waitUI(t, "banner gone when back online", func() bool { return ui.chat.State() == client.Online && !v.bannerBox.Visible() })
+}
