@@ -26,6 +26,7 @@ const (
 	DefaultRegisterPerAddr = 20                     // accounts one address may create in a burst
 	registerPerAddrEvery   = 30 * time.Second       // then one more per this
 	gateTimeout            = 5 * time.Second        // see guard.go
+	connectHoldTimeout     = 2 * time.Second        // see guardDecoder.hold
 	kickGrace              = 300 * time.Millisecond // see conn.kick
 	defaultVersion         = "0.1.0"
 )

@@ -16,6 +16,10 @@ import (
 //     "431") reaches an unchecked type assertion in a goroutine without
 //     recover, and the process dies. The guard refuses such packets as a
 //     protocol error, which closes that one connection.
+//   - Pitfall 21: the CONNECT reply goes out before the Client registers the
+//     socket, and an event arriving in between closes the connection. After
+//     a CONNECT the decoder holds the next packets until the socket is
+//     registered (our "connection" handler runs after that) or refused.
 //   - Pitfall 3: every packet is handled in its own goroutine, so one socket's
 //     events race. The decoder sees a connection's packets in order; it stamps
 //     each event with a ticket, and the event router (events.go) waits for
@@ -41,9 +45,54 @@ type guardDecoder struct {
 	mu      sync.Mutex // Add is called by one transport at a time; this keeps the fields race-free anyway
 	bad     bool
 	nextSeq uint64
+
+	// Pitfall 21: after a CONNECT, the next packets wait until the socket is
+	// registered (see held).
+	holdMu sync.Mutex
+	held   chan struct{} // non-nil while a CONNECT is being handled
+}
+
+// authGateKey carries the decoder, inside the CONNECT payload (which becomes
+// the socket's handshake auth), to the handshake middleware.
+const authGateKey = "\x00confab-connect-gate"
+
+// hold makes the next packets wait for release (or connectHoldTimeout).
+func (d *guardDecoder) hold() {
+	d.holdMu.Lock()
+	if d.held == nil {
+		d.held = make(chan struct{})
+	}
+	d.holdMu.Unlock()
+}
+
+// release lets packets through again: the socket is registered, or was refused.
+func (d *guardDecoder) release() {
+	d.holdMu.Lock()
+	if d.held != nil {
+		close(d.held)
+		d.held = nil
+	}
+	d.holdMu.Unlock()
+}
+
+func (d *guardDecoder) waitHeld() {
+	d.holdMu.Lock()
+	ch := d.held
+	d.holdMu.Unlock()
+	if ch == nil {
+		return
+	}
+	t := time.NewTimer(connectHoldTimeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+		d.release()
+	}
 }
 
 func (d *guardDecoder) Add(data any) error {
+	d.waitHeld()
 	d.mu.Lock()
 	d.bad = false
 	err := d.inner.Add(data) // emits "decoded" synchronously for complete packets
@@ -90,8 +139,29 @@ func (d *guardDecoder) ondecoded(args ...any) {
 			d.bad = true
 			return
 		}
+	case parser.CONNECT:
+		auth, _ := p.Data.(map[string]any)
+		if auth == nil {
+			auth = map[string]any{}
+		}
+		auth[authGateKey] = d
+		p.Data = auth
+		d.hold()
 	}
 	d.Emit("decoded", p)
+}
+
+// releaseConnectHold finds the decoder in a handshake's auth and releases
+// it; the key is removed so nothing else sees it.
+func releaseConnectHold(auth any) {
+	m, ok := auth.(map[string]any)
+	if !ok {
+		return
+	}
+	if d, ok := m[authGateKey].(*guardDecoder); ok {
+		delete(m, authGateKey)
+		d.release()
+	}
 }
 
 // ticket is appended to each event's arguments by the decoder and removed

@@ -396,3 +396,39 @@ func TestHandshakesAreNeverDropped(t *testing.T) {
 		r.Close()
 	}
 }
+
+// Pitfall 21: an event sent the moment the CONNECT reply arrives must not
+// find the socket unregistered (the library would close the connection).
+func TestEventRightAfterConnect(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	tok := env.Register("alice", "password-a").Token
+	for i := 0; i < 300; i++ {
+		r, err := testserver.DialRaw(env.URL, tok)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		r.Emit(1, wire.EventUsers, map[string]any{}) //nolint:errcheck
+		if _, err := r.Ack(1); err != nil {
+			t.Fatalf("connection %d: first event after CONNECT got %v", i, err)
+		}
+		r.Close()
+	}
+	// A refused CONNECT holds nothing up either: the next CONNECT is answered at once.
+	r, err := testserver.DialRaw(env.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	start := time.Now()
+	r.Send(`40{"token":"bad"}`) //nolint:errcheck
+	if f, err := r.Read(); err != nil || !strings.HasPrefix(f, "44") {
+		t.Fatalf("refusal: %q %v", f, err)
+	}
+	r.Send(fmt.Sprintf(`40{"token":"%s"}`, tok)) //nolint:errcheck
+	if f, err := r.Read(); err != nil || !strings.HasPrefix(f, "40") {
+		t.Fatalf("second CONNECT: %q %v", f, err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("a refused CONNECT held the connection for %v", el)
+	}
+}

@@ -66,6 +66,7 @@ func (s *Server) handshake(sock *socket.Socket, next func(*socket.ExtendedError)
 	h := sock.Handshake()
 	claims, err := s.verify(tokenOf(h))
 	if err != nil {
+		releaseConnectHold(h.Auth) // refused: nothing to wait for
 		s.log.Warn("socket refused", "reason", err.Error(), "remote", h.Address)
 		// Pitfall 7: the Go client needs a data object.
 		next(socket.NewExtendedError(wire.ErrUnauthorized, map[string]any{"reason": err.Error()}))
@@ -93,6 +94,9 @@ func (s *Server) onConnection(args ...any) {
 	if !ok {
 		return
 	}
+	// The socket is registered with its Client by now: let the connection's
+	// next packets through (pitfall 21).
+	releaseConnectHold(sock.Handshake().Auth)
 	c, ok := sock.Data().(*conn)
 	if !ok {
 		sock.Disconnect(true)
