@@ -30,7 +30,7 @@ func onUI[T any](f func() T) T {
 
 func waitUI(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	testserver.WaitFor(t, 15*time.Second, what, func() bool { return onUI(cond) })
+	testserver.WaitFor(t, 25*time.Second, what, func() bool { return onUI(cond) })
 }
 
 func newUI(t *testing.T) *UI {
@@ -235,7 +235,7 @@ func TestHostStartAndStop(t *testing.T) {
 func TestScrollingUpLoadsOlderMessages(t *testing.T) {
 	env := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000})
 	bob := testchat.Join(t, env.URL, "bob", "password-b")
-	testserver.WaitFor(t, 10*time.Second, "bob online", func() bool { return bob.Chat.State() == client.Online })
+	testserver.WaitFor(t, 20*time.Second, "bob online", func() bool { return bob.Chat.State() == client.Online })
 	const n = 180
 	for i := 0; i < n; i++ {
 		bob.Chat.Send("general", fmt.Sprint("old ", i))

@@ -53,7 +53,7 @@ func TestScreenshots(t *testing.T) {
 		for range bc.Events() {
 		}
 	}()
-	testserver.WaitFor(t, 5*time.Second, "bob", func() bool { return bc.State() == client.Online })
+	testserver.WaitFor(t, 20*time.Second, "bob", func() bool { return bc.State() == client.Online })
 	bc.Send("general", "Hi Alice! Did you see the build is green?")
 	v := onUI(func() *chatView { return ui.view })
 	bridge.DoAndWait(func() { v.send("Yes, all green. Shipping it this afternoon.") })

@@ -51,7 +51,7 @@ func (r *recorder) snapshot() ([]client.Event, bool) {
 
 func (r *recorder) wait(t *testing.T, what string, cond func([]client.Event) bool) {
 	t.Helper()
-	testserver.WaitFor(t, 15*time.Second, what, func() bool {
+	testserver.WaitFor(t, 25*time.Second, what, func() bool {
 		evs, _ := r.snapshot()
 		return cond(evs)
 	})
