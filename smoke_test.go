@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,11 +37,20 @@ func need(t *testing.T, tools ...string) {
 	}
 }
 
-// freeDisplay finds an X display number nobody uses.
+// freeDisplay finds an X display number nobody uses; a lock file left by a
+// process that is gone does not count.
 func freeDisplay() string {
 	for n := 90; n < 200; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); os.IsNotExist(err) {
+		b, err := os.ReadFile(fmt.Sprintf("/tmp/.X%d-lock", n))
+		if os.IsNotExist(err) {
 			return fmt.Sprintf(":%d", n)
+		}
+		if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && perr == nil {
+			if _, serr := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(serr) {
+				os.Remove(fmt.Sprintf("/tmp/.X%d-lock", n))     //nolint:errcheck
+				os.Remove(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) //nolint:errcheck
+				return fmt.Sprintf(":%d", n)
+			}
 		}
 	}
 	return ":199"
@@ -60,7 +71,7 @@ func TestSmokeRealWindow(t *testing.T) {
 	if err := xvfb.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { xvfb.Process.Kill(); xvfb.Wait() }() //nolint:errcheck
+	defer func() { xvfb.Process.Signal(syscall.SIGTERM); xvfb.Wait() }() //nolint:errcheck // TERM: Xvfb removes its lock file
 	home := t.TempDir()
 	xenv := append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "LANG=C.UTF-8")
