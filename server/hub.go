@@ -123,18 +123,6 @@ func (h *hub) online(id int64) bool {
 	return len(h.byUser[id]) > 0
 }
 
-func (h *hub) all() []*conn {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []*conn
-	for _, set := range h.byUser {
-		for c := range set {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 func snapshotOf[K comparable](m map[K]map[*conn]struct{}, k K) []*conn {
 	out := make([]*conn, 0, len(m[k]))
 	for c := range m[k] {

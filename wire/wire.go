@@ -53,20 +53,19 @@ const (
 
 // Limits of the contract.
 const (
-	MinUsernameLen     = 3
-	MaxUsernameLen     = 32
-	MinPasswordLen     = 8
-	MaxMessageRunes    = 4000
-	DefaultHistory     = 50
-	MaxHistory         = 200
-	JoinHistory        = 50
-	DefaultRoom        = "general"
-	MaxRoomLen         = 64
-	MaxClientIDLen     = 128
-	MaxPasswordBytes   = 1024 // longer is refused as bad_request: hashing it is wasted work
-	SocketIOPath       = "/socket.io/"
-	ProtocolVersion    = 1
-	HistoryLimitErrMsg = "limit must be between 1 and 200"
+	MinUsernameLen   = 3
+	MaxUsernameLen   = 32
+	MinPasswordLen   = 8
+	MaxMessageRunes  = 4000
+	DefaultHistory   = 50
+	MaxHistory       = 200
+	JoinHistory      = 50
+	DefaultRoom      = "general"
+	MaxRoomLen       = 64
+	MaxClientIDLen   = 128
+	MaxPasswordBytes = 1024 // longer is refused as bad_request: hashing it is wasted work
+	SocketIOPath     = "/socket.io/"
+	ProtocolVersion  = 1
 )
 
 var (
