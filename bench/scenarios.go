@@ -165,7 +165,7 @@ func ConnectStorm(t Target, n int) (Result, error) {
 
 // fanOutRun is one fan-out measurement.
 type fanOutRun struct {
-	sent, acked, delivered, lost int
+	sent, acked, delivered, lost, unacked int // lost: deliveries of acknowledged messages that never came
 	fan, ack                     *latencies
 	elapsed                      time.Duration
 }
@@ -280,7 +280,7 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 		}
 	}
 	countsMu.Unlock()
-	run.lost += run.sent - run.acked // a message never acknowledged counts as lost
+	run.unacked = run.sent - run.acked
 	return run, nil
 }
 
@@ -293,6 +293,7 @@ func FanOut(t Target, sockets, senders int, rate float64, dur time.Duration) (Re
 	}
 	r.add("delivered/s", "1/s", float64(run.delivered)/run.elapsed.Seconds(), true)
 	r.add("lost", "", float64(run.lost), false)
+	r.add("unacknowledged", "", float64(run.unacked), false)
 	r.add("fan-out p50", "ms", run.fan.pct(50), false)
 	r.add("fan-out p99", "ms", run.fan.pct(99), false)
 	r.add("fan-out max", "ms", run.fan.pct(100), false)
@@ -311,7 +312,7 @@ func Saturation(t Target, sockets, senders int, startRate float64, step time.Dur
 		if err != nil {
 			return r, err
 		}
-		if run.lost > 0 || run.fan.pct(99) > limitP99 {
+		if run.lost+run.unacked > 0 || run.fan.pct(99) > limitP99 {
 			break
 		}
 		best, bestRate = float64(run.delivered)/run.elapsed.Seconds(), rate
@@ -330,6 +331,7 @@ func SmallRooms(t Target, sockets, roomSize int, rate float64, dur time.Duration
 	}
 	r.add("delivered/s", "1/s", float64(run.delivered)/run.elapsed.Seconds(), true)
 	r.add("lost", "", float64(run.lost), false)
+	r.add("unacknowledged", "", float64(run.unacked), false)
 	r.add("fan-out p99", "ms", run.fan.pct(99), false)
 	return r, nil
 }

@@ -24,7 +24,7 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultConnectTimeout = 5 * time.Second // a LAN answers far sooner; a missed open event (pitfall 17) costs at most this
+	DefaultConnectTimeout = 5 * time.Second // a LAN answers in milliseconds
 	DefaultCallTimeout    = 15 * time.Second
 	DefaultMinBackoff     = 500 * time.Millisecond
 	DefaultMaxBackoff     = 15 * time.Second

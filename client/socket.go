@@ -11,6 +11,7 @@ import (
 	"github.com/zishang520/engine.io/v2/types"
 	csock "github.com/zishang520/socket.io-client-go/socket"
 
+	"confab/internal/sioopen"
 	"confab/wire"
 )
 
@@ -39,8 +40,10 @@ type errRefused struct{ reason string }
 func (e errRefused) Error() string { return "refused: " + e.reason }
 
 func dialSocket(ctx context.Context, serverURL, token string, timeout time.Duration, h handlers) (*sioConn, error) {
+	ws, release := sioopen.WebSocket() // pitfall 17
+	defer release()
 	opts := csock.DefaultOptions()
-	opts.SetTransports(types.NewSet(csock.WebSocket))
+	opts.SetTransports(types.NewSet(ws))
 	opts.SetForceNew(true)
 	opts.SetReconnection(false)
 	opts.SetTimeout(timeout)
@@ -107,6 +110,7 @@ func dialSocket(ctx context.Context, serverURL, token string, timeout time.Durat
 		}
 		h.unauthorized(u.Reason)
 	})
+	release() // every handler is registered: the dial may start
 	select {
 	case err := <-result:
 		if err != nil {
@@ -114,7 +118,7 @@ func dialSocket(ctx context.Context, serverURL, token string, timeout time.Durat
 			return nil, err
 		}
 		return c, nil
-	case <-time.After(timeout + time.Second): // pitfall 17: the attempt can hang
+	case <-time.After(timeout + time.Second): // a backstop: the library's own timer fires first
 		s.Close()
 		return nil, &Error{Kind: ErrUnreachable, Detail: "connect timed out"}
 	case <-ctx.Done():

@@ -16,7 +16,7 @@ func dial(t *testing.T, env *testserver.Env, token string) *testserver.Sock {
 	t.Helper()
 	s, err := testserver.Dial(env.URL, testserver.DialOpts{Token: token})
 	if err != nil {
-		t.Fatalf("dial: %v", err)
+		t.Fatalf("dial: %v\nserver log:\n%s", err, env.Logs())
 	}
 	t.Cleanup(s.Close)
 	return s

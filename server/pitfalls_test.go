@@ -87,6 +87,9 @@ func fanOut(t *testing.T, env *testserver.Env, n, senders, perSender int) (acks,
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		if want > len(got) {
+			t.Logf("socket %d: %d of %d deliveries missing; disconnects: %v", i, want-len(got), want, s.Events("disconnect"))
+		}
 		missing += want - len(got)
 	}
 	return acks, missing
@@ -102,6 +105,7 @@ func TestConcurrentSendersLoseNothing(t *testing.T) {
 	}
 	if missing != 0 {
 		t.Errorf("deliveries lost: %d of %d", missing, senders*per*(n-1))
+		t.Log(env.Logs())
 	}
 }
 
