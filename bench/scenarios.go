@@ -166,8 +166,8 @@ func ConnectStorm(t Target, n int) (Result, error) {
 // fanOutRun is one fan-out measurement.
 type fanOutRun struct {
 	sent, acked, delivered, lost, unacked int // lost: deliveries of acknowledged messages that never came
-	fan, ack                     *latencies
-	elapsed                      time.Duration
+	fan, ack                              *latencies
+	elapsed                               time.Duration
 }
 
 // fanOut: sockets in rooms of roomSize (0: all in general); the first
