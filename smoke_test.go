@@ -110,7 +110,7 @@ func TestSmokeRealWindow(t *testing.T) {
 	x("xdotool", "key", "Tab")
 	x("xdotool", "type", "--delay", "20", "password-a")
 	x("xdotool", "key", "shift+Tab", "shift+Tab")
-	x("xdotool", "type", "--delay", "20", strings.TrimPrefix(env.URL, "http://"))
+	x("xdotool", "type", "--delay", "20", env.URL) // plain HTTP typed explicitly; TLS joins are tested in app/
 	x("xdotool", "key", "Tab", "Tab", "Tab", "Tab", "space")
 	testserver.WaitFor(t, 20*time.Second, "alice's account", func() bool {
 		_, err := client.Login(context.Background(), env.URL, "alice", "password-a")

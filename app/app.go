@@ -33,6 +33,8 @@ type UI struct {
 	view  *chatView    // the chat window, when signed in
 	login *loginForm   // the login screen, when shown
 
+	trust *trustPrompt // the certificate question, when shown
+
 	hostDir    string // where a hosted server keeps its data; default: the app's storage
 	foreground bool   // the window has the user's attention (no notifications then)
 }

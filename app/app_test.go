@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -201,6 +202,45 @@ func TestLoginErrorsShowByTheirField(t *testing.T) {
 	}
 }
 
+// Joining an HTTPS server: the fingerprint is shown and pinned on consent;
+// a changed certificate needs the deliberate step.
+func TestJoinPinsTheCertificate(t *testing.T) {
+	env := testserver.StartTLS(t, server.Config{})
+	env.Register("alice", "password-a")
+	ui := newUI(t)
+	signIn(t, ui, env.Addr, "alice", "password-a", false)
+	waitUI(t, "trust question", func() bool { return ui.trust != nil })
+	if onUI(func() bool { return ui.trust.checked != nil }) {
+		t.Fatal("a first connection asked as for a changed certificate")
+	}
+	bridge.DoAndWait(func() { test.Tap(ui.trust.accept) })
+	waitUI(t, "signed in", func() bool { return ui.chat != nil })
+	if got := onUI(func() string { return ui.pins().Pin(client.ServerKey(env.URL)) }); got != env.Cert.Fingerprint {
+		t.Fatalf("pinned %q, want %q", got, env.Cert.Fingerprint)
+	}
+	bridge.DoAndWait(ui.logout)
+	waitUI(t, "login again", func() bool { return ui.login != nil })
+
+	// The server now presents another certificate.
+	bridge.DoAndWait(func() { ui.pins().SetPin(client.ServerKey(env.URL), strings.Repeat("AB:", 31)+"AB") }) //nolint:errcheck
+	signIn(t, ui, env.Addr, "alice", "password-a", false)
+	waitUI(t, "changed-certificate warning", func() bool { return ui.trust != nil && ui.trust.checked != nil })
+	if onUI(func() bool { return !ui.trust.accept.Disabled() }) {
+		t.Fatal("the new certificate can be accepted without the deliberate step")
+	}
+	bridge.DoAndWait(func() { test.Tap(ui.trust.cancel) })
+	if onUI(func() bool { return ui.chat != nil }) {
+		t.Fatal("signed in although the change was not accepted")
+	}
+	signIn(t, ui, env.Addr, "alice", "password-a", false)
+	waitUI(t, "warning again", func() bool { return ui.trust != nil && ui.trust.checked != nil })
+	bridge.DoAndWait(func() {
+		ui.trust.checked.SetChecked(true)
+		test.Tap(ui.trust.accept)
+	})
+	waitUI(t, "signed in after accepting", func() bool { return ui.chat != nil })
+}
+
 func TestHostStartAndStop(t *testing.T) {
 	port := func() int {
 		ln, _ := net.Listen("tcp", ":0")
@@ -210,8 +250,18 @@ func TestHostStartAndStop(t *testing.T) {
 	ui := newUI(t)
 	hostAs(ui, port, "hostess", "password-h")
 	waitUI(t, "hosting and online", func() bool { return ui.host != nil && ui.chat != nil && ui.chat.State() == client.Online })
-	// Others reach it on the LAN port; they may not create accounts by default.
-	if _, err := client.Login(context.Background(), "127.0.0.1:"+strconv.Itoa(port), "hostess", "password-h"); err != nil {
+	// Others reach it over HTTPS on the LAN port, with the certificate whose
+	// fingerprint the host panel shows.
+	fp := onUI(func() string { return ui.host.cert.Fingerprint })
+	for _, a := range onUI(ui.host.addresses) {
+		if !strings.HasPrefix(a, "https://") {
+			t.Fatalf("host panel address %q is not HTTPS", a)
+		}
+	}
+	if _, err := client.Login(context.Background(), "127.0.0.1:"+strconv.Itoa(port), "hostess", "password-h"); !errors.Is(err, client.ErrCertUnknown) {
+		t.Fatalf("a joiner without the fingerprint: %v", err)
+	}
+	if _, err := client.Login(context.Background(), "127.0.0.1:"+strconv.Itoa(port), "hostess", "password-h", client.WithFingerprint(fp)); err != nil {
 		t.Fatalf("login to the hosted server: %v", err)
 	}
 	// A second host on the same port is refused with a suggestion.

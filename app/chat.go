@@ -176,6 +176,13 @@ func (v *chatView) hostPanel() fyne.CanvasObject {
 			widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(addr) }),
 			widget.NewLabel(addr)))
 	}
+	fp := widget.NewLabel(h.cert.Fingerprint)
+	fp.Wrapping = fyne.TextWrapBreak
+	fp.TextStyle = fyne.TextStyle{Monospace: true}
+	box.Add(widget.NewLabel("Secure connection (HTTPS). Joiners are shown\nthis fingerprint the first time; it must match:"))
+	box.Add(container.NewBorder(nil, nil, nil,
+		widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(h.cert.Fingerprint) }),
+		fp))
 	box.Add(widget.NewButton("Stop hosting", func() { v.ui.logout() }))
 	return box
 }

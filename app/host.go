@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"confab/server"
+	"confab/server/certs"
 )
 
 // Hosting limits.
@@ -26,6 +30,7 @@ const (
 // host is the chat server embedded in the app when it hosts. It holds no widgets.
 type host struct {
 	port int
+	cert *certs.Cert // the TLS certificate joiners pin
 	srv  *server.Server
 	hs   *http.Server
 	done chan struct{}
@@ -51,17 +56,25 @@ func startHost(dataDir string, port int, allowOthers bool) (*host, error) {
 		}
 		return nil, fmt.Errorf("cannot listen on port %d: %w", port, err)
 	}
+	cert, err := certs.LoadOrCreate(dataDir)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("cannot make the secure connection's certificate: %w", err)
+	}
 	srv, err := server.New(server.Config{
 		DataDir:         dataDir,
 		LocalSignupOnly: !allowOthers,
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		TLSFingerprint:  cert.Fingerprint,
 	})
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	h := &host{port: ln.Addr().(*net.TCPAddr).Port, srv: srv, done: make(chan struct{})}
-	h.hs = &http.Server{Handler: srv, ReadHeaderTimeout: readHeaderTimeout}
+	h := &host{port: ln.Addr().(*net.TCPAddr).Port, cert: cert, srv: srv, done: make(chan struct{})}
+	ln = tls.NewListener(ln, cert.Config())
+	h.hs = &http.Server{Handler: srv, ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog: log.New(io.Discard, "", 0)} // TLS handshake noise from first-time joiners
 	go func() {
 		defer close(h.done)
 		h.hs.Serve(ln) //nolint:errcheck // ends with Shutdown
@@ -80,7 +93,7 @@ func freePortAfter(port int) int {
 }
 
 // localURL is how the host's own app reaches it.
-func (h *host) localURL() string { return "http://127.0.0.1:" + strconv.Itoa(h.port) }
+func (h *host) localURL() string { return "https://127.0.0.1:" + strconv.Itoa(h.port) }
 
 // addresses are the URLs others on the LAN can type: every IPv4 address of
 // every interface that is up, loopback excepted.
@@ -94,7 +107,7 @@ func (h *host) addresses() []string {
 		addrs, _ := ifc.Addrs()
 		for _, a := range addrs {
 			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
-				out = append(out, "http://"+net.JoinHostPort(ipn.IP.String(), strconv.Itoa(h.port)))
+				out = append(out, "https://"+net.JoinHostPort(ipn.IP.String(), strconv.Itoa(h.port)))
 			}
 		}
 	}

@@ -161,6 +161,7 @@ func (ui *UI) submit(f *loginForm, create bool) {
 	p.SetBool(prefOthers, f.others.Checked)
 	f.setBusy(true)
 	url, user, pass, others, dataDir := f.url.Text, f.user.Text, f.pass.Text, f.others.Checked, ui.dataDir()
+	pins := ui.pins()
 	go func() {
 		var h *host
 		var err error
@@ -178,12 +179,21 @@ func (ui *UI) submit(f *loginForm, create bool) {
 		if create {
 			signIn = client.Register
 		}
-		sess, err := signIn(context.Background(), url, user, pass)
+		opts := []client.Option{client.WithPins(pins)}
+		if h != nil {
+			opts = append(opts, client.WithFingerprint(h.cert.Fingerprint)) // our own server
+		}
+		sess, err := signIn(context.Background(), url, user, pass, opts...)
 		if err != nil && h != nil {
 			h.stop()
 		}
 		bridge.Do(func() {
 			f.setBusy(false)
+			var ce *client.CertError
+			if errors.As(err, &ce) {
+				ui.askTrust(ce, func() { ui.submit(f, create) })
+				return
+			}
 			if err != nil {
 				f.show(err)
 				return
@@ -202,7 +212,7 @@ func (f *loginForm) show(err error) {
 		showErr(f.passErr, err.Error())
 	case errors.Is(err, client.ErrUsernameTaken), errors.Is(err, client.ErrInvalidUsername):
 		showErr(f.userErr, err.Error())
-	case errors.Is(err, client.ErrUnreachable), errors.Is(err, client.ErrNotConfab), errors.Is(err, client.ErrTLS),
+	case errors.Is(err, client.ErrUnreachable), errors.Is(err, client.ErrNotConfab), errors.Is(err, client.ErrTLS), errors.Is(err, client.ErrPlainHTTP),
 		errors.Is(err, client.ErrServerTooOld), errors.Is(err, client.ErrServerTooNew):
 		if f.mode.Selected == modeJoin {
 			showErr(f.urlErr, err.Error())

@@ -43,7 +43,7 @@ func StartConfab(bin string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir, "--log-level", "error",
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir, "--log-level", "error", "--insecure-http",
 		"--event-rate", strconv.Itoa(BenchEventRate), "--event-burst", strconv.Itoa(BenchEventBurst), "--signup-burst", "100000")
 	cmd.Env = append(os.Environ(), "LOCAL_JWT_SECRET=")
 	return start("confab", cmd, port, dir)

@@ -117,6 +117,7 @@ func (c *Chat) State() ConnState {
 func (c *Chat) Close() {
 	c.cancel()
 	<-c.done
+	c.sess.http.CloseIdleConnections() // each session has its own transport (its own TLS trust)
 }
 
 // Logout signs out on the server (the token is revoked everywhere), then closes.

@@ -142,7 +142,7 @@ func TestLoginErrors(t *testing.T) {
 		{"unreachable", func() error { _, err := client.Login(ctx, closedPort, "alice", "password-a"); return err }, client.ErrUnreachable},
 		{"not confab", func() error { _, err := client.Login(ctx, notConfab.URL, "alice", "password-a"); return err }, client.ErrNotConfab},
 		{"too new", func() error { _, err := client.Login(ctx, tooNew.URL, "alice", "password-a"); return err }, client.ErrServerTooNew},
-		{"tls", func() error { _, err := client.Login(ctx, tlsSrv.URL, "alice", "password-a"); return err }, client.ErrTLS},
+		{"untrusted certificate", func() error { _, err := client.Login(ctx, tlsSrv.URL, "alice", "password-a"); return err }, client.ErrCertUnknown},
 		{"throttled", func() error { _, err := client.Login(ctx, env.URL, "alice", "password-a"); return err }, client.ErrTooManyAttempts},
 	}
 	for _, tc := range cases {

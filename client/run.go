@@ -18,7 +18,7 @@ func (c *Chat) run() {
 	for {
 		c.setState(StateEvent{State: state})
 		tok, _ := c.sess.Token()
-		conn, err := dialSocket(c.ctx, c.sess.URL, tok, c.opts.ConnectTimeout, c.handlers())
+		conn, err := dialSocket(c.ctx, c.sess.URL, c.sess.tls, tok, c.opts.ConnectTimeout, c.handlers())
 		if c.ctx.Err() != nil {
 			if conn != nil {
 				conn.close()

@@ -21,6 +21,10 @@ import (
 // HTTPTimeout bounds each account request.
 const HTTPTimeout = 15 * time.Second
 
+// idleConnTimeout closes a session's idle HTTP connections: it calls the
+// server only to refresh its token, every few minutes at most.
+const idleConnTimeout = 30 * time.Second
+
 // maxResponse bounds what is read of an account response.
 const maxResponse = 1 << 20
 
@@ -31,6 +35,7 @@ type Session struct {
 	User wire.Author
 
 	http *http.Client
+	tls  *tls.Config // nil for plain HTTP
 	mu   sync.Mutex
 	tok  string
 	exp  time.Time
@@ -50,20 +55,23 @@ func (s *Session) setToken(tok string, exp time.Time) {
 }
 
 // Register creates an account and signs in.
-func Register(ctx context.Context, serverURL, username, password string) (*Session, error) {
-	return signIn(ctx, serverURL, "/register", username, password)
+func Register(ctx context.Context, serverURL, username, password string, opts ...Option) (*Session, error) {
+	return signIn(ctx, serverURL, "/register", username, password, opts)
 }
 
-// Login signs in.
-func Login(ctx context.Context, serverURL, username, password string) (*Session, error) {
-	return signIn(ctx, serverURL, "/login", username, password)
+// Login signs in. Over HTTPS the server's certificate must be trusted by
+// the system or pinned (see trust.go); nothing secret is sent before the
+// server has been checked.
+func Login(ctx context.Context, serverURL, username, password string, opts ...Option) (*Session, error) {
+	return signIn(ctx, serverURL, "/login", username, password, opts)
 }
 
-// NormalizeURL accepts "host:port" or a full URL and returns the base URL.
+// NormalizeURL accepts "host:port" (HTTPS, Confab's default) or a full URL
+// and returns the base URL.
 func NormalizeURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
+		raw = "https://" + raw
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
@@ -72,7 +80,11 @@ func NormalizeURL(raw string) (string, error) {
 	return u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/"), nil
 }
 
-func signIn(ctx context.Context, serverURL, path, username, password string) (*Session, error) {
+func signIn(ctx context.Context, serverURL, path, username, password string, opts []Option) (*Session, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	base, err := NormalizeURL(serverURL)
 	if err != nil {
 		return nil, err
@@ -83,19 +95,42 @@ func signIn(ctx context.Context, serverURL, path, username, password string) (*S
 	if path == "/register" && len([]rune(password)) < wire.MinPasswordLen {
 		return nil, &Error{Kind: ErrWeakPassword}
 	}
-	s := &Session{URL: base, http: &http.Client{Timeout: HTTPTimeout}}
-	if err := s.checkServer(ctx); err != nil {
+	s := newSession(base, &o)
+	if err := s.checkServer(ctx); errors.Is(err, errHTTPSPort) {
+		// http:// typed for an HTTPS server: the probe carried no secret; go secure.
+		s.http.CloseIdleConnections()
+		s = newSession("https"+strings.TrimPrefix(base, "http"), &o)
+		err = s.checkServer(ctx)
+	}
+	if err != nil {
+		s.http.CloseIdleConnections()
 		return nil, err
 	}
 	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
 	var sess wire.Session
 	if err := s.do(ctx, path, "", string(body), &sess); err != nil {
+		s.http.CloseIdleConnections()
 		return nil, err
 	}
 	s.User = sess.User
 	s.setToken(sess.Token, sess.ExpiresAt)
 	return s, nil
 }
+
+func newSession(base string, o *options) *Session {
+	s := &Session{URL: base}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.IdleConnTimeout = idleConnTimeout
+	if strings.HasPrefix(base, "https://") {
+		s.tls = o.tlsConfig(ServerKey(base))
+		tr.TLSClientConfig = s.tls
+	}
+	s.http = &http.Client{Timeout: HTTPTimeout, Transport: tr}
+	return s
+}
+
+// errHTTPSPort: a plain HTTP request reached an HTTPS server.
+var errHTTPSPort = errors.New("plain HTTP to an HTTPS server")
 
 // checkServer asks /healthz whether this is a Confab server we can talk to.
 func (s *Session) checkServer(ctx context.Context) error {
@@ -108,6 +143,12 @@ func (s *Session) checkServer(ctx context.Context) error {
 		return netError(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusBadRequest && s.tls == nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		if strings.Contains(string(body), "HTTPS server") { // Go's answer to plain HTTP on a TLS port
+			return errHTTPSPort
+		}
+	}
 	var h wire.Health
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(&h) != nil || h.Status != "ok" {
 		return &Error{Kind: ErrNotConfab, Detail: s.URL + " answered " + resp.Status}
@@ -190,7 +231,18 @@ func netError(err error) error {
 	var certErr x509.CertificateInvalidError
 	var verifyErr *tls.CertificateVerificationError
 	var recordErr tls.RecordHeaderError
+	var certErr2 *CertError
 	switch {
+	case errors.As(err, &certErr2):
+		kind, detail := ErrCertUnknown, "fingerprint "+certErr2.Fingerprint
+		if certErr2.Pinned != "" {
+			kind, detail = ErrCertChanged, "pinned "+certErr2.Pinned+", now "+certErr2.Fingerprint
+		}
+		return &Error{Kind: kind, Err: certErr2, Detail: detail}
+	case errors.As(err, &recordErr) && recordErr.Conn != nil,
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		// The server answered in plain HTTP: it was started with --insecure-http.
+		return &Error{Kind: ErrPlainHTTP, Err: err, Detail: "type http:// before the address to connect without encryption"}
 	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &certErr),
 		errors.As(err, &verifyErr), errors.As(err, &recordErr):
 		return &Error{Kind: ErrTLS, Err: err, Detail: err.Error()}

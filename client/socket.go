@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -39,7 +40,7 @@ type errRefused struct{ reason string }
 
 func (e errRefused) Error() string { return "refused: " + e.reason }
 
-func dialSocket(ctx context.Context, serverURL, token string, timeout time.Duration, h handlers) (*sioConn, error) {
+func dialSocket(ctx context.Context, serverURL string, tlsCfg *tls.Config, token string, timeout time.Duration, h handlers) (*sioConn, error) {
 	ws, release := sioopen.WebSocket() // pitfall 17
 	defer release()
 	opts := csock.DefaultOptions()
@@ -48,6 +49,9 @@ func dialSocket(ctx context.Context, serverURL, token string, timeout time.Durat
 	opts.SetReconnection(false)
 	opts.SetTimeout(timeout)
 	opts.SetAuth(map[string]any{"token": token})
+	if tlsCfg != nil {
+		opts.SetTLSClientConfig(tlsCfg)
+	}
 	opts.SetExtraHeaders(http.Header{"User-Agent": {"confab-client"}})
 	s, err := csock.Connect(serverURL, opts)
 	if err != nil {

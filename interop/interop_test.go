@@ -10,6 +10,7 @@ import (
 
 	"confab/internal/testserver"
 	"confab/server"
+	"confab/server/certs"
 )
 
 // requireEnv makes a missing Node setup a failure instead of a skip; the
@@ -27,15 +28,27 @@ func TestSeedClients(t *testing.T) {
 		}
 		t.Skipf("node or interop/node_modules missing; `make test` installs them: %v", err)
 	}
-	env := testserver.Start(t, server.Config{RegistrationsPerAddr: 100})
+	// Over plain HTTP (a server started with --insecure-http), and over
+	// HTTPS with the host's generated certificate as Node's extra CA: the
+	// seeds' code runs unchanged against both.
+	t.Run("http", func(t *testing.T) {
+		runSuite(t, node, testserver.Start(t, server.Config{RegistrationsPerAddr: 100}))
+	})
+	t.Run("https", func(t *testing.T) {
+		env := testserver.StartTLS(t, server.Config{RegistrationsPerAddr: 100})
+		runSuite(t, node, env, "NODE_EXTRA_CA_CERTS="+filepath.Join(env.Cfg.DataDir, certs.CertFile))
+	})
+}
+
+func runSuite(t *testing.T, node string, env *testserver.Env, extraEnv ...string) {
 	files, _ := filepath.Glob("*.test.mjs")
 	// --test-force-exit: on close, the Node client leaves its long-poll request
 	// open until the next ping (~25 s); browsers do not. The server answers
 	// it at once, see TestPollingCloseAnswered in server/.
 	cmd := exec.Command(node, append([]string{"--test", "--test-force-exit", "--test-reporter=spec"}, files...)...)
-	cmd.Env = append(os.Environ(), "CONFAB_URL="+env.URL)
+	cmd.Env = append(append(os.Environ(), "CONFAB_URL="+env.URL), extraEnv...)
 	out, err := cmd.CombinedOutput()
-	t.Logf("node --test:\n%s", out)
+	t.Logf("node --test against %s:\n%s", env.URL, out)
 	if err != nil {
 		t.Fatalf("interop suite failed: %v", err)
 	}

@@ -167,7 +167,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, wire.Health{Status: "ok", Version: s.cfg.Version, Protocol: wire.ProtocolVersion})
+	writeJSON(w, http.StatusOK, wire.Health{Status: "ok", Version: s.cfg.Version, Protocol: wire.ProtocolVersion, Fingerprint: s.cfg.TLSFingerprint})
 }
 
 // bearer verifies the Authorization header, answering 401 with the reason.

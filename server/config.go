@@ -71,6 +71,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported by /healthz.
 	Version string
+	// TLSFingerprint is the fingerprint of the certificate the server is
+	// served with (wire.Fingerprint), reported by /healthz; empty for plain HTTP.
+	TLSFingerprint string
 
 	noDeflate bool // tests only: see export_test.go
 }

@@ -50,7 +50,7 @@ func freeAddr(t *testing.T) string {
 func startDaemon(t *testing.T, bin, dataDir, addr string) *daemon {
 	t.Helper()
 	d := &daemon{url: "http://" + addr, stderr: &bytes.Buffer{}}
-	d.cmd = exec.Command(bin, "--addr", addr, "--data-dir", dataDir)
+	d.cmd = exec.Command(bin, "--addr", addr, "--data-dir", dataDir, "--insecure-http") // TLS has its own tests
 	d.cmd.Env = append(os.Environ(), "LOCAL_JWT_SECRET=")
 	d.cmd.Dir = dataDir
 	d.cmd.Stderr = d.stderr

@@ -4,6 +4,7 @@
 package wire
 
 import (
+	"crypto/sha256"
 	"regexp"
 	"time"
 )
@@ -126,6 +127,25 @@ type Health struct {
 	Status   string `json:"status"`
 	Version  string `json:"version"`
 	Protocol int    `json:"protocol,omitempty"` // this contract's version (1); absent means 1
+	// Fingerprint is the SHA-256 fingerprint (see Fingerprint) of the
+	// server's TLS certificate; absent when the server speaks plain HTTP.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// Fingerprint formats the SHA-256 of a certificate (DER) the way the host
+// panel, the server's log and the client's pin show it: uppercase hex pairs
+// joined by colons.
+func Fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	const hexdigits = "0123456789ABCDEF"
+	out := make([]byte, 0, len(sum)*3-1)
+	for i, b := range sum {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, hexdigits[b>>4], hexdigits[b&0xf])
+	}
+	return string(out)
 }
 
 // Unauthorized is the payload of the unauthorized event.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,7 +36,10 @@ const help = `Type a message and press Enter to send it to the current room.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("confab chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "http://localhost:7878", "the server's address")
+	url := fs.String("url", "localhost:7878", "the server's address (HTTPS unless http:// is typed)")
+	fingerprint := fs.String("fingerprint", "", "the certificate fingerprint the host shows, to trust it without asking")
+	acceptChanged := fs.Bool("accept-changed-cert", false, "replace a pinned certificate by the one with --fingerprint")
+	pinsPath := fs.String("pins", defaultPins(), "file of trusted certificate fingerprints")
 	user := fs.String("user", "", "your username")
 	register := fs.Bool("register", false, "create the account first")
 	room := fs.String("room", wire.DefaultRoom, "the room to start in")
@@ -57,7 +61,19 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *register {
 		signIn = client.Register
 	}
-	sess, err := signIn(ctx, *url, *user, password)
+	pins := client.NewFilePins(*pinsPath)
+	opts := []client.Option{client.WithPins(pins)}
+	if *fingerprint != "" {
+		opts = append(opts, client.WithFingerprint(*fingerprint))
+	}
+	sess, err := signIn(ctx, *url, *user, password, opts...)
+	var ce *client.CertError
+	if errors.As(err, &ce) {
+		if err := trust(ce, pins, *fingerprint, *acceptChanged, in, stdout); err != nil {
+			return err
+		}
+		sess, err = signIn(ctx, *url, *user, password, opts...)
+	}
 	if err != nil {
 		return err
 	}
@@ -229,4 +245,31 @@ func (s *screen) command(ctx context.Context, chat *client.Chat, line string) bo
 		s.printf("! unknown command %s (/help)", cmd)
 	}
 	return false
+}
+
+func defaultPins() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "confab-pins.json"
+	}
+	return filepath.Join(dir, "confab", "pins.json")
+}
+
+// trust asks the user to accept a first-seen certificate; a changed one is
+// accepted only with --accept-changed-cert and its --fingerprint.
+func trust(ce *client.CertError, pins client.PinStore, fingerprint string, acceptChanged bool, in *bufio.Scanner, out io.Writer) error {
+	if ce.Pinned != "" {
+		if !acceptChanged || client.NormalizeFingerprint(fingerprint) != ce.Fingerprint {
+			return fmt.Errorf("%w\n  trusted before: %s\n  presented now:  %s\n"+
+				"If the host confirms the new fingerprint, run again with --accept-changed-cert --fingerprint %s",
+				client.ErrCertChanged, ce.Pinned, ce.Fingerprint, ce.Fingerprint)
+		}
+		return pins.SetPin(ce.Server, ce.Fingerprint)
+	}
+	fmt.Fprintf(out, "First connection to %s. Its certificate fingerprint is\n  %s\n"+
+		"Compare it with the one the host shows. Trust it? Type yes to continue: ", ce.Server, ce.Fingerprint)
+	if !in.Scan() || strings.TrimSpace(strings.ToLower(in.Text())) != "yes" {
+		return errors.New("certificate not trusted")
+	}
+	return pins.SetPin(ce.Server, ce.Fingerprint)
 }

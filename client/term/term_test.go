@@ -46,7 +46,7 @@ func (l *lines) has(sub string) bool {
 }
 
 func TestChatInTerminal(t *testing.T) {
-	env := testserver.Start(t, server.Config{})
+	env := testserver.StartTLS(t, server.Config{})
 	// confabd carries `chat` without cgo, as a headless machine would run it.
 	bin := filepath.Join(t.TempDir(), "confabd")
 	build := exec.Command("go", "build", "-o", bin, "../../server/cmd/confabd")
@@ -54,7 +54,8 @@ func TestChatInTerminal(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "chat", "--url", env.URL, "--user", "alice", "--register")
+	pins := filepath.Join(t.TempDir(), "pins.json")
+	cmd := exec.Command(bin, "chat", "--url", env.Addr, "--user", "alice", "--register", "--pins", pins)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var out lines
@@ -64,9 +65,15 @@ func TestChatInTerminal(t *testing.T) {
 	}
 	go out.read(stdout)
 	fmt.Fprintln(stdin, "password-alice") // not a terminal: the first line is the password
+	// First connection: the fingerprint is shown and must be accepted.
+	testserver.WaitFor(t, 30*time.Second, "fingerprint shown", func() bool { return out.has(env.Cert.Fingerprint) })
+	fmt.Fprintln(stdin, "yes")
 	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
 
-	bob := testchat.Join(t, env.URL, "bob", "password-bob")
+	if data, err := os.ReadFile(pins); err != nil || !strings.Contains(string(data), env.Cert.Fingerprint) {
+		t.Fatalf("not pinned: %v %s", err, data)
+	}
+	bob := testchat.Join(t, env.URL, "bob", "password-bob", client.WithFingerprint(env.Cert.Fingerprint))
 	chat := bob.Chat
 	testserver.WaitFor(t, 30*time.Second, "bob online", func() bool { return chat.State() == client.Online })
 	fmt.Fprintln(stdin, "hello from the terminal")

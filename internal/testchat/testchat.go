@@ -16,9 +16,9 @@ type Peer struct {
 }
 
 // Join registers name on the server and connects; it is closed when the test ends.
-func Join(t testing.TB, serverURL, name, password string) *Peer {
+func Join(t testing.TB, serverURL, name, password string, opts ...client.Option) *Peer {
 	t.Helper()
-	sess, err := client.Register(context.Background(), serverURL, name, password)
+	sess, err := client.Register(context.Background(), serverURL, name, password, opts...)
 	if err != nil {
 		t.Fatalf("register %s: %v", name, err)
 	}

@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/url"
@@ -26,6 +27,7 @@ type DialOpts struct {
 	Via     string // ViaAuth (default), ViaQuery or ViaHeader
 	Polling bool   // start on long-polling (then upgrade) instead of websocket only
 	Origin  string
+	TLS     *tls.Config // for https URLs
 }
 
 // Event is something the server sent to a test socket.
@@ -74,6 +76,9 @@ func dialOnce(serverURL string, o DialOpts) (*Sock, error) {
 		headers.Set("Authorization", "Bearer "+o.Token)
 	default:
 		opts.SetAuth(map[string]any{"token": o.Token})
+	}
+	if o.TLS != nil {
+		opts.SetTLSClientConfig(o.TLS)
 	}
 	if o.Origin != "" {
 		headers.Set("Origin", o.Origin)

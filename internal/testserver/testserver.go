@@ -5,6 +5,8 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"confab/server"
+	"confab/server/certs"
 	"confab/wire"
 )
 
@@ -29,6 +32,11 @@ type Env struct {
 	Addr string
 	Cfg  server.Config
 	Srv  *server.Server
+
+	// Cert is set by StartTLS: the server's generated certificate.
+	Cert *certs.Cert
+	// HTTP trusts Cert (when set); Post uses it.
+	HTTP *http.Client
 
 	t    testing.TB
 	hs   *http.Server
@@ -45,7 +53,32 @@ func Start(t testing.TB, cfg server.Config) *Env {
 	if cfg.Secret == nil {
 		cfg.Secret = Secret
 	}
-	e := &Env{t: t, Cfg: cfg, logs: &syncBuffer{}}
+	e := &Env{t: t, Cfg: cfg, logs: &syncBuffer{}, HTTP: http.DefaultClient}
+	e.start("127.0.0.1:0")
+	t.Cleanup(e.Stop)
+	return e
+}
+
+// StartTLS is Start over HTTPS, with a certificate generated as confabd
+// generates it (in the data directory).
+func StartTLS(t testing.TB, cfg server.Config) *Env {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Secret == nil {
+		cfg.Secret = Secret
+	}
+	c, err := certs.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		t.Fatalf("certificate: %v", err)
+	}
+	cfg.TLSFingerprint = c.Fingerprint
+	pool := x509.NewCertPool()
+	pool.AddCert(c.TLS.Leaf)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	e := &Env{t: t, Cfg: cfg, logs: &syncBuffer{}, Cert: c, HTTP: &http.Client{Transport: tr}}
 	e.start("127.0.0.1:0")
 	t.Cleanup(e.Stop)
 	return e
@@ -73,7 +106,11 @@ func (e *Env) start(addr string) {
 	e.Srv = srv
 	e.Addr = ln.Addr().String()
 	e.URL = "http://" + e.Addr
-	e.hs = &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+	if e.Cert != nil {
+		ln = tls.NewListener(ln, e.Cert.Config())
+		e.URL = "https://" + e.Addr
+	}
+	e.hs = &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	e.done = make(chan struct{})
 	go func() {
 		defer close(e.done)
@@ -123,7 +160,7 @@ func (e *Env) Post(path, contentType, body, bearer string) (int, http.Header, ma
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.HTTP.Do(req)
 	if err != nil {
 		e.t.Fatalf("POST %s: %v", path, err)
 	}

@@ -4,6 +4,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 
 	"confab/server"
 	"confab/server/auth"
+	"confab/server/certs"
 )
 
 // Defaults of the command line.
@@ -57,6 +59,9 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	eventBurst := fs.Int("event-burst", server.DefaultEventBurst, "events per socket in a burst")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	signupBurst := fs.Int("signup-burst", server.DefaultRegisterPerAddr, "accounts one address may create in a burst")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, instead of the generated self-signed one")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	insecure := fs.Bool("insecure-http", false, "serve plain HTTP: passwords and tokens cross the network readable by anyone on it")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the Confab chat server without a window.\n"+
 			"The JWT secret comes from %s (environment or ./.env), else is generated in the data directory.\n\n",
@@ -74,6 +79,14 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cert, err := loadCert(*dataDir, *tlsCert, *tlsKey, *insecure)
+	if err != nil {
+		return err
+	}
+	fingerprint := ""
+	if cert != nil {
+		fingerprint = cert.Fingerprint
+	}
 
 	srv, err := server.New(server.Config{
 		DataDir:              *dataDir,
@@ -85,6 +98,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		EventBurst:           *eventBurst,
 		RegistrationsPerAddr: *signupBurst,
 		Logger:               log,
+		TLSFingerprint:       fingerprint,
 	})
 	if err != nil {
 		return err
@@ -100,7 +114,29 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		srv.Close()
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	if cert != nil {
+		ln = tls.NewListener(ln, cert.Config())
+		log.Info("serving HTTPS", "fingerprint", cert.Fingerprint, "self_signed", cert.SelfSigned)
+	} else {
+		log.Warn("serving plain HTTP (--insecure-http): passwords and tokens are readable on the network")
+	}
 	return Serve(ctx, srv, ln, log)
+}
+
+// loadCert picks the certificate: the configured one, else the generated
+// one in the data directory; none only with --insecure-http.
+func loadCert(dataDir, certFile, keyFile string, insecure bool) (*certs.Cert, error) {
+	switch {
+	case insecure && (certFile != "" || keyFile != ""):
+		return nil, errors.New("--insecure-http cannot be combined with --tls-cert/--tls-key")
+	case insecure:
+		return nil, nil
+	case (certFile == "") != (keyFile == ""):
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	case certFile != "":
+		return certs.Load(certFile, keyFile)
+	}
+	return certs.LoadOrCreate(dataDir)
 }
 
 // Serve serves srv on ln until ctx ends or SIGINT/SIGTERM, then stops in
