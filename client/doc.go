@@ -3,7 +3,13 @@
 //
 // Sign in with Login or Register; errors are *Error values that errors.Is
 // matches against ErrWrongCredentials, ErrUnreachable, ErrTLS and the other
-// kinds, and that read well as they are. Then Connect the session: the Chat
+// kinds, and that read well as they are. An address without a scheme means
+// HTTPS. A certificate the system does not trust is checked against the pin
+// kept for that server (WithPins): unknown, Login fails with ErrCertUnknown
+// and a *CertError holding the fingerprint to show the user, who accepts it
+// by pinning it (PinStore.SetPin); different from the pin, ErrCertChanged
+// shows both. Nothing secret is sent before that check. Then Connect the
+// session: the Chat
 // connects, reconnects with backoff and jitter, rejoins rooms and fetches
 // what was missed, refreshes the token before it expires (over HTTP, then
 // in-band so the socket is not dropped), and delivers the outbox in order,
