@@ -96,7 +96,8 @@ func signIn(ctx context.Context, serverURL, path, username, password string, opt
 		return nil, &Error{Kind: ErrWeakPassword}
 	}
 	s := newSession(base, &o)
-	if err := s.checkServer(ctx); errors.Is(err, errHTTPSPort) {
+	err = s.checkServer(ctx)
+	if errors.Is(err, errHTTPSPort) {
 		// http:// typed for an HTTPS server: the probe carried no secret; go secure.
 		s.http.CloseIdleConnections()
 		s = newSession("https"+strings.TrimPrefix(base, "http"), &o)
