@@ -47,21 +47,17 @@ type Env struct {
 // Start serves a new server on 127.0.0.1 and stops it when the test ends.
 func Start(t testing.TB, cfg server.Config) *Env {
 	t.Helper()
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	if cfg.Secret == nil {
-		cfg.Secret = Secret
-	}
-	e := &Env{t: t, Cfg: cfg, logs: &syncBuffer{}, HTTP: http.DefaultClient}
-	e.start("127.0.0.1:0")
-	t.Cleanup(e.Stop)
-	return e
+	return launch(t, cfg, false)
 }
 
 // StartTLS is Start over HTTPS, with a certificate generated as confabd
 // generates it (in the data directory).
 func StartTLS(t testing.TB, cfg server.Config) *Env {
+	t.Helper()
+	return launch(t, cfg, true)
+}
+
+func launch(t testing.TB, cfg server.Config, withTLS bool) *Env {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
@@ -69,16 +65,19 @@ func StartTLS(t testing.TB, cfg server.Config) *Env {
 	if cfg.Secret == nil {
 		cfg.Secret = Secret
 	}
-	c, err := certs.LoadOrCreate(cfg.DataDir)
-	if err != nil {
-		t.Fatalf("certificate: %v", err)
+	e := &Env{t: t, Cfg: cfg, logs: &syncBuffer{}, HTTP: http.DefaultClient}
+	if withTLS {
+		c, err := certs.LoadOrCreate(cfg.DataDir)
+		if err != nil {
+			t.Fatalf("certificate: %v", err)
+		}
+		e.Cert, e.Cfg.TLSFingerprint = c, c.Fingerprint
+		pool := x509.NewCertPool()
+		pool.AddCert(c.TLS.Leaf)
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+		e.HTTP = &http.Client{Transport: tr}
 	}
-	cfg.TLSFingerprint = c.Fingerprint
-	pool := x509.NewCertPool()
-	pool.AddCert(c.TLS.Leaf)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
-	e := &Env{t: t, Cfg: cfg, logs: &syncBuffer{}, Cert: c, HTTP: &http.Client{Transport: tr}}
 	e.start("127.0.0.1:0")
 	t.Cleanup(e.Stop)
 	return e
