@@ -49,9 +49,20 @@ type Sock struct {
 const CallTimeout = 10 * time.Second
 
 // Dial connects and waits for connect or connect_error; the error of a
-// refused handshake is a *csock.ExtendedError. There is no retry: since the
-// pitfall 17 workaround a dial on loopback does not time out.
-func Dial(serverURL string, o DialOpts) (*Sock, error) { return dialOnce(serverURL, o) }
+// refused handshake is a *csock.ExtendedError. A websocket dial is not
+// retried: with the pitfall 17 workaround (internal/sioopen) it does not
+// time out on loopback. A dial starting on long-polling, which the product
+// never uses and sioopen does not gate, can still lose its open: it is
+// retried.
+func Dial(serverURL string, o DialOpts) (*Sock, error) {
+	s, err := dialOnce(serverURL, o)
+	for attempt := 1; o.Polling && errors.Is(err, ErrTimeout) && attempt < pollingDialAttempts; attempt++ {
+		s, err = dialOnce(serverURL, o)
+	}
+	return s, err
+}
+
+const pollingDialAttempts = 3
 
 // connectTimeout is generous: CI machines are shared and tests run with -race.
 const connectTimeout = 5 * time.Second
