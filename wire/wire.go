@@ -5,7 +5,9 @@ package wire
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -137,15 +139,7 @@ type Health struct {
 // joined by colons.
 func Fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
-	const hexdigits = "0123456789ABCDEF"
-	out := make([]byte, 0, len(sum)*3-1)
-	for i, b := range sum {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, hexdigits[b>>4], hexdigits[b&0xf])
-	}
-	return string(out)
+	return strings.ReplaceAll(fmt.Sprintf("% X", sum[:]), " ", ":")
 }
 
 // Unauthorized is the payload of the unauthorized event.
