@@ -3,7 +3,7 @@
 # interop suite's npm packages).
 
 GO       ?= go
-APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick
+APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test bench package deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
@@ -23,7 +23,8 @@ test: deps vet fmt-check
 
 deps: sysdeps npmdeps
 
-# System packages for cgo, Fyne (X11/GL headers) and the GUI smoke test (Xvfb, xdotool, ImageMagick).
+# System packages for cgo, Fyne (X11/GL headers), the GUI smoke test (Xvfb, xdotool,
+# ImageMagick) and the LAN tests' network namespaces (iproute2).
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

@@ -22,6 +22,7 @@ const (
 	prefUsername = "username"
 	prefPort     = "port"
 	prefOthers   = "allowOthers"
+	prefAnnounce = "announce"
 )
 
 // UI is the running app: one window that shows the login screen or a chat.
@@ -36,6 +37,7 @@ type UI struct {
 	trust *trustPrompt // the certificate question, when shown
 
 	hostDir    string // where a hosted server keeps its data; default: the app's storage
+	noLAN      bool   // neither browse nor announce on the local network
 	foreground bool   // the window has the user's attention (no notifications then)
 }
 
@@ -46,9 +48,19 @@ func Run() {
 	ui.shutdown()
 }
 
+// Option adjusts New.
+type Option func(*UI)
+
+// NoLAN keeps the app off the local network's multicast: no list of chats
+// found, no announcing when hosting. Tests outside a network namespace use it.
+func NoLAN() Option { return func(ui *UI) { ui.noLAN = true } }
+
 // New builds the UI on a Fyne app (tests pass fyne's test app).
-func New(a fyne.App) *UI {
+func New(a fyne.App, opts ...Option) *UI {
 	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true}
+	for _, o := range opts {
+		o(ui)
+	}
 	a.Lifecycle().SetOnEnteredForeground(func() { ui.foreground = true })
 	a.Lifecycle().SetOnExitedForeground(func() { ui.foreground = false })
 	ui.win.Resize(fyne.NewSize(960, 640))
@@ -71,6 +83,9 @@ func (ui *UI) dataDir() string {
 // shutdown signs out locally and stops hosting; it runs when the window closes.
 func (ui *UI) shutdown() {
 	ui.view = nil // ends the view's scroll watcher
+	if ui.login != nil {
+		ui.login.found.close()
+	}
 	if ui.chat != nil {
 		ui.chat.Close()
 		ui.chat = nil

@@ -39,7 +39,7 @@ func newUI(t *testing.T) *UI {
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
 	ui := onUI(func() *UI {
-		ui := New(a)
+		ui := New(a, NoLAN())
 		ui.hostDir = dir
 		return ui
 	})
@@ -337,12 +337,12 @@ func TestUnreadCountsAndNotification(t *testing.T) {
 func TestRemembersModeURLAndUsername(t *testing.T) {
 	env := testserver.Start(t, server.Config{})
 	a := test.NewTempApp(t)
-	ui := onUI(func() *UI { return New(a) })
+	ui := onUI(func() *UI { return New(a, NoLAN()) })
 	signIn(t, ui, env.URL, "alice", "password-a", true)
 	waitUI(t, "online", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
 	bridge.DoAndWait(ui.shutdown)
 	// The next start of the app shows what was typed, but never the password.
-	again := onUI(func() *UI { return New(a) })
+	again := onUI(func() *UI { return New(a, NoLAN()) })
 	t.Cleanup(func() { bridge.DoAndWait(again.shutdown) })
 	got := onUI(func() []string {
 		f := again.login

@@ -31,7 +31,7 @@ func BenchmarkShow10kMessages(b *testing.B) {
 	for b.Loop() {
 		var v *chatView
 		bridge.DoAndWait(func() {
-			ui := New(a)
+			ui := New(a, NoLAN())
 			v = &chatView{ui: ui, rooms: map[string]*timeline{wire.DefaultRoom: newTimeline()},
 				joined: []string{wire.DefaultRoom}, current: wire.DefaultRoom, users: map[string]wire.User{}}
 			ui.view = v

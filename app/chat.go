@@ -176,15 +176,40 @@ func (v *chatView) hostPanel() fyne.CanvasObject {
 			widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(addr) }),
 			widget.NewLabel(addr)))
 	}
-	fp := widget.NewLabel(h.cert.Fingerprint)
-	fp.Wrapping = fyne.TextWrapBreak
+	fp := widget.NewLabel(fingerprintLines(h.cert.Fingerprint))
 	fp.TextStyle = fyne.TextStyle{Monospace: true}
 	box.Add(widget.NewLabel("Secure connection (HTTPS). Joiners are shown\nthis fingerprint the first time; it must match:"))
 	box.Add(container.NewBorder(nil, nil, nil,
 		widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(h.cert.Fingerprint) }),
 		fp))
+	listed := widget.NewLabel(announceText(h))
+	listed.Wrapping = fyne.TextWrapWord
+	box.Add(listed)
 	box.Add(widget.NewButton("Stop hosting", func() { v.ui.logout() }))
 	return box
+}
+
+// fingerprintLines breaks a fingerprint into lines of 11 bytes by hand:
+// Fyne sizes a label wrapped by itself too short, and what follows overlaps it.
+func fingerprintLines(fp string) string {
+	parts := strings.Split(fp, ":")
+	var lines []string
+	for len(parts) > 11 {
+		lines = append(lines, strings.Join(parts[:11], ":")+":")
+		parts = parts[11:]
+	}
+	return strings.Join(append(lines, strings.Join(parts, ":")), "\n")
+}
+
+// announceText says whether joiners on the LAN see the chat in their list.
+func announceText(h *host) string {
+	switch {
+	case h.announced != nil:
+		return fmt.Sprintf("Listed on this network as “%s”.", h.announced.Name())
+	case h.announceErr != nil:
+		return "Not listed on this network (" + h.announceErr.Error() + "): joiners type an address."
+	}
+	return "Not listed on this network: joiners type an address."
 }
 
 // apply shows one chat event.

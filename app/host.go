@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"confab/discovery"
 	"confab/server"
 	"confab/server/certs"
 )
@@ -32,8 +33,11 @@ type host struct {
 	port int
 	cert *certs.Cert // the TLS certificate joiners pin
 	srv  *server.Server
-	hs   *http.Server
-	done chan struct{}
+	// announced is the LAN announcement, nil when off or failed (then announceErr says why).
+	announced   *discovery.Announcement
+	announceErr error
+	hs          *http.Server
+	done        chan struct{}
 }
 
 // errPortInUse says the port is taken, and which one is free.
@@ -47,8 +51,9 @@ func (e errPortInUse) Error() string {
 }
 
 // startHost serves the chat on every interface. With allowOthers false only
-// this computer can create accounts.
-func startHost(dataDir string, port int, allowOthers bool) (*host, error) {
+// this computer can create accounts. With announceAs set, the chat is
+// announced on the LAN under that name.
+func startHost(dataDir string, port int, allowOthers bool, announceAs string) (*host, error) {
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
@@ -79,6 +84,9 @@ func startHost(dataDir string, port int, allowOthers bool) (*host, error) {
 		defer close(h.done)
 		h.hs.Serve(ln) //nolint:errcheck // ends with Shutdown
 	}()
+	if announceAs != "" {
+		h.announced, h.announceErr = discovery.Announce(discovery.Info{Name: announceAs, Port: h.port, Fingerprint: cert.Fingerprint})
+	}
 	return h, nil
 }
 
@@ -116,6 +124,9 @@ func (h *host) addresses() []string {
 
 // stop closes the sockets, then HTTP, then the database.
 func (h *host) stop() {
+	if h.announced != nil {
+		h.announced.Close() // first, so nobody picks a chat that is going away
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), hostStopTimeout)
 	defer cancel()
 	h.srv.Shutdown(ctx) //nolint:errcheck

@@ -23,12 +23,35 @@ const (
 type loginForm struct {
 	mode                     *widget.RadioGroup
 	url, port, user, pass    *widget.Entry
-	others                   *widget.Check
+	others, announce         *widget.Check
+	found                    *foundList
 	urlErr, portErr, userErr *widget.Label
 	passErr, formErr         *widget.Label
 	signIn, create           *widget.Button
 	busy                     *widget.Activity
 	joinFields, hostFields   *fyne.Container
+	root                     *fyne.Container
+}
+
+// loginWidth is the login form's width.
+const loginWidth = 420
+
+// fixedWidth lays one object out at a fixed width and its own height.
+type fixedWidth float32
+
+func (w fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(float32(w), h)
+}
+
+func (w fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
 }
 
 func errLabel() *widget.Label {
@@ -60,8 +83,20 @@ func (ui *UI) showLogin(notice string) {
 	f.pass.SetPlaceHolder("password")
 	f.others = widget.NewCheck("Let others create accounts", nil)
 	f.others.SetChecked(p.Bool(prefOthers))
+	f.announce = widget.NewCheck("Announce this chat on the local network", nil)
+	f.announce.SetChecked(p.BoolWithFallback(prefAnnounce, true))
+	f.found = newFoundList(func(h client.Host) {
+		f.url.SetText(h.URL())
+		ui.win.Canvas().Focus(f.pass)
+	})
 	f.joinFields = container.NewVBox(widget.NewLabel("Server address"), f.url, f.urlErr)
 	f.hostFields = container.NewVBox(widget.NewLabel("Port"), f.port, f.portErr, f.others)
+	if !ui.noLAN {
+		f.joinFields.Add(f.found.status)
+		f.joinFields.Add(f.found.hosts)
+		f.hostFields.Add(f.announce)
+		f.found.start()
+	}
 	f.mode = widget.NewRadioGroup([]string{modeJoin, modeHost}, func(m string) {
 		f.joinFields.Hidden = m != modeJoin
 		f.hostFields.Hidden = m != modeHost
@@ -91,7 +126,9 @@ func (ui *UI) showLogin(notice string) {
 		f.formErr,
 		container.NewHBox(f.signIn, f.create, f.busy),
 	)
-	ui.win.SetContent(container.NewCenter(container.NewGridWrap(fyne.NewSize(420, form.MinSize().Height+120), form)))
+	f.root = container.NewCenter(container.New(fixedWidth(loginWidth), form))
+	f.found.changed = f.root.Refresh // the list grows and shrinks: lay the form out again
+	ui.win.SetContent(f.root)
 	if f.user.Text == "" {
 		ui.win.Canvas().Focus(f.user)
 	} else {
@@ -159,14 +196,20 @@ func (ui *UI) submit(f *loginForm, create bool) {
 	port, _ := strconv.Atoi(f.port.Text)
 	p.SetInt(prefPort, port)
 	p.SetBool(prefOthers, f.others.Checked)
+	p.SetBool(prefAnnounce, f.announce.Checked)
 	f.setBusy(true)
 	url, user, pass, others, dataDir := f.url.Text, f.user.Text, f.pass.Text, f.others.Checked, ui.dataDir()
+	expected := f.found.expected(url)
+	announceAs := ""
+	if hosting && f.announce.Checked && !ui.noLAN {
+		announceAs = user + "'s chat"
+	}
 	pins := ui.pins()
 	go func() {
 		var h *host
 		var err error
 		if hosting {
-			if h, err = startHost(dataDir, port, others); err != nil {
+			if h, err = startHost(dataDir, port, others, announceAs); err != nil {
 				bridge.Do(func() {
 					f.setBusy(false)
 					showErr(f.portErr, err.Error())
@@ -181,7 +224,10 @@ func (ui *UI) submit(f *loginForm, create bool) {
 		}
 		opts := []client.Option{client.WithPins(pins)}
 		if h != nil {
-			opts = append(opts, client.WithFingerprint(h.cert.Fingerprint)) // our own server
+			expected = h.cert.Fingerprint // our own server
+		}
+		if expected != "" {
+			opts = append(opts, client.WithFingerprint(expected))
 		}
 		sess, err := signIn(context.Background(), url, user, pass, opts...)
 		if err != nil && h != nil {
@@ -199,6 +245,7 @@ func (ui *UI) submit(f *loginForm, create bool) {
 				return
 			}
 			ui.host = h
+			f.found.close()
 			ui.login = nil
 			ui.openChat(sess)
 		})

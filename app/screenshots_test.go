@@ -15,33 +15,37 @@ import (
 	"confab/server"
 )
 
-// TestScreenshots renders the login screen and a chat with Fyne's software
-// renderer and saves them in test-artifacts/ (for people, and to check that
-// rendering works at all).
-func TestScreenshots(t *testing.T) {
+// screenshot saves the window as test-artifacts/name.
+func screenshot(t *testing.T, ui *UI, name string) {
+	t.Helper()
 	dir := filepath.Join("..", "test-artifacts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	bridge.DoAndWait(func() {
+		img := ui.win.Canvas().Capture()
+		if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 300 {
+			t.Errorf("%s: capture is %v", name, b)
+		}
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		if err := png.Encode(f, img); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// TestScreenshots renders the login screen and a chat with Fyne's software
+// renderer and saves them in test-artifacts/ (for people, and to check that
+// rendering works at all).
+func TestScreenshots(t *testing.T) {
 	env := testserver.Start(t, server.Config{})
 	ui := newUI(t)
-	save := func(name string) {
-		bridge.DoAndWait(func() {
-			img := ui.win.Canvas().Capture()
-			if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 300 {
-				t.Errorf("%s: capture is %v", name, b)
-			}
-			f, err := os.Create(filepath.Join(dir, name))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer f.Close()
-			if err := png.Encode(f, img); err != nil {
-				t.Error(err)
-			}
-		})
-	}
+	save := func(name string) { screenshot(t, ui, name) }
 	bridge.DoAndWait(func() { ui.win.Resize(fyne.NewSize(960, 640)) })
 	save("login.png")
 	signIn(t, ui, env.URL, "alice", "password-a", true)

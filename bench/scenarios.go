@@ -33,6 +33,14 @@ type Metric struct {
 type Result struct {
 	Scenario string
 	Metrics  []Metric
+	steps    []satRun // saturation's steps, the failing one included
+}
+
+// satRun is one send rate of the saturation scenario.
+type satRun struct {
+	rate     float64 // per sender, msg/s
+	p50, p99 float64 // fan-out, ms
+	passed   bool
 }
 
 func (r *Result) add(name, unit string, v float64, higherBetter bool) {
@@ -312,7 +320,9 @@ func Saturation(t Target, sockets, senders int, startRate float64, step time.Dur
 		if err != nil {
 			return r, err
 		}
-		if run.lost+run.unacked > 0 || run.fan.pct(99) > limitP99 {
+		passed := run.lost+run.unacked == 0 && run.fan.pct(99) <= limitP99
+		r.steps = append(r.steps, satRun{rate: rate, p50: run.fan.pct(50), p99: run.fan.pct(99), passed: passed})
+		if !passed {
 			break
 		}
 		best, bestRate = float64(run.delivered)/run.elapsed.Seconds(), rate

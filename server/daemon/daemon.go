@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"confab/discovery"
 	"confab/server"
 	"confab/server/auth"
 	"confab/server/certs"
@@ -62,6 +63,8 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, instead of the generated self-signed one")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	insecure := fs.Bool("insecure-http", false, "serve plain HTTP: passwords and tokens cross the network readable by anyone on it")
+	noAnnounce := fs.Bool("no-announce", false, "do not announce the chat on the local network (mDNS/DNS-SD)")
+	chatName := fs.String("name", "", "chat name joiners see in their list of chats on the network (default \"Confab on <host name>\")")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the Confab chat server without a window.\n"+
 			"The JWT secret comes from %s (environment or ./.env), else is generated in the data directory.\n\n",
@@ -120,7 +123,32 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	} else {
 		log.Warn("serving plain HTTP (--insecure-http): passwords and tokens are readable on the network")
 	}
+	if a := announce(ln.Addr(), *noAnnounce, *chatName, fingerprint, log); a != nil {
+		defer a.Close()
+	}
 	return Serve(ctx, srv, ln, log)
+}
+
+// announce tells the LAN about the chat unless told not to or unless only
+// this computer can reach it. Failing to announce is not fatal: joiners can
+// still type the address.
+func announce(addr net.Addr, off bool, name, fingerprint string, log *slog.Logger) *discovery.Announcement {
+	tcp, _ := addr.(*net.TCPAddr)
+	switch {
+	case off:
+		log.Info("not announcing on the local network (--no-announce)")
+		return nil
+	case tcp == nil || tcp.IP.IsLoopback():
+		log.Info("not announcing on the local network: listening on loopback only")
+		return nil
+	}
+	a, err := discovery.Announce(discovery.Info{Name: name, Port: tcp.Port, Fingerprint: fingerprint})
+	if err != nil {
+		log.Warn("not announcing on the local network", "err", err)
+		return nil
+	}
+	log.Info("announcing on the local network", "service", discovery.Service, "name", a.Name())
+	return a
 }
 
 // loadCert picks the certificate: the configured one, else the generated

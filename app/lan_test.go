@@ -1,0 +1,113 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"confab/app/bridge"
+	"confab/client"
+	"confab/discovery"
+	"confab/internal/netns"
+	"confab/internal/testserver"
+)
+
+// newLANUI is newUI with the local network on: only inside a network namespace.
+func newLANUI(t *testing.T) *UI {
+	t.Helper()
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	ui := onUI(func() *UI {
+		ui := New(a)
+		ui.hostDir = dir
+		return ui
+	})
+	t.Cleanup(func() { bridge.DoAndWait(ui.shutdown) })
+	return ui
+}
+
+func foundButtons(ui *UI) []*widget.Button {
+	var out []*widget.Button
+	for _, o := range ui.login.found.hosts.Objects {
+		if b, ok := o.(*widget.Button); ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Alice hosts from the app with the box "Announce" left ticked, Carol
+// hosts with it unticked; Bob's join screen lists Alice's chat only, and
+// picking it signs him in over HTTPS with no certificate question, pinning
+// the certificate Alice's host panel shows.
+func TestJoinAChatFoundOnTheLAN(t *testing.T) {
+	if !netns.Enter(t) {
+		return
+	}
+	alice := newLANUI(t)
+	bridge.DoAndWait(func() { alice.login.others.SetChecked(true) })
+	hostAs(alice, 7878, "alice", "password-a")
+	carol := newLANUI(t)
+	bridge.DoAndWait(func() { carol.login.announce.SetChecked(false) })
+	hostAs(carol, 7879, "carol", "password-c")
+	waitUI(t, "both hosting", func() bool {
+		return alice.chat != nil && carol.chat != nil && alice.chat.State() == client.Online && carol.chat.State() == client.Online
+	})
+	screenshot(t, alice, "host-listed.png")
+	if got := onUI(func() string { return announceText(alice.host) }); got != "Listed on this network as “alice's chat”." {
+		t.Fatalf("alice's host panel: %q", got)
+	}
+	if got := onUI(func() string { return announceText(carol.host) }); !strings.HasPrefix(got, "Not listed on this network") {
+		t.Fatalf("carol's host panel: %q", got)
+	}
+
+	bob := newLANUI(t)
+	start := time.Now()
+	waitUI(t, "alice's chat listed", func() bool {
+		bs := foundButtons(bob)
+		return len(bs) == 1 && strings.HasPrefix(bs[0].Text, "alice's chat (")
+	})
+	t.Logf("listed after %v", time.Since(start))
+	// Carol's chat never shows up, however long we look.
+	deadline := time.Now().Add(2 * discovery.RoundTime)
+	for time.Now().Before(deadline) {
+		if n := onUI(func() int { return len(foundButtons(bob)) }); n != 1 {
+			t.Fatalf("%d chats listed", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if txt := onUI(func() string { return bob.login.found.status.Text }); txt != foundSome {
+		t.Fatalf("status %q", txt)
+	}
+
+	screenshot(t, bob, "join-found.png")
+	bridge.DoAndWait(func() {
+		test.Tap(foundButtons(bob)[0])
+		f := bob.login
+		f.user.SetText("bob")
+		f.pass.SetText("password-b")
+	})
+	url := onUI(func() string { return bob.login.url.Text })
+	if !strings.HasPrefix(url, "https://10.213.0.") || !strings.HasSuffix(url, ":7878") {
+		t.Fatalf("picked chat filled %q", url)
+	}
+	bridge.DoAndWait(func() { test.Tap(bob.login.create) })
+	testserver.WaitFor(t, 25*time.Second, "bob online", func() bool {
+		return onUI(func() bool {
+			if bob.trust != nil {
+				t.Fatal("a certificate question although the chat announced its fingerprint")
+			}
+			if f := bob.login; f != nil && (f.formErr.Visible() || f.urlErr.Visible() || f.userErr.Visible()) {
+				t.Fatalf("sign-in failed: %q %q %q", f.formErr.Text, f.urlErr.Text, f.userErr.Text)
+			}
+			return bob.chat != nil && bob.chat.State() == client.Online
+		})
+	})
+	fp := onUI(func() string { return alice.host.cert.Fingerprint })
+	if got := onUI(func() string { return bob.pins().Pin(client.ServerKey(url)) }); got != fp {
+		t.Fatalf("pinned %q, want alice's %q", got, fp)
+	}
+}
