@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,15 +27,23 @@ type Plan struct {
 	RoomDuration  time.Duration
 	LoginRate     float64
 	LoginDuration time.Duration
+	// Only names the scenarios to run (storm, fanout, saturation, rooms,
+	// logins); empty runs them all.
+	Only []string
+	// ConfabArgs are extra confabd flags, e.g. --pprof to profile it.
+	ConfabArgs []string
+	// Repeats runs each scenario this often on each server; figures are medians.
+	Repeats int
 }
 
 // Default is the plan of `make bench`.
 var Default = Plan{
 	StormSockets: 2000,
 	FanSockets:   500, FanSenders: 4, FanRate: 20, FanDuration: 20 * time.Second,
-	SatStartRate: 20, SatStep: 5 * time.Second, SatMaxSteps: 10, SatP99Limit: 100,
+	SatStartRate: 10, SatStep: 5 * time.Second, SatMaxSteps: 16, SatP99Limit: 100,
 	RoomSockets: 1000, RoomSize: 10, RoomRate: 1, RoomDuration: 10 * time.Second,
 	LoginRate: 200, LoginDuration: 5 * time.Second,
+	Repeats: 3,
 }
 
 // Tiny is the plan `make test` runs.
@@ -53,8 +62,11 @@ type Row struct {
 
 type scenario func(Target) (Result, error)
 
+// ScenarioNames are the names Plan.Only takes, in the order they run.
+var ScenarioNames = []string{"storm", "fanout", "saturation", "rooms", "logins"}
+
 func (p Plan) scenarios() []scenario {
-	return []scenario{
+	all := []scenario{
 		func(t Target) (Result, error) { return ConnectStorm(t, p.StormSockets) },
 		func(t Target) (Result, error) { return FanOut(t, p.FanSockets, p.FanSenders, p.FanRate, p.FanDuration) },
 		func(t Target) (Result, error) {
@@ -65,41 +77,47 @@ func (p Plan) scenarios() []scenario {
 		},
 		func(t Target) (Result, error) { return LoginStorm(t, p.LoginRate, p.LoginDuration) },
 	}
+	if len(p.Only) == 0 {
+		return all
+	}
+	var out []scenario
+	for i, name := range ScenarioNames {
+		if slices.Contains(p.Only, name) {
+			out = append(out, all[i])
+		}
+	}
+	return out
 }
 
 // Run runs every scenario on both servers, each on a fresh process,
-// alternating which goes first. progress gets a line per run.
+// p.Repeats times, alternating which server goes first, and reports each
+// figure's median. progress gets a line per run.
 func Run(p Plan, confabd, node, peerScript string, progress io.Writer) ([]Row, error) {
 	var rows []Row
-	for i, sc := range p.scenarios() {
-		var row Row
-		order := []string{"confab", "peer"}
-		if i%2 == 1 {
-			order = []string{"peer", "confab"}
-		}
-		for _, which := range order {
-			var srv *Server
-			var err error
-			if which == "confab" {
-				srv, err = StartConfab(confabd)
-			} else {
-				srv, err = StartPeer(node, peerScript)
+	repeats := max(p.Repeats, 1)
+	n := 0
+	for _, sc := range p.scenarios() {
+		var confab, peer []Result
+		for range repeats {
+			order := []string{"confab", "peer"}
+			if n%2 == 1 {
+				order = []string{"peer", "confab"}
 			}
-			if err != nil {
-				return rows, err
-			}
-			res, err := sc(srv.Target)
-			srv.Stop()
-			if err != nil {
-				return rows, fmt.Errorf("%s on %s: %w", res.Scenario, srv.Name, err)
-			}
-			fmt.Fprintf(progress, "%-8s %s\n", which, res.Scenario)
-			if which == "confab" {
-				row.Confab = res
-			} else {
-				row.Peer = res
+			n++
+			for _, which := range order {
+				res, err := runOne(p, sc, which, confabd, node, peerScript)
+				if err != nil {
+					return rows, err
+				}
+				fmt.Fprintf(progress, "%-8s %s\n", which, res.Scenario)
+				if which == "confab" {
+					confab = append(confab, res)
+				} else {
+					peer = append(peer, res)
+				}
 			}
 		}
+		row := Row{Confab: median(confab), Peer: median(peer)}
 		rows = append(rows, row)
 		if row.Peer.steps != nil {
 			rows = append(rows, atPeerBest(row))
@@ -108,33 +126,89 @@ func Run(p Plan, confabd, node, peerScript string, progress io.Writer) ([]Row, e
 	return rows, nil
 }
 
-// atPeerBest compares the fan-out latency of both servers at the highest
-// send rate the peer sustained in the saturation scenario: the issue's
-// measure of latency under the peer's full load.
-func atPeerBest(sat Row) Row {
-	var best *satRun
-	for i := range sat.Peer.steps {
-		if sat.Peer.steps[i].passed {
-			best = &sat.Peer.steps[i]
+func runOne(p Plan, sc scenario, which, confabd, node, peerScript string) (Result, error) {
+	var srv *Server
+	var err error
+	if which == "confab" {
+		srv, err = StartConfab(confabd, p.ConfabArgs...)
+	} else {
+		srv, err = StartPeer(node, peerScript)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := sc(srv.Target)
+	srv.Stop()
+	if err != nil {
+		return res, fmt.Errorf("%s on %s: %w", res.Scenario, srv.Name, err)
+	}
+	return res, nil
+}
+
+// median merges the runs of one scenario on one server: each figure is the
+// median of its runs, and the saturation steps of every run are kept.
+func median(runs []Result) Result {
+	out := Result{Scenario: runs[0].Scenario}
+	for i, m := range runs[0].Metrics {
+		var vs []float64
+		for _, r := range runs {
+			if i < len(r.Metrics) {
+				vs = append(vs, r.Metrics[i].Value)
+			}
+		}
+		m.Value = medianOf(vs)
+		out.Metrics = append(out.Metrics, m)
+	}
+	for _, r := range runs {
+		if r.steps != nil {
+			out.steps = append(out.steps, r.steps...)
 		}
 	}
+	return out
+}
+
+// medianOf ignores NaN; the median of nothing is NaN.
+func medianOf(vs []float64) float64 {
+	vs = slices.DeleteFunc(slices.Clone(vs), math.IsNaN)
+	if len(vs) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(vs)
+	if len(vs)%2 == 1 {
+		return vs[len(vs)/2]
+	}
+	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+}
+
+// atPeerBest compares the fan-out latency of both servers at the highest
+// send rate the peer sustained in the saturation scenario (the median of
+// its runs): the issue's measure of latency under the peer's full load.
+// Each latency is the median over the runs that sent at that rate.
+func atPeerBest(sat Row) Row {
+	// The saturation scenario's figures: sustained deliveries, then the rate.
+	rate := sat.Peer.Metrics[1].Value
 	r := Row{}
-	if best == nil {
+	if rate == 0 || math.IsNaN(rate) {
 		r.Confab.Scenario = "fan-out at the peer's highest sustained rate: the peer sustained none"
 		return r
 	}
-	r.Confab.Scenario = fmt.Sprintf("fan-out at the peer's highest sustained rate (%g msg/s per sender, from saturation)", best.rate)
+	r.Confab.Scenario = fmt.Sprintf("fan-out at the peer's highest sustained rate (%.1f msg/s per sender, from saturation)", rate)
 	r.Peer.Scenario = r.Confab.Scenario
-	confab := satRun{p50: math.NaN(), p99: math.NaN()} // Confab never ran that rate: it failed below it
-	for _, s := range sat.Confab.steps {
-		if s.rate == best.rate {
-			confab = s
+	at := func(steps []satRun) (p50, p99 float64) {
+		var a, b []float64
+		for _, s := range steps {
+			if math.Abs(s.rate-rate) < 1e-9 {
+				a, b = append(a, s.p50), append(b, s.p99)
+			}
 		}
+		return medianOf(a), medianOf(b) // NaN: never sent at that rate (failed below it)
 	}
-	r.Confab.add("fan-out p50", "ms", confab.p50, false)
-	r.Confab.add("fan-out p99", "ms", confab.p99, false)
-	r.Peer.add("fan-out p50", "ms", best.p50, false)
-	r.Peer.add("fan-out p99", "ms", best.p99, false)
+	c50, c99 := at(sat.Confab.steps)
+	p50, p99 := at(sat.Peer.steps)
+	r.Confab.add("fan-out p50", "ms", c50, false)
+	r.Confab.add("fan-out p99", "ms", c99, false)
+	r.Peer.add("fan-out p50", "ms", p50, false)
+	r.Peer.add("fan-out p99", "ms", p99, false)
 	return r
 }
 
@@ -143,6 +217,9 @@ func Table(rows []Row) string {
 	var b strings.Builder
 	b.WriteString("| scenario | figure | Confab | Node peer | Confab ÷ peer |\n|---|---|---:|---:|---:|\n")
 	for _, r := range rows {
+		if len(r.Confab.Metrics) == 0 {
+			fmt.Fprintf(&b, "| %s | - | - | - | - |\n", r.Confab.Scenario)
+		}
 		for i, m := range r.Confab.Metrics {
 			peer := math.NaN()
 			if i < len(r.Peer.Metrics) {

@@ -1,6 +1,10 @@
 package server
 
 import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -52,5 +56,51 @@ func TestThrottleSweep(t *testing.T) {
 	}
 	if w := th.wait("a", now.Add(2*time.Minute)); w != 0 {
 		t.Fatalf("a still waits %v after the window", w)
+	}
+}
+
+// After the websocket upgrade the engine keeps the response writer for the
+// socket's life: it must no longer reach net/http's connection and its
+// buffers, and must answer like a hijacked response.
+func TestHijackLetsGoOfTheResponse(t *testing.T) {
+	checked := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w, _ = gateUpgrade(w, r)
+		gw, ok := w.(*gatedWriter)
+		if !ok {
+			checked <- errors.New("upgrade request not gated")
+			return
+		}
+		conn, brw, err := gw.Hijack()
+		if err != nil {
+			checked <- err
+			return
+		}
+		defer conn.Close()
+		_, isStub := gw.ResponseWriter.(hijacked)
+		_, werr := gw.Write([]byte("x"))
+		switch {
+		case gw.hj != nil || !isStub:
+			checked <- errors.New("the response is still referenced")
+		case !errors.Is(werr, http.ErrHijacked):
+			checked <- fmt.Errorf("write after hijack: %v", werr)
+		case brw.Reader.Size() != hijackReaderSize:
+			checked <- fmt.Errorf("reader of %d bytes", brw.Reader.Size())
+		default:
+			checked <- nil
+		}
+	}))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	go http.DefaultClient.Do(req) //nolint:errcheck // the handler hijacks and closes
+	select {
+	case err := <-checked:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler not reached")
 	}
 }

@@ -73,17 +73,36 @@ type gatedWriter struct {
 	gate *readGate
 }
 
+// hijackReaderSize is the size of the reader handed to the websocket
+// library, which only checks that nothing is buffered in it and reads
+// through a buffer of its own.
+const hijackReaderSize = 16
+
 func (w *gatedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := w.hj.Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
+	// The engine keeps this writer for the socket's whole life. Let go of
+	// net/http's response and connection behind it: they hold about 10 KiB
+	// of buffers that a hijacked connection never uses again.
+	w.ResponseWriter, w.hj = hijacked{}, nil
 	if brw != nil && brw.Reader.Buffered() > 0 {
+		conn.Close()
 		return nil, nil, errors.New("client sent data before the handshake completed")
 	}
 	gc := &gatedConn{Conn: conn, gate: w.gate}
-	return gc, bufio.NewReadWriter(bufio.NewReader(gc), brw.Writer), nil
+	return gc, bufio.NewReadWriter(bufio.NewReaderSize(gc, hijackReaderSize), brw.Writer), nil
 }
+
+// hijacked answers like net/http's response does once hijacked.
+type hijacked struct{}
+
+func (hijacked) Header() http.Header         { return http.Header{} }
+func (hijacked) Write([]byte) (int, error)   { return 0, http.ErrHijacked }
+func (hijacked) WriteHeader(int)             {}
+func (hijacked) Flush()                      {}
+func (hijacked) Unwrap() http.ResponseWriter { return nil }
 
 type gatedConn struct {
 	net.Conn

@@ -4,8 +4,10 @@ package auth
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -43,6 +45,39 @@ type jwtClaims struct {
 	Name string `json:"name"`
 	jwt.RegisteredClaims
 }
+
+// readClaims is what Verify decodes: the times as json.Number, because
+// jwt.NumericDate decodes each one with a nested json.Unmarshal, which was
+// most of the cost of a handshake's token check.
+type readClaims struct {
+	Name string           `json:"name"`
+	Sub  string           `json:"sub"`
+	Iss  string           `json:"iss"`
+	Aud  jwt.ClaimStrings `json:"aud"`
+	Exp  json.Number      `json:"exp"`
+	Iat  json.Number      `json:"iat"`
+	Nbf  json.Number      `json:"nbf"`
+	Jti  string           `json:"jti"`
+}
+
+func numericDate(n json.Number) (*jwt.NumericDate, error) {
+	if n == "" {
+		return nil, nil
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return nil, jwt.ErrInvalidType
+	}
+	sec, frac := math.Modf(f)
+	return jwt.NewNumericDate(time.Unix(int64(sec), int64(frac*1e9))), nil
+}
+
+func (c *readClaims) GetExpirationTime() (*jwt.NumericDate, error) { return numericDate(c.Exp) }
+func (c *readClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return numericDate(c.Iat) }
+func (c *readClaims) GetNotBefore() (*jwt.NumericDate, error)      { return numericDate(c.Nbf) }
+func (c *readClaims) GetIssuer() (string, error)                   { return c.Iss, nil }
+func (c *readClaims) GetSubject() (string, error)                  { return c.Sub, nil }
+func (c *readClaims) GetAudience() (jwt.ClaimStrings, error)       { return c.Aud, nil }
 
 // Signer issues and verifies HS256 tokens with one secret.
 type Signer struct {
@@ -122,7 +157,7 @@ func (s *Signer) Verify(token string) (Claims, error) {
 	if token == "" {
 		return Claims{}, ErrMissing
 	}
-	var c jwtClaims
+	var c readClaims
 	_, err := s.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.secret, nil })
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
@@ -130,9 +165,10 @@ func (s *Signer) Verify(token string) (Claims, error) {
 		}
 		return Claims{}, ErrInvalid
 	}
-	uid, err := strconv.ParseInt(c.Subject, 10, 64)
-	if err != nil || uid <= 0 || c.ID == "" || c.Name == "" {
+	uid, err := strconv.ParseInt(c.Sub, 10, 64)
+	exp, _ := numericDate(c.Exp) // present and valid: the parser checked it
+	if err != nil || uid <= 0 || c.Jti == "" || c.Name == "" || exp == nil {
 		return Claims{}, ErrInvalid
 	}
-	return Claims{UserID: uid, Username: c.Name, ID: c.ID, Expires: c.ExpiresAt.Time}, nil
+	return Claims{UserID: uid, Username: c.Name, ID: c.Jti, Expires: exp.Time}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,12 +21,29 @@ func main() {
 	peer := flag.String("peer", "bench/peer-node/server.js", "the peer server's script")
 	out := flag.String("out", "bench/results.md", "where to write the results")
 	tiny := flag.Bool("tiny", false, "tiny sizes: only check that every scenario runs")
+	only := flag.String("only", "", "comma-separated scenarios to run ("+strings.Join(bench.ScenarioNames, ", ")+"); default all")
+	storm := flag.Int("storm-sockets", bench.Default.StormSockets, "sockets of the connect storm")
+	repeats := flag.Int("repeats", bench.Default.Repeats, "runs of each scenario on each server; figures are medians (odd counts keep the saturation rows exact)")
+	fanRate := flag.Float64("fan-rate", bench.Default.FanRate, "messages per second of each fan-out sender")
+	confabArgs := flag.String("confabd-args", "", "extra confabd flags, space-separated (e.g. --pprof 127.0.0.1:6060)")
 	flag.Parse()
 
 	plan := bench.Default
+	plan.StormSockets, plan.FanRate = *storm, *fanRate
+	plan.Repeats = *repeats
 	if *tiny {
 		plan = bench.Tiny
 	}
+	if *only != "" {
+		plan.Only = strings.Split(*only, ",")
+		for _, name := range plan.Only {
+			if !slices.Contains(bench.ScenarioNames, name) {
+				fmt.Fprintf(os.Stderr, "bench: unknown scenario %q\n", name)
+				os.Exit(2)
+			}
+		}
+	}
+	plan.ConfabArgs = strings.Fields(*confabArgs)
 	start := time.Now()
 	rows, err := bench.Run(plan, *confabd, *node, *peer, os.Stderr)
 	if err != nil {
@@ -34,13 +52,19 @@ func main() {
 	}
 	nodeVersion, _ := exec.Command(*node, "--version").Output()
 	report := fmt.Sprintf("# Confab server vs the seeds' Node.js stack\n\nMeasured %s on %d cores, %s, Node.js %s, in one run "+
-		"(%s), each scenario on fresh processes of both servers, alternating which goes first. Both servers get the same "+
+		"(%s): each scenario ran %d times on each server, every time on fresh processes, alternating which goes first, "+
+		"and each figure is the median of its runs. Both servers get the same "+
 		"rate limits (%d events/s per socket). The peer is `bench/peer-node` (express, socket.io 4.8, jsonwebtoken 9 with a "+
 		"KeyObject secret, scrypt passwords, in memory); Confab stores every message in SQLite with full sync before "+
 		"acknowledging it.\n\n%s",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), strings.TrimSpace(string(nodeVersion)),
-		time.Since(start).Round(time.Second), bench.BenchEventRate, bench.Table(rows))
+		time.Since(start).Round(time.Second), max(plan.Repeats, 1), bench.BenchEventRate, bench.Table(rows))
 	fmt.Println(report)
+	outSet := false
+	flag.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
+	if *only != "" && !outSet {
+		return // a partial run does not replace the full results
+	}
 	if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
