@@ -34,12 +34,16 @@ func waitUI(t *testing.T, what string, cond func() bool) {
 	testserver.WaitFor(t, 25*time.Second, what, func() bool { return onUI(cond) })
 }
 
-func newUI(t *testing.T) *UI {
+// newUI is the app off the local network (tests outside a network
+// namespace must not send multicast).
+func newUI(t *testing.T) *UI { return newUIWith(t, NoLAN()) }
+
+func newUIWith(t *testing.T, opts ...Option) *UI {
 	t.Helper()
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
 	ui := onUI(func() *UI {
-		ui := New(a, NoLAN())
+		ui := New(a, opts...)
 		ui.hostDir = dir
 		return ui
 	})

@@ -15,19 +15,8 @@ import (
 	"confab/internal/testserver"
 )
 
-// newLANUI is newUI with the local network on: only inside a network namespace.
-func newLANUI(t *testing.T) *UI {
-	t.Helper()
-	a := test.NewTempApp(t)
-	dir := t.TempDir()
-	ui := onUI(func() *UI {
-		ui := New(a)
-		ui.hostDir = dir
-		return ui
-	})
-	t.Cleanup(func() { bridge.DoAndWait(ui.shutdown) })
-	return ui
-}
+// newLANUI is the app on the local network: only inside a network namespace.
+func newLANUI(t *testing.T) *UI { return newUIWith(t) }
 
 func foundButtons(ui *UI) []*widget.Button {
 	var out []*widget.Button
