@@ -6,7 +6,7 @@ GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test bench package deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
+.PHONY: run test bench start-time package deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
 
 run: sysdeps
 	$(GO) run . $(ARGS)
@@ -46,6 +46,12 @@ npmdeps: interop/node_modules/.installed bench/peer-node/node_modules/.installed
 bench: npmdeps confabd
 	$(GO) run ./bench/cmd/benchrun --confabd bin/confabd
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./app/
+	@$(MAKE) --no-print-directory start-time
+
+# The app's time from start to its login window: the real binary under Xvfb.
+start-time:
+	@out=$$($(GO) test -count=1 -run '^TestSmokeRealWindow$$' -v . 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | grep -o 'window [^ ]* after [0-9.]*m\?s' | sed 's/^window [^ ]* after /time from start to the login window: /'
 
 vet:
 	$(GO) vet ./...

@@ -56,7 +56,7 @@ func main() {
 		"and each figure is the median of its runs. Both servers get the same "+
 		"rate limits (%d events/s per socket). The peer is `bench/peer-node` (express, socket.io 4.8, jsonwebtoken 9 with a "+
 		"KeyObject secret, scrypt passwords, in memory); Confab stores every message in SQLite with full sync before "+
-		"acknowledging it.\n\n%s",
+		"acknowledging it. The targets, and what remains where Confab misses one, are in bench/README.md.\n\n%s",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), strings.TrimSpace(string(nodeVersion)),
 		time.Since(start).Round(time.Second), max(plan.Repeats, 1), bench.BenchEventRate, bench.Table(rows))
 	fmt.Println(report)
