@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zishang520/engine.io-client-go/engine"
 	"github.com/zishang520/engine.io/v2/types"
 	csock "github.com/zishang520/socket.io-client-go/socket"
 
@@ -158,7 +159,26 @@ func (c *sioConn) call(ctx context.Context, event string, payload any) (map[stri
 	}
 }
 
-func (c *sioConn) close() { c.s.Close() }
+// closeGrace is how long a closed socket's engine may stay "closing" before
+// its transport is closed directly (pitfall 22).
+const closeGrace = time.Second
+
+// close disconnects the socket and makes sure its connection goes too.
+// Pitfall 22: the engine closes only on a "drain" after its write buffer
+// empties; when the buffer drains between its check and its listening, it
+// waits forever, and the connection (and its goroutines) stays open.
+func (c *sioConn) close() {
+	c.s.Close()
+	e := c.s.Io().Engine()
+	if e == nil {
+		return
+	}
+	time.AfterFunc(closeGrace, func() {
+		if e.ReadyState() == engine.SocketStateClosing {
+			e.Transport().Close()
+		}
+	})
+}
 
 // decode converts a decoded JSON value into a typed one.
 func decode(v any, out any) error {
