@@ -32,6 +32,8 @@ type Plan struct {
 	Only []string
 	// ConfabArgs are extra confabd flags, e.g. --pprof to profile it.
 	ConfabArgs []string
+	// ConfabEnv is extra environment for confabd only, e.g. GOGC=200.
+	ConfabEnv []string
 	// Repeats runs each scenario this often on each server; figures are medians.
 	Repeats int
 }
@@ -130,7 +132,7 @@ func runOne(p Plan, sc scenario, which, confabd, node, peerScript string) (Resul
 	var srv *Server
 	var err error
 	if which == "confab" {
-		srv, err = StartConfab(confabd, p.ConfabArgs...)
+		srv, err = StartConfab(confabd, p.ConfabEnv, p.ConfabArgs...)
 	} else {
 		srv, err = StartPeer(node, peerScript)
 	}

@@ -34,7 +34,7 @@ func freePort() (int, error) {
 }
 
 // StartConfab runs confabd (its path) on a free port with a fresh data directory.
-func StartConfab(bin string, extra ...string) (*Server, error) {
+func StartConfab(bin string, env []string, extra ...string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func StartConfab(bin string, extra ...string) (*Server, error) {
 	cmd := exec.Command(bin, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir, "--log-level", "error", "--insecure-http",
 		"--event-rate", strconv.Itoa(BenchEventRate), "--event-burst", strconv.Itoa(BenchEventBurst), "--signup-burst", "100000")
 	cmd.Args = append(cmd.Args, extra...)
-	cmd.Env = append(os.Environ(), "LOCAL_JWT_SECRET=")
+	cmd.Env = append(append(os.Environ(), "LOCAL_JWT_SECRET="), env...)
 	return start("confab", cmd, port, dir)
 }
 

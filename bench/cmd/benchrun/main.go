@@ -26,6 +26,7 @@ func main() {
 	repeats := flag.Int("repeats", bench.Default.Repeats, "runs of each scenario on each server; figures are medians (odd counts keep the saturation rows exact)")
 	fanRate := flag.Float64("fan-rate", bench.Default.FanRate, "messages per second of each fan-out sender")
 	confabArgs := flag.String("confabd-args", "", "extra confabd flags, space-separated (e.g. --pprof 127.0.0.1:6060)")
+	confabEnv := flag.String("confabd-env", "", "extra environment for confabd only, space-separated (e.g. GOGC=200)")
 	flag.Parse()
 
 	plan := bench.Default
@@ -44,6 +45,7 @@ func main() {
 		}
 	}
 	plan.ConfabArgs = strings.Fields(*confabArgs)
+	plan.ConfabEnv = strings.Fields(*confabEnv)
 	start := time.Now()
 	rows, err := bench.Run(plan, *confabd, *node, *peer, os.Stderr)
 	if err != nil {
