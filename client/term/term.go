@@ -43,8 +43,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	user := fs.String("user", "", "your username")
 	register := fs.Bool("register", false, "create the account first")
 	room := fs.String("room", wire.DefaultRoom, "the room to start in")
+	find := fs.Bool("find", false, "list the chats announced on the local network, then exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *find {
+		return listChats(ctx, stdout)
 	}
 	if *user == "" {
 		return errors.New("--user is required")
@@ -272,4 +276,32 @@ func trust(ce *client.CertError, pins client.PinStore, fingerprint string, accep
 		return errors.New("certificate not trusted")
 	}
 	return pins.SetPin(ce.Server, ce.Fingerprint)
+}
+
+// findTime is how long --find listens: one browse round and a little.
+const findTime = client.DiscoverRound + 500*time.Millisecond
+
+// listChats prints the chats announced on the LAN, each with the flags
+// that join it.
+func listChats(ctx context.Context, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, findTime)
+	defer cancel()
+	var found []client.Host
+	for l := range client.Discover(ctx) {
+		found = l
+	}
+	if len(found) == 0 {
+		fmt.Fprintln(stdout, "No chat announced on this network. Ask the host for its address.")
+		return nil
+	}
+	for _, h := range found {
+		fmt.Fprintf(stdout, "%s (on %s)\n  --url %s", h.Name, h.Machine, h.URL())
+		if h.Fingerprint != "" {
+			fmt.Fprintf(stdout, " --fingerprint %s", h.Fingerprint)
+		} else {
+			fmt.Fprint(stdout, "   (not encrypted)")
+		}
+		fmt.Fprintln(stdout)
+	}
+	return nil
 }

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,6 +16,9 @@ import (
 	"time"
 
 	"confab/client"
+	"confab/client/term"
+	"confab/discovery"
+	"confab/internal/netns"
 	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
@@ -102,5 +107,36 @@ func TestChatInTerminal(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		cmd.Process.Kill() //nolint:errcheck
 		t.Fatal("Ctrl+C did not end confab chat")
+	}
+}
+
+// --find lists the chats announced on the LAN with the flags that join
+// them, inside a network namespace of the test's own.
+func TestFindChats(t *testing.T) {
+	if !netns.Enter(t) {
+		return
+	}
+	find := func() string {
+		var out, errs strings.Builder
+		if err := term.Run(t.Context(), []string{"--find"}, strings.NewReader(""), &out, &errs); err != nil {
+			t.Fatalf("--find: %v\n%s", err, errs.String())
+		}
+		return out.String()
+	}
+	if got := find(); !strings.Contains(got, "No chat announced") {
+		t.Fatalf("nothing announced yet, got %q", got)
+	}
+	env := testserver.StartTLS(t, server.Config{})
+	_, ps, _ := net.SplitHostPort(env.Addr)
+	port, _ := strconv.Atoi(ps)
+	a, err := discovery.Announce(discovery.Info{Name: "Team chat", Port: port, Fingerprint: env.Cert.Fingerprint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	got := find()
+	want := fmt.Sprintf(":%d --fingerprint %s", port, env.Cert.Fingerprint)
+	if !strings.HasPrefix(got, "Team chat (on "+discovery.Machine()+")\n  --url https://10.213.0.") || !strings.Contains(got, want) {
+		t.Fatalf("--find printed %q", got)
 	}
 }
