@@ -64,6 +64,9 @@ func Dial(serverURL string, o DialOpts) (*Sock, error) {
 
 const pollingDialAttempts = 3
 
+// libraryTimeout is the error the client library's connect timer reports.
+const libraryTimeout = "timeout"
+
 // connectTimeout is generous: CI machines are shared and tests run with -race.
 const connectTimeout = 5 * time.Second
 
@@ -115,6 +118,9 @@ func dialOnce(serverURL string, o DialOpts) (*Sock, error) {
 			if e, ok := args[0].(error); ok {
 				err = e
 			}
+		}
+		if err.Error() == libraryTimeout {
+			err = ErrTimeout // the library's own connect timer: retried like ours
 		}
 		select {
 		case result <- err:
