@@ -64,12 +64,9 @@ func (l *foundList) close() {
 func (l *foundList) show(hosts []client.Host) {
 	l.shown = hosts
 	l.hosts.RemoveAll()
-	switch {
-	case hosts == nil:
-		l.status.SetText(foundSearching)
-	case len(hosts) == 0:
+	if len(hosts) == 0 {
 		l.status.SetText(foundNone)
-	default:
+	} else {
 		l.status.SetText(foundSome)
 	}
 	for i, h := range hosts {

@@ -187,8 +187,7 @@ func medianOf(vs []float64) float64 {
 // its runs): the measure of latency under the peer's full load.
 // Each latency is the median over the runs that sent at that rate.
 func atPeerBest(sat Row) Row {
-	// The saturation scenario's figures: sustained deliveries, then the rate.
-	rate := sat.Peer.Metrics[1].Value
+	rate := sat.Peer.value(satRateMetric)
 	r := Row{}
 	if rate == 0 || math.IsNaN(rate) {
 		r.Confab.Scenario = "fan-out at the peer's highest sustained rate: the peer sustained none"

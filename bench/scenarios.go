@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"sort"
@@ -37,11 +38,24 @@ type Result struct {
 	steps    []satRun // saturation's steps, the failing one included
 }
 
+// satRateMetric names the saturation figure atPeerBest reads.
+const satRateMetric = "at send rate per sender"
+
 // satRun is one send rate of the saturation scenario.
 type satRun struct {
 	rate     float64 // per sender, msg/s
 	p50, p99 float64 // fan-out, ms
 	passed   bool
+}
+
+// value is the named figure, NaN if absent.
+func (r Result) value(name string) float64 {
+	for _, m := range r.Metrics {
+		if m.Name == name {
+			return m.Value
+		}
+	}
+	return math.NaN()
 }
 
 func (r *Result) add(name, unit string, v float64, higherBetter bool) {
@@ -337,7 +351,7 @@ func Saturation(t Target, sockets, senders int, startRate float64, step time.Dur
 		best, bestRate = float64(run.delivered)/run.elapsed.Seconds(), rate
 	}
 	r.add("sustained delivered/s", "1/s", best, true)
-	r.add("at send rate per sender", "msg/s", bestRate, true)
+	r.add(satRateMetric, "msg/s", bestRate, true)
 	return r, nil
 }
 

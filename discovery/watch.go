@@ -26,6 +26,7 @@ func Watch(ctx context.Context, ifaces []net.Interface) <-chan []Host {
 		defer close(out)
 		var sent []Host
 		publish := func(l []Host) {
+			// The first list goes out even when empty: "nothing found" differs from "not looked yet".
 			if slices.EqualFunc(l, sent, sameHost) && (l == nil) == (sent == nil) {
 				return
 			}
