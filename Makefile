@@ -6,7 +6,7 @@ GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test bench start-time package deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
+.PHONY: run test stress bench start-time package deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
 
 run: sysdeps
 	$(GO) run . $(ARGS)
@@ -18,7 +18,7 @@ package: sysdeps
 	@ls -l Confab.tar.xz
 
 test: deps vet fmt-check
-	CGO_ENABLED=0 $(GO) build -o /dev/null ./server/cmd/confabd
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/confabd
 	CONFAB_REQUIRE_ALL=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 deps: sysdeps npmdeps
@@ -65,7 +65,14 @@ build:
 
 # The headless server, without cgo.
 confabd:
-	CGO_ENABLED=0 $(GO) build -o bin/confabd ./server/cmd/confabd
+	CGO_ENABLED=0 $(GO) build -o bin/confabd ./cmd/confabd
+
+# The Socket.IO package's dial/close stress test at full size (2,000 dials
+# closed at random moments), with two busy loops on the CPU.
+stress:
+	@sh -c 'while :; do :; done' >/dev/null 2>&1 & l1=$$!; sh -c 'while :; do :; done' >/dev/null 2>&1 & l2=$$!; \
+	SIO_STRESS=2000 $(GO) test -race -count=1 -run '^TestDialCloseStress$$' -v ./internal/sio/; rc=$$?; \
+	kill $$l1 $$l2; exit $$rc
 
 # Fuzz raw Socket.IO frames for longer than `make test` does (FUZZTIME=10m).
 FUZZTIME ?= 60s

@@ -11,7 +11,7 @@ import (
 
 	"confab/app"
 	"confab/client/term"
-	"confab/server/daemon"
+	"confab/daemon"
 )
 
 func main() {

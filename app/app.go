@@ -4,12 +4,14 @@
 package app
 
 import (
+	"log/slog"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"confab/client"
+	"confab/host"
 )
 
 // ID is the app's identity (preferences, storage, notifications).
@@ -29,12 +31,16 @@ const (
 type UI struct {
 	app   fyne.App
 	win   fyne.Window
-	host  *host        // when hosting
+	host  *host.Host   // when hosting
 	chat  *client.Chat // when signed in
 	view  *chatView    // the chat window, when signed in
 	login *loginForm   // the login screen, when shown
 
 	trust *trustPrompt // the certificate question, when shown
+
+	// hostStopped is closed once the last hosted server has stopped (its
+	// port is free again): a stop runs off the UI thread.
+	hostStopped chan struct{}
 
 	hostDir    string // where a hosted server keeps its data; default: the app's storage
 	noLAN      bool   // neither browse nor announce on the local network
@@ -45,7 +51,14 @@ type UI struct {
 func Run() {
 	ui := New(fyneapp.NewWithID(ID))
 	ui.win.ShowAndRun()
+	ui.quit()
+}
+
+// quit ends the app once its window is gone (Quit, or closing the window):
+// it signs out locally and stops hosting, waiting until joiners are told.
+func (ui *UI) quit() {
 	ui.shutdown()
+	<-ui.hostStopped
 }
 
 // Option adjusts New.
@@ -57,7 +70,7 @@ func NoLAN() Option { return func(ui *UI) { ui.noLAN = true } }
 
 // New builds the UI on a Fyne app (tests pass fyne's test app).
 func New(a fyne.App, opts ...Option) *UI {
-	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true}
+	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true, hostStopped: closedChan()}
 	for _, o := range opts {
 		o(ui)
 	}
@@ -90,8 +103,29 @@ func (ui *UI) shutdown() {
 		ui.chat.Close()
 		ui.chat = nil
 	}
-	if ui.host != nil {
-		ui.host.stop()
-		ui.host = nil
+	ui.stopHost()
+}
+
+// stopHost stops hosting without blocking the UI thread: joiners are told
+// at once, and hostStopped closes when the port is free.
+func (ui *UI) stopHost() {
+	h := ui.host
+	if h == nil {
+		return
 	}
+	ui.host = nil
+	stopped := make(chan struct{})
+	ui.hostStopped = stopped
+	go func() {
+		defer close(stopped)
+		if err := h.Stop(); err != nil {
+			slog.Warn("stopping the hosted chat", "err", err)
+		}
+	}()
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,15 +69,19 @@ func signIn(t *testing.T, ui *UI, url, user, pass string, create bool) {
 	})
 }
 
-// hostAs fills the host form and creates the account.
-func hostAs(ui *UI, port int, user, pass string) {
+// hostAs fills the host form and creates the account, or signs in.
+func hostAs(ui *UI, port int, user, pass string, create bool) {
 	bridge.DoAndWait(func() {
 		f := ui.login
 		f.mode.SetSelected(modeHost)
 		f.port.SetText(strconv.Itoa(port))
 		f.user.SetText(user)
 		f.pass.SetText(pass)
-		test.Tap(f.create)
+		if create {
+			test.Tap(f.create)
+		} else {
+			test.Tap(f.signIn)
+		}
 	})
 }
 
@@ -252,12 +257,12 @@ func TestHostStartAndStop(t *testing.T) {
 		return ln.Addr().(*net.TCPAddr).Port
 	}()
 	ui := newUI(t)
-	hostAs(ui, port, "hostess", "password-h")
+	hostAs(ui, port, "hostess", "password-h", true)
 	waitUI(t, "hosting and online", func() bool { return ui.host != nil && ui.chat != nil && ui.chat.State() == client.Online })
 	// Others reach it over HTTPS on the LAN port, with the certificate whose
 	// fingerprint the host panel shows.
-	fp := onUI(func() string { return ui.host.cert.Fingerprint })
-	for _, a := range onUI(ui.host.addresses) {
+	fp := onUI(func() string { return ui.host.Fingerprint() })
+	for _, a := range onUI(ui.host.Addresses) {
 		if !strings.HasPrefix(a, "https://") {
 			t.Fatalf("host panel address %q is not HTTPS", a)
 		}
@@ -270,7 +275,7 @@ func TestHostStartAndStop(t *testing.T) {
 	}
 	// A second host on the same port is refused with a suggestion.
 	ui2 := newUI(t)
-	hostAs(ui2, port, "other", "password-o")
+	hostAs(ui2, port, "other", "password-o", true)
 	waitUI(t, "port in use", func() bool {
 		return !ui2.login.portErr.Hidden && strings.Contains(ui2.login.portErr.Text, "in use")
 	})
@@ -301,7 +306,9 @@ func TestScrollingUpLoadsOlderMessages(t *testing.T) {
 	waitUI(t, "the newest 50 on joining", func() bool { return ui.view != nil && ui.view.tl().len() >= wire.JoinHistory })
 	v := onUI(func() *chatView { return ui.view })
 	bridge.DoAndWait(func() { v.msgList.ScrollToTop() })
-	waitUI(t, "one older page after scrolling up", func() bool { return v.tl().len() == wire.JoinHistory+olderPage })
+	// At least one older page (the list may have asked already while it
+	// was laid out for the first time: its offset was 0 then).
+	waitUI(t, "older pages after scrolling up", func() bool { return v.tl().len() >= wire.JoinHistory+olderPage })
 	bridge.DoAndWait(func() { v.msgList.ScrollToTop() })
 	waitUI(t, "all of the history", func() bool { return v.tl().len() == n && !v.tl().more })
 	if first := onUI(func() string { return v.tl().at(0).msg.Text }); first != "old 0" {
@@ -364,15 +371,59 @@ func TestRemembersModeURLAndUsername(t *testing.T) {
 
 func TestReconnectBannerCountsDown(t *testing.T) {
 	env := testserver.Start(t, server.Config{})
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
 	ui := newUI(t)
 	signIn(t, ui, env.URL, "alice", "password-a", true)
 	waitUI(t, "online", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
 	v := onUI(func() *chatView { return ui.view })
 	waitUI(t, "no banner once online", func() bool { return !v.bannerBox.Visible() })
+	waitUI(t, "both listed online", func() bool { return userLine(v, "alice") == "● alice" && userLine(v, "bob") == "● bob" })
+	bob.Chat.Close()
 	env.Stop()
 	waitUI(t, "reconnecting banner", func() bool {
-		return v.bannerBox.Visible() && strings.HasPrefix(v.banner.Text, "Connection lost. Reconnecting") || v.banner.Text == "Reconnecting…"
+		return v.bannerBox.Visible() && strings.HasPrefix(v.banner.Text, "Connection lost. Reconnecting")
 	})
+	// Disconnected, nobody's presence is known, ours included.
+	waitUI(t, "presence unknown", func() bool { return userLine(v, "alice") == "? alice" && userLine(v, "bob") == "? bob" })
+	// Nothing listens: the client asks every second, with no countdown.
+	time.Sleep(2 * time.Second)
+	if onUI(v.reconnect.Visible) || !onUI(func() bool { return v.banner.Text == "Connection lost. Reconnecting…" }) {
+		t.Fatalf("while nothing listens: %q, button shown: %v", onUI(func() string { return v.banner.Text }), onUI(v.reconnect.Visible))
+	}
+	// Something answers but is not the chat: the waits grow into a
+	// countdown, with "Reconnect now"; pressing it tries at once.
+	unavailable := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	})}
+	ln, err := net.Listen("tcp", env.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go unavailable.Serve(ln) //nolint:errcheck
+	waitUI(t, "countdown with the button", func() bool {
+		return strings.Contains(v.banner.Text, "Reconnecting in") && v.reconnect.Visible()
+	})
+	unavailable.Close()
 	env.Restart()
+	start := time.Now()
+	bridge.DoAndWait(func() { test.Tap(v.reconnect) })
 	waitUI(t, "banner gone when back online", func() bool { return ui.chat.State() == client.Online && !v.bannerBox.Visible() })
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("online %v after Reconnect now", el)
+	}
+	waitUI(t, "presence known again", func() bool { return userLine(v, "alice") == "● alice" && userLine(v, "bob") == "○ bob" })
+}
+
+// userLine is the user list's line for name, as shown.
+func userLine(v *chatView, name string) string {
+	for i, id := range v.userIDs {
+		if v.users[id].Username == name {
+			var line string
+			o := v.userList.CreateItem()
+			v.userList.UpdateItem(i, o)
+			line = o.(*widget.Label).Text
+			return line
+		}
+	}
+	return ""
 }

@@ -16,18 +16,20 @@ import (
 
 	"confab/app/bridge"
 	"confab/client"
+	"confab/host"
 	"confab/wire"
 )
 
 // UI constants.
 const (
-	counterFrom  = wire.MaxMessageRunes - 500 // show the character counter from here
-	olderPage    = 100                        // messages loaded when scrolled to the top
-	bottomSlack  = 24                         // px: within this of the bottom counts as at the bottom
-	topSlack     = 40                         // px: within this of the top loads older messages
-	scrollPoll   = 250 * time.Millisecond     // how often the view looks at its scroll position
-	callTimeout  = 15 * time.Second
-	approxCharPx = 0.55 // average glyph width as a share of the text size, for row heights
+	counterFrom   = wire.MaxMessageRunes - 500 // show the character counter from here
+	olderPage     = 100                        // messages loaded when scrolled to the top
+	bottomSlack   = 24                         // px: within this of the bottom counts as at the bottom
+	topSlack      = 40                         // px: within this of the top loads older messages
+	scrollPoll    = 250 * time.Millisecond     // how often the view looks at its scroll position
+	callTimeout   = 15 * time.Second
+	countdownFrom = 3 * time.Second // shorter waits before reconnecting show no countdown
+	approxCharPx  = 0.55            // average glyph width as a share of the text size, for row heights
 )
 
 // chatView is the chat window's state and widgets. All its methods run on
@@ -44,7 +46,9 @@ type chatView struct {
 
 	roomList, msgList, userList *widget.List
 	banner                      *widget.Label
+	reconnect                   *widget.Button // "Reconnect now", while waiting to reconnect
 	bannerBox                   *fyne.Container
+	online                      bool // presence is known only while online
 	composer                    *composer
 	counter                     *widget.Label
 	jumpDown                    *widget.Button
@@ -99,7 +103,14 @@ func (v *chatView) watchScroll() {
 func (v *chatView) build() {
 	v.banner = widget.NewLabel("Connecting…")
 	v.banner.Importance = widget.WarningImportance
-	v.bannerBox = container.NewHBox(v.banner)
+	v.reconnect = widget.NewButton("Reconnect now", func() {
+		v.chat.ReconnectNow()
+		v.showWaiting(time.Time{})
+	})
+	v.reconnect.Hide()
+	// The text gives way to the button rather than widening the window.
+	v.banner.Truncation = fyne.TextTruncateEllipsis
+	v.bannerBox = container.NewBorder(nil, nil, nil, v.reconnect, v.banner)
 
 	v.roomList = widget.NewList(func() int { return len(v.joined) },
 		func() fyne.CanvasObject { return widget.NewLabel("room") },
@@ -127,11 +138,7 @@ func (v *chatView) build() {
 		func() fyne.CanvasObject { return widget.NewLabel("user") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			u := v.users[v.userIDs[i]]
-			mark := "○ "
-			if u.Online {
-				mark = "● "
-			}
-			o.(*widget.Label).SetText(mark + u.Username)
+			o.(*widget.Label).SetText(presenceMark(u, v.online) + u.Username)
 		})
 
 	v.composer = newComposer(v.send)
@@ -166,7 +173,7 @@ func (v *chatView) hostPanel() fyne.CanvasObject {
 		return container.NewVBox()
 	}
 	box := container.NewVBox(widget.NewLabelWithStyle("You are hosting. Others join at:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	addrs := h.addresses()
+	addrs := h.Addresses()
 	if len(addrs) == 0 {
 		box.Add(widget.NewLabel("(no network: only this computer)"))
 	}
@@ -176,11 +183,11 @@ func (v *chatView) hostPanel() fyne.CanvasObject {
 			widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(addr) }),
 			widget.NewLabel(addr)))
 	}
-	fp := widget.NewLabel(fingerprintLines(h.cert.Fingerprint))
+	fp := widget.NewLabel(fingerprintLines(h.Fingerprint()))
 	fp.TextStyle = fyne.TextStyle{Monospace: true}
 	box.Add(widget.NewLabel("Secure connection (HTTPS). Joiners are shown\nthis fingerprint the first time; it must match:"))
 	box.Add(container.NewBorder(nil, nil, nil,
-		widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(h.cert.Fingerprint) }),
+		widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(h.Fingerprint()) }),
 		fp))
 	listed := widget.NewLabel(announceText(h))
 	listed.Wrapping = fyne.TextWrapWord
@@ -202,12 +209,13 @@ func fingerprintLines(fp string) string {
 }
 
 // announceText says whether joiners on the LAN see the chat in their list.
-func announceText(h *host) string {
+func announceText(h *host.Host) string {
+	name, err := h.Announced()
 	switch {
-	case h.announced != nil:
-		return fmt.Sprintf("Listed on this network as “%s”.", h.announced.Name())
-	case h.announceErr != nil:
-		return "Not listed on this network (" + h.announceErr.Error() + "): joiners type an address."
+	case name != "":
+		return fmt.Sprintf("Listed on this network as “%s”.", name)
+	case err != nil:
+		return "Not listed on this network (" + err.Error() + "): joiners type an address."
 	}
 	return "Not listed on this network: joiners type an address."
 }
@@ -251,10 +259,27 @@ func (v *chatView) apply(e client.Event) {
 
 func (v *chatView) focused() bool { return v.ui.foreground }
 
+// presenceMark shows a user as online, offline, or unknown while we are
+// not connected ourselves (our own entry included).
+func presenceMark(u wire.User, known bool) string {
+	switch {
+	case !known:
+		return "? "
+	case u.Online:
+		return "● "
+	}
+	return "○ "
+}
+
 func (v *chatView) showState(e client.StateEvent) {
 	if v.countdown != nil {
 		v.countdown.Stop()
 	}
+	if online := e.State == client.Online; online != v.online {
+		v.online = online
+		v.sortUsers()
+	}
+	v.reconnect.Hide()
 	switch e.State {
 	case client.Online:
 		v.bannerBox.Hide()
@@ -262,7 +287,7 @@ func (v *chatView) showState(e client.StateEvent) {
 	case client.Connecting:
 		v.setBanner("Connecting…")
 	case client.Reconnecting:
-		v.tick(e.NextAttempt)
+		v.showWaiting(e.NextAttempt)
 	case client.SignedOut:
 		reason := "Your session ended."
 		var ce *client.Error
@@ -285,26 +310,45 @@ func (v *chatView) setBanner(text string) {
 	v.bannerBox.Show()
 }
 
-// tick counts down to the next reconnect attempt, once a second.
-func (v *chatView) tick(next time.Time) {
+// showWaiting counts down to the next reconnect attempt, once a second,
+// and offers to try at once. Short waits (the host is restarting, or
+// nothing listens and the client asks every second) show no countdown:
+// it would stay at 1 s and the button would blink.
+func (v *chatView) showWaiting(next time.Time) {
+	if v.countdown != nil {
+		v.countdown.Stop()
+	}
 	left := time.Until(next).Round(time.Second)
-	if left < time.Second {
-		v.setBanner("Reconnecting…")
+	if left < countdownFrom {
+		v.reconnect.Hide()
+		v.setBanner("Connection lost. Reconnecting…")
 		return
 	}
 	v.setBanner(fmt.Sprintf("Connection lost. Reconnecting in %d s…", int(left.Seconds())))
-	v.countdown = time.AfterFunc(time.Second, func() { bridge.Do(func() { v.tick(next) }) })
+	v.reconnect.Show()
+	v.countdown = time.AfterFunc(time.Second, func() {
+		bridge.Do(func() {
+			if v.ui.view == v && v.chat.State() == client.Reconnecting {
+				v.showWaiting(next)
+			}
+		})
+	})
 }
 
 func (v *chatView) setUser(u wire.User) {
 	v.users[u.ID] = u
+	v.sortUsers()
+}
+
+// sortUsers lists online users first (when that is known), then by name.
+func (v *chatView) sortUsers() {
 	v.userIDs = v.userIDs[:0]
 	for id := range v.users {
 		v.userIDs = append(v.userIDs, id)
 	}
 	sort.Slice(v.userIDs, func(i, j int) bool {
 		a, b := v.users[v.userIDs[i]], v.users[v.userIDs[j]]
-		if a.Online != b.Online {
+		if a.Online != b.Online && v.online {
 			return a.Online
 		}
 		return strings.ToLower(a.Username) < strings.ToLower(b.Username)

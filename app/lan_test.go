@@ -38,10 +38,10 @@ func TestJoinAChatFoundOnTheLAN(t *testing.T) {
 	}
 	alice := newLANUI(t)
 	bridge.DoAndWait(func() { alice.login.others.SetChecked(true) })
-	hostAs(alice, 7878, "alice", "password-a")
+	hostAs(alice, 7878, "alice", "password-a", true)
 	carol := newLANUI(t)
 	bridge.DoAndWait(func() { carol.login.announce.SetChecked(false) })
-	hostAs(carol, 7879, "carol", "password-c")
+	hostAs(carol, 7879, "carol", "password-c", true)
 	waitUI(t, "both hosting", func() bool {
 		return alice.chat != nil && carol.chat != nil && alice.chat.State() == client.Online && carol.chat.State() == client.Online
 	})
@@ -95,7 +95,7 @@ func TestJoinAChatFoundOnTheLAN(t *testing.T) {
 			return bob.chat != nil && bob.chat.State() == client.Online
 		})
 	})
-	fp := onUI(func() string { return alice.host.cert.Fingerprint })
+	fp := onUI(func() string { return alice.host.Fingerprint() })
 	if got := onUI(func() string { return bob.pins().Pin(client.ServerKey(url)) }); got != fp {
 		t.Fatalf("pinned %q, want alice's %q", got, fp)
 	}

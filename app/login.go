@@ -11,6 +11,7 @@ import (
 
 	"confab/app/bridge"
 	"confab/client"
+	"confab/host"
 	"confab/wire"
 )
 
@@ -205,10 +206,12 @@ func (ui *UI) submit(f *loginForm, create bool) {
 		announceAs = user + "'s chat"
 	}
 	pins := ui.pins()
+	previous := ui.hostStopped
 	go func() {
-		var h *host
+		var h *host.Host
 		var err error
 		if hosting {
+			<-previous // its port is free again
 			if h, err = startHost(dataDir, port, others, announceAs); err != nil {
 				bridge.Do(func() {
 					f.setBusy(false)
@@ -216,7 +219,7 @@ func (ui *UI) submit(f *loginForm, create bool) {
 				})
 				return
 			}
-			url = h.localURL()
+			url = h.LocalURL()
 		}
 		signIn := client.Login
 		if create {
@@ -224,14 +227,14 @@ func (ui *UI) submit(f *loginForm, create bool) {
 		}
 		opts := []client.Option{client.WithPins(pins)}
 		if h != nil {
-			expected = h.cert.Fingerprint // our own server
+			expected = h.Fingerprint() // our own server
 		}
 		if expected != "" {
 			opts = append(opts, client.WithFingerprint(expected))
 		}
 		sess, err := signIn(context.Background(), url, user, pass, opts...)
 		if err != nil && h != nil {
-			h.stop()
+			h.Stop() //nolint:errcheck // the sign-in failed: nothing to tell
 		}
 		bridge.Do(func() {
 			f.setBusy(false)

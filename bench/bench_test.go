@@ -24,7 +24,7 @@ func TestEveryScenarioRuns(t *testing.T) {
 		t.Skipf("node or bench/peer-node/node_modules missing: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "confabd")
-	cmd := exec.Command("go", "build", "-o", bin, "../server/cmd/confabd")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/confabd")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build confabd: %v\n%s", err, out)

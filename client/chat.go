@@ -17,8 +17,8 @@ import (
 type Options struct {
 	ConnectTimeout time.Duration // per attempt (default 5s)
 	CallTimeout    time.Duration // per acknowledgement (default 15s)
-	MinBackoff     time.Duration // first wait before reconnecting (default 500ms)
-	MaxBackoff     time.Duration // longest wait (default 15s)
+	MinBackoff     time.Duration // first wait before reconnecting (default 400ms)
+	MaxBackoff     time.Duration // longest wait (default 10s)
 	RateLimitPause time.Duration // wait after rate_limited (default 1s)
 }
 
@@ -26,12 +26,14 @@ type Options struct {
 const (
 	DefaultConnectTimeout = 5 * time.Second // a LAN answers in milliseconds
 	DefaultCallTimeout    = 15 * time.Second
-	DefaultMinBackoff     = 500 * time.Millisecond
-	DefaultMaxBackoff     = 15 * time.Second
+	DefaultMinBackoff     = 400 * time.Millisecond
+	DefaultMaxBackoff     = 10 * time.Second
 	DefaultRateLimitPause = time.Second
-	backoffJitter         = 0.25             // ± share of each wait, so clients do not return in step
+	backoffGrowth         = 1.5              // each wait this much longer: a host back within a few seconds is found within 2 s
+	backoffJitter         = 0.2              // ± share of each wait, so clients do not return in step
 	refreshShare          = 0.8              // refresh when this share of a token's life has passed
 	refreshRetry          = 5 * time.Second  // after a failed refresh (network), try again this soon
+	refusedRetry          = time.Second      // longest wait while the server refuses connections (it is not running)
 	seenPerRoom           = 2000             // message ids remembered per room for deduplication
 	catchUpPages          = 100              // at most this many history pages per room after a reconnect
 	logoutTimeout         = 10 * time.Second // Logout's HTTP call, when ctx has no deadline
@@ -59,9 +61,10 @@ type Chat struct {
 	opts Options
 	out  *eventQueue
 
-	ctx    context.Context // ends on Close
-	cancel context.CancelFunc
-	done   chan struct{} // the run loop has ended
+	ctx      context.Context // ends on Close
+	cancel   context.CancelFunc
+	done     chan struct{} // the run loop has ended
+	retryNow chan struct{} // ReconnectNow: connect again at once
 
 	mu      sync.Mutex
 	conn    *sioConn // nil while not online
@@ -84,14 +87,15 @@ type roomState struct {
 func Connect(sess *Session, opts Options) *Chat {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Chat{
-		sess:    sess,
-		opts:    opts.withDefaults(),
-		out:     newEventQueue(),
-		ctx:     ctx,
-		cancel:  cancel,
-		done:    make(chan struct{}),
-		rooms:   map[string]*roomState{wire.DefaultRoom: {joined: true, seen: map[int64]struct{}{}}},
-		pending: map[string]*Outgoing{},
+		sess:     sess,
+		opts:     opts.withDefaults(),
+		out:      newEventQueue(),
+		ctx:      ctx,
+		cancel:   cancel,
+		done:     make(chan struct{}),
+		retryNow: make(chan struct{}, 1),
+		rooms:    map[string]*roomState{wire.DefaultRoom: {joined: true, seen: map[int64]struct{}{}}},
+		pending:  map[string]*Outgoing{},
 	}
 	go c.run()
 	return c
@@ -118,6 +122,15 @@ func (c *Chat) Close() {
 	c.cancel()
 	<-c.done
 	c.sess.http.CloseIdleConnections() // each session has its own transport (its own TLS trust)
+}
+
+// ReconnectNow connects again at once: while waiting to reconnect it
+// skips the wait; while online it replaces the connection with a new one.
+func (c *Chat) ReconnectNow() {
+	select {
+	case c.retryNow <- struct{}{}:
+	default:
+	}
 }
 
 // Logout signs out on the server (the token is revoked everywhere), then closes.
@@ -290,10 +303,13 @@ func (r *roomState) markSeen(id int64) bool {
 
 // backoff is the wait before reconnect attempt n (0-based), with jitter.
 func (c *Chat) backoff(n int) time.Duration {
-	d := float64(c.opts.MinBackoff) * math.Pow(2, float64(min(n, 16)))
-	d = min(d, float64(c.opts.MaxBackoff))
-	d *= 1 + backoffJitter*(2*mrand.Float64()-1)
-	return time.Duration(d)
+	d := float64(c.opts.MinBackoff) * math.Pow(backoffGrowth, float64(min(n, 32)))
+	return jitter(time.Duration(min(d, float64(c.opts.MaxBackoff))))
+}
+
+// jitter spreads d by ± backoffJitter, so clients do not return in step.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (1 + backoffJitter*(2*mrand.Float64()-1)))
 }
 
 func newClientID() string {

@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"errors"
+	"syscall"
 	"time"
 
+	"confab/internal/sio"
 	"confab/wire"
 )
 
@@ -13,12 +15,17 @@ import (
 func (c *Chat) run() {
 	defer close(c.done)
 	defer c.out.close()
+	clock := newClockWatch(time.Now())
 	state := Connecting
 	attempt := 0
 	for {
 		c.setState(StateEvent{State: state})
+		select { // a ReconnectNow before this attempt is answered by it
+		case <-c.retryNow:
+		default:
+		}
 		tok, _ := c.sess.Token()
-		conn, err := dialSocket(c.ctx, c.sess.URL, c.sess.tls, tok, c.opts.ConnectTimeout, c.handlers())
+		conn, err := dialSocket(c.ctx, c.sess.URL, c.sess.tls, tok, c.opts.ConnectTimeout)
 		if c.ctx.Err() != nil {
 			if conn != nil {
 				conn.close()
@@ -26,34 +33,61 @@ func (c *Chat) run() {
 			c.stop(Offline, nil)
 			return
 		}
-		var refused errRefused
+		var refused *sio.RefusedError
 		if errors.As(err, &refused) { // an expired token cannot be refreshed either: sign in again
-			c.stop(SignedOut, &Error{Kind: ErrSignedOut, Code: refused.reason, Detail: refused.reason})
+			c.stop(SignedOut, dialError(err))
 			return
 		}
 		if err != nil {
 			wait := c.backoff(attempt)
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				// Nothing listens: the host is stopped or restarting. Asking
+				// again costs one packet each way, so ask often and find it
+				// as soon as it is back.
+				wait = min(wait, jitter(refusedRetry))
+			}
 			attempt++
 			state = Reconnecting
-			c.setState(StateEvent{State: Reconnecting, NextAttempt: time.Now().Add(wait), Err: err})
-			select {
-			case <-time.After(wait):
-				continue
-			case <-c.ctx.Done():
+			c.setState(StateEvent{State: Reconnecting, NextAttempt: time.Now().Add(wait), Err: dialError(err)})
+			if !c.waitRetry(wait, clock) {
 				c.stop(Offline, nil)
 				return
 			}
+			continue
 		}
 		attempt = 0
-		if end := c.serve(conn); end {
+		if end := c.serve(conn, clock); end {
 			return
 		}
 		state = Reconnecting
 	}
 }
 
+// waitRetry waits before the next attempt; ReconnectNow or a jump of the
+// wall clock (the computer slept) cuts it short. False: the chat is closed.
+func (c *Chat) waitRetry(wait time.Duration, clock *clockWatch) bool {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	tick := time.NewTicker(clockCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-timer.C:
+			return true
+		case <-c.retryNow:
+			return true
+		case now := <-tick.C:
+			if clock.jumped(now) {
+				return true
+			}
+		case <-c.ctx.Done():
+			return false
+		}
+	}
+}
+
 // serve runs one connection until it drops (false) or the chat ends (true).
-func (c *Chat) serve(conn *sioConn) bool {
+func (c *Chat) serve(conn *sioConn, clock *clockWatch) bool {
 	// Rooms are rejoined before the connection is published, so no message
 	// goes out to a room this new socket has not joined yet.
 	c.catchUp(conn)
@@ -70,35 +104,60 @@ func (c *Chat) serve(conn *sioConn) bool {
 
 	refresh := time.NewTimer(c.refreshDelay())
 	defer refresh.Stop()
+	tick := time.NewTicker(clockCheck)
+	defer tick.Stop()
+	events := conn.c.Events()
 	for {
 		select {
-		case <-conn.gone:
-			conn.close() // frees the library's side of the dropped connection
-			c.mu.Lock()
-			c.conn = nil
-			ended := c.ended
-			c.mu.Unlock()
-			if ended {
-				return true
+		case e, ok := <-events:
+			if !ok {
+				return c.dropped(conn)
 			}
-			if conn.reason == "io server disconnect" {
-				// Only a server that ends the session disconnects us itself,
-				// and it says why first (unauthorized) unless it lost that.
-				c.stop(SignedOut, &Error{Kind: ErrSignedOut, Detail: "disconnected by the server"})
-				return true
-			}
-			return false
+			c.handle(e)
 		case <-c.ctx.Done():
-			c.mu.Lock()
-			c.conn = nil
-			c.mu.Unlock()
-			conn.close()
+			c.unpublish(conn)
 			c.stop(Offline, nil)
 			return true
 		case <-refresh.C:
 			refresh.Reset(c.refreshToken(conn))
+		case <-c.retryNow:
+			c.unpublish(conn)
+			return false
+		case now := <-tick.C:
+			if clock.jumped(now) { // after a sleep the server has long dropped this socket
+				c.unpublish(conn)
+				return false
+			}
 		}
 	}
+}
+
+// dropped handles the end of a connection the server or the network ended.
+func (c *Chat) dropped(conn *sioConn) bool {
+	c.unpublish(conn)
+	c.mu.Lock()
+	ended := c.ended
+	c.mu.Unlock()
+	if ended {
+		return true
+	}
+	if errors.Is(conn.c.Err(), sio.ErrServerDisconnect) {
+		// Only a server that ends the session disconnects us itself, and it
+		// says why first (unauthorized) unless it lost that.
+		c.stop(SignedOut, &Error{Kind: ErrSignedOut, Detail: "disconnected by the server"})
+		return true
+	}
+	return false
+}
+
+// unpublish takes the connection out of use and closes it.
+func (c *Chat) unpublish(conn *sioConn) {
+	c.mu.Lock()
+	if c.conn == conn {
+		c.conn = nil
+	}
+	c.mu.Unlock()
+	conn.close()
 }
 
 // catchUp rejoins the rooms and fetches what was missed in each: the join
@@ -172,18 +231,6 @@ func (c *Chat) refreshToken(conn *sioConn) time.Duration {
 		return time.Hour
 	}
 	return c.refreshDelay()
-}
-
-func (c *Chat) handlers() handlers {
-	return handlers{
-		message: func(m wire.Message) { c.deliver([]wire.Message{m}, false) },
-		presence: func(p wire.Presence) {
-			c.out.push(PresenceEvent{Presence: p})
-		},
-		unauthorized: func(reason string) {
-			c.stop(SignedOut, &Error{Kind: ErrSignedOut, Code: reason, Detail: reason})
-		},
-	}
 }
 
 // stop ends the chat once, with a last state event.

@@ -122,6 +122,7 @@ func newSession(base string, o *options) *Session {
 	s := &Session{URL: base}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.IdleConnTimeout = idleConnTimeout
+	tr.Proxy = nil // the server is reached directly, as the socket does (internal/sio)
 	if strings.HasPrefix(base, "https://") {
 		s.tls = o.tlsConfig(ServerKey(base))
 		tr.TLSClientConfig = s.tls

@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-	csock "github.com/zishang520/socket.io-client-go/socket"
-
+	"confab/internal/sio"
 	"confab/internal/testserver"
 	"confab/server"
 	"confab/wire"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // refusal dials and returns the connect_error reason, failing if it connected.
@@ -24,16 +23,14 @@ func refusal(t *testing.T, env *testserver.Env, o testserver.DialOpts) string {
 		s.Close()
 		t.Fatalf("handshake accepted, want refusal")
 	}
-	var ext *csock.ExtendedError
-	if !errors.As(err, &ext) {
+	var refused *sio.RefusedError
+	if !errors.As(err, &refused) {
 		t.Fatalf("want a connect_error, got %v", err)
 	}
-	if ext.Message != wire.ErrUnauthorized {
-		t.Fatalf("connect_error message %q, want %q", ext.Message, wire.ErrUnauthorized)
+	if refused.Message != wire.ErrUnauthorized {
+		t.Fatalf("connect_error message %q, want %q", refused.Message, wire.ErrUnauthorized)
 	}
-	data, _ := ext.Data.(map[string]any)
-	reason, _ := data["reason"].(string)
-	return reason
+	return refused.Reason
 }
 
 func sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
@@ -183,7 +180,7 @@ func TestEveryEventIsChecked(t *testing.T) {
 		t.Fatalf("reason %v", r)
 	}
 	// Whatever it sends now is not handled.
-	s.S.Emit(wire.EventMessage, map[string]any{"text": "ghost"})
+	s.Emit(wire.EventMessage, map[string]any{"text": "ghost"}) //nolint:errcheck // the socket may be gone already
 	time.Sleep(200 * time.Millisecond)
 	res := call(t, sb, wire.EventHistory, map[string]any{"room": "general"})
 	if n := len(res["messages"].([]any)); n != 0 {

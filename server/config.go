@@ -5,29 +5,28 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"confab/internal/sio"
+	"confab/wire"
 )
 
 // Defaults of Config. Every limit of the server is one of these or a
 // constant of package wire.
 const (
-	DefaultMaxPayload      = 64 << 10 // bytes per websocket frame or polling body
-	DefaultEventRate       = 30       // events per second per socket, sustained
-	DefaultEventBurst      = 60       // events per socket in a burst
-	MaxAuthBody            = 16 << 10 // bytes of a /register or /login body
-	DefaultUsersListed     = 1000     // users returned by the users event
-	DefaultPingInterval    = 25 * time.Second
-	DefaultPingTimeout     = 20 * time.Second
-	DeflateThreshold       = 1024 // see pitfall 1: compression must be configured; smaller frames go plain
+	DefaultMaxPayload      = sio.DefaultMaxPayload   // bytes per websocket frame or polling body
+	DefaultEventRate       = 30                      // events per second per socket, sustained
+	DefaultEventBurst      = 60                      // events per socket in a burst
+	MaxAuthBody            = 16 << 10                // bytes of a /register or /login body
+	DefaultUsersListed     = 1000                    // users returned by the users event
+	DefaultPingInterval    = sio.DefaultPingInterval // a frozen server or dead network is noticed within interval + timeout
+	DefaultPingTimeout     = sio.DefaultPingTimeout
 	storeTimeout           = 10 * time.Second
-	DefaultLoginPerUser    = 5                      // failed logins per username before throttling
-	DefaultLoginPerAddr    = 20                     // failed logins per address before throttling
-	DefaultLoginWindow     = time.Minute            // time over which one failure is forgiven, per limit
-	MaxThrottleKeys        = 100_000                // tracked usernames/addresses at most
-	DefaultRegisterPerAddr = 20                     // accounts one address may create in a burst
-	registerPerAddrEvery   = 30 * time.Second       // then one more per this
-	gateTimeout            = 5 * time.Second        // see guard.go
-	connectHoldTimeout     = 2 * time.Second        // see guardDecoder.hold
-	kickGrace              = 300 * time.Millisecond // see conn.kick
+	DefaultLoginPerUser    = 5                // failed logins per username before throttling
+	DefaultLoginPerAddr    = 20               // failed logins per address before throttling
+	DefaultLoginWindow     = time.Minute      // time over which one failure is forgiven, per limit
+	MaxThrottleKeys        = 100_000          // tracked usernames/addresses at most
+	DefaultRegisterPerAddr = 20               // accounts one address may create in a burst
+	registerPerAddrEvery   = 30 * time.Second // then one more per this
 	defaultVersion         = "0.1.0"
 )
 
@@ -64,7 +63,8 @@ type Config struct {
 	RegistrationsPerAddr int
 	// UsersListed caps the users event's list (default 1000).
 	UsersListed int
-	// PingInterval and PingTimeout are Engine.IO's heartbeat.
+	// PingInterval and PingTimeout are Engine.IO's heartbeat (default 10 s
+	// and 5 s, internal/sio's): a silent peer is dropped within their sum.
 	PingInterval time.Duration
 	PingTimeout  time.Duration
 	// Logger receives structured logs (default: slog.Default()).
@@ -74,8 +74,17 @@ type Config struct {
 	// TLSFingerprint is the fingerprint of the certificate the server is
 	// served with (wire.Fingerprint), reported by /healthz; empty for plain HTTP.
 	TLSFingerprint string
+}
 
-	noDeflate bool // tests only: see export_test.go
+func (c Config) socketOptions() sio.Options {
+	return sio.Options{
+		Path:         wire.SocketIOPath,
+		MaxPayload:   c.MaxPayload,
+		PingInterval: c.PingInterval,
+		PingTimeout:  c.PingTimeout,
+		Origins:      c.AllowedOrigins,
+		Logger:       c.Logger,
+	}
 }
 
 func (c Config) withDefaults() Config {
@@ -102,12 +111,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UsersListed <= 0 {
 		c.UsersListed = DefaultUsersListed
-	}
-	if c.PingInterval <= 0 {
-		c.PingInterval = DefaultPingInterval
-	}
-	if c.PingTimeout <= 0 {
-		c.PingTimeout = DefaultPingTimeout
 	}
 	if c.TokenLeeway == 0 {
 		c.TokenLeeway = 5 * time.Second

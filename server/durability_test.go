@@ -29,7 +29,7 @@ type daemon struct {
 func buildDaemon(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "confabd")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/confabd")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/confabd")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // the headless build must not need cgo
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build confabd: %v\n%s", err, out)

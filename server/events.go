@@ -9,8 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/zishang520/socket.io/v2/socket"
-
 	"confab/server/auth"
 	"confab/server/store"
 	"confab/wire"
@@ -42,43 +40,9 @@ var handlers = map[string]handler{
 	wire.EventAuth:       (*conn).onAuth,
 }
 
-// route is the socket's only middleware and its event dispatcher: it takes
-// the event's turn (guard.go), re-checks the token, applies the rate limit,
-// runs the handler and acknowledges. It never calls next, so the library's
-// own dispatch (a further goroutine per event) is not used.
-func (c *conn) route(event []any, _ func(error)) {
-	args := event
-	var reply socket.Ack
-	if n := len(args); n > 0 {
-		if f, ok := args[n-1].(socket.Ack); ok {
-			reply, args = f, args[:n-1]
-		}
-	}
-	if n := len(args); n > 0 {
-		if t, ok := args[n-1].(ticket); ok {
-			args = args[:n-1]
-			t.gate.enter(t.seq)
-			defer t.gate.leave(t.seq)
-		}
-	}
-	if c.ended.Load() {
-		return
-	}
-	if err := c.check(); err != nil {
-		c.kick(err.Error())
-		return
-	}
-	res := c.dispatch(args)
-	if reply != nil {
-		reply([]any{res}, nil)
-	}
-}
-
-func (c *conn) dispatch(args []any) (res ack) {
-	if len(args) == 0 {
-		return fail(wire.ErrBadRequest)
-	}
-	name, _ := args[0].(string)
+// dispatch rate-limits and handles one event; sio hands a socket's events
+// over one at a time, in order.
+func (c *conn) dispatch(name string, args []any) (res ack) {
 	h, known := handlers[name]
 	if !known {
 		return fail(wire.ErrBadRequest)
@@ -87,8 +51,8 @@ func (c *conn) dispatch(args []any) (res ack) {
 		return fail(wire.ErrRateLimited)
 	}
 	var payload any
-	if len(args) > 1 {
-		payload = args[1]
+	if len(args) > 0 {
+		payload = args[0]
 	}
 	defer func() {
 		// No payload may take the process down; a handler bug costs one event.
@@ -142,7 +106,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	if !wire.ValidRoom(room) {
 		return fail(wire.ErrInvalidRoom)
 	}
-	if !c.sock.Rooms().Has(socket.Room(room)) {
+	if !c.sock.In(room) {
 		return fail(wire.ErrNotInRoom)
 	}
 	ctx, cancel := c.ctx()
@@ -156,7 +120,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	}
 	msg := toWire(stored)
 	if created {
-		c.sock.To(socket.Room(stored.Room)).Emit(wire.EventMessage, msg)
+		c.sock.ToRoom(stored.Room, wire.EventMessage, msg)
 	}
 	return success(ack{"message": msg})
 }
@@ -215,7 +179,7 @@ func (c *conn) onJoin(payload any) ack {
 	}
 	// Join first: a message stored after the history read is then broadcast
 	// to this socket, so the client sees no gap (and dedups by id).
-	c.sock.Join(socket.Room(room))
+	c.sock.Join(room)
 	ctx, cancel := c.ctx()
 	defer cancel()
 	msgs, err := c.srv.store.History(ctx, store.Page{Room: room, Limit: wire.JoinHistory})
@@ -231,7 +195,7 @@ func (c *conn) onLeave(payload any) ack {
 	if !valid {
 		return fail(wire.ErrInvalidRoom)
 	}
-	c.sock.Leave(socket.Room(room))
+	c.sock.Leave(room)
 	return success(ack{})
 }
 

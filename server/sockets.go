@@ -5,12 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/zishang520/socket.io/v2/socket"
 	"golang.org/x/time/rate"
 
+	"confab/internal/sio"
 	"confab/server/auth"
 	"confab/wire"
 )
@@ -18,33 +17,32 @@ import (
 // conn is the server's view of one authenticated socket.
 type conn struct {
 	srv      *Server
-	sock     *socket.Socket
+	sock     *sio.Socket
 	userID   int64
 	userIDs  string // userID as the wire writes it
 	username string
 	limiter  *rate.Limiter
-	ended    atomic.Bool
 
 	mu     sync.Mutex // guards claims and expiry: `auth` replaces them
 	claims auth.Claims
 	expiry *time.Timer
 }
 
+// sockets is the chat behind the Socket.IO endpoint: it authenticates
+// handshakes, checks and dispatches events, and keeps presence.
+type sockets struct{ s *Server }
+
 // tokenOf finds the handshake's token: auth.token (v4 clients), then the
 // query (the seeds' clients), then an Authorization: Bearer header.
-func tokenOf(h *socket.Handshake) string {
-	if m, ok := h.Auth.(map[string]any); ok {
-		if t, ok := m["token"].(string); ok && t != "" {
-			return t
-		}
+func tokenOf(h sio.Handshake) string {
+	if t, ok := h.Auth["token"].(string); ok && t != "" {
+		return t
 	}
-	if v := h.Query["token"]; len(v) > 0 && v[0] != "" {
-		return v[0]
+	if t := h.Query.Get("token"); t != "" {
+		return t
 	}
-	if v := h.Headers["Authorization"]; len(v) > 0 {
-		if t, ok := strings.CutPrefix(v[0], "Bearer "); ok {
-			return strings.TrimSpace(t)
-		}
+	if t, ok := strings.CutPrefix(h.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(t)
 	}
 	return ""
 }
@@ -61,56 +59,39 @@ func (s *Server) verify(token string) (auth.Claims, error) {
 	return c, nil
 }
 
-// handshake is the namespace middleware: no valid token, no socket.
-func (s *Server) handshake(sock *socket.Socket, next func(*socket.ExtendedError)) {
-	h := sock.Handshake()
-	claims, err := s.verify(tokenOf(h))
+// Connect admits a handshake with a valid token; the socket starts in the
+// default room, before the client learns it is connected.
+func (h sockets) Connect(so *sio.Socket) error {
+	s := h.s
+	hs := so.Handshake()
+	claims, err := s.verify(tokenOf(hs))
 	if err != nil {
-		releaseConnectHold(h.Auth) // refused: nothing to wait for
-		s.log.Warn("socket refused", "reason", err.Error(), "remote", h.Address)
-		// Pitfall 7: the Go client needs a data object.
-		next(socket.NewExtendedError(wire.ErrUnauthorized, map[string]any{"reason": err.Error()}))
-		return
+		s.log.Warn("socket refused", "reason", err.Error(), "remote", hs.Address)
+		return &sio.RefusedError{Message: wire.ErrUnauthorized, Reason: err.Error()}
 	}
-	c := &conn{
+	so.Join(wire.DefaultRoom)
+	so.SetValue(&conn{
 		srv:      s,
-		sock:     sock,
+		sock:     so,
 		userID:   claims.UserID,
 		userIDs:  strconv.FormatInt(claims.UserID, 10),
 		username: claims.Username,
 		claims:   claims,
 		limiter:  rate.NewLimiter(s.cfg.EventRate, s.cfg.EventBurst),
-	}
-	// Registered before the client learns it is connected, so its first
-	// event is already routed and checked, and it is already in general.
-	sock.Use(c.route)
-	sock.Join(socket.Room(wire.DefaultRoom))
-	sock.SetData(c)
-	next(nil)
+	})
+	return nil
 }
 
-func (s *Server) onConnection(args ...any) {
-	sock, ok := args[0].(*socket.Socket)
-	if !ok {
-		return
-	}
-	// The socket is registered with its Client by now: let the connection's
-	// next packets through (pitfall 21).
-	releaseConnectHold(sock.Handshake().Auth)
-	c, ok := sock.Data().(*conn)
-	if !ok {
-		sock.Disconnect(true)
-		return
-	}
+func (h sockets) Connected(so *sio.Socket) {
+	s, c := h.s, so.Value().(*conn)
 	c.mu.Lock()
 	jti := c.claims.ID
 	c.armExpiry()
 	c.mu.Unlock()
 	first := s.hub.add(c, jti)
-	sock.On("disconnect", func(reason ...any) { s.onDisconnect(c, reason) })
-	s.log.Info("socket connected", "user_id", c.userID, "socket", string(sock.Id()), "remote", sock.Handshake().Address)
+	s.log.Info("socket connected", "user_id", c.userID, "socket", so.ID(), "remote", so.Handshake().Address)
 	if first {
-		s.io.Emit(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: true})
+		s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: true})
 	}
 	// A token revoked or a user deleted between the handshake and here would
 	// have missed the hub; check once more now that it is registered.
@@ -119,8 +100,18 @@ func (s *Server) onConnection(args ...any) {
 	}
 }
 
-func (s *Server) onDisconnect(c *conn, reason []any) {
-	c.ended.Store(true)
+// Event re-checks the token, then handles the event.
+func (h sockets) Event(so *sio.Socket, name string, args []any) any {
+	c := so.Value().(*conn)
+	if err := c.check(); err != nil {
+		c.kick(err.Error())
+		return nil
+	}
+	return c.dispatch(name, args)
+}
+
+func (h sockets) Disconnected(so *sio.Socket, reason string) {
+	s, c := h.s, so.Value().(*conn)
 	c.mu.Lock()
 	jti := c.claims.ID
 	if c.expiry != nil {
@@ -128,13 +119,9 @@ func (s *Server) onDisconnect(c *conn, reason []any) {
 	}
 	c.mu.Unlock()
 	last := s.hub.remove(c, jti)
-	why := ""
-	if len(reason) > 0 {
-		why, _ = reason[0].(string)
-	}
-	s.log.Info("socket disconnected", "user_id", c.userID, "socket", string(c.sock.Id()), "reason", why)
-	if last && !s.closing.Load() {
-		s.io.Emit(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: false})
+	s.log.Info("socket disconnected", "user_id", c.userID, "socket", so.ID(), "reason", reason)
+	if last && !s.sockets.Closing() {
+		s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: false})
 	}
 }
 
@@ -170,24 +157,14 @@ func (c *conn) check() error {
 	return c.srv.hub.check(claims)
 }
 
-// kick tells the client why and disconnects it (pitfall 9: a middleware
-// error alone would not). The disconnect waits kickGrace: clients handle each
-// packet in its own goroutine (pitfall 15), and a DISCONNECT right behind the
-// event can overtake it and lose the reason. Meanwhile no event is handled.
+// kick tells the client why and disconnects it; no event of it is handled
+// any more.
 func (c *conn) kick(reason string) {
-	if c.ended.Swap(true) {
+	if c.sock.Ended() {
 		return
 	}
-	c.srv.log.Info("socket unauthorized", "user_id", c.userID, "socket", string(c.sock.Id()), "reason", reason)
-	c.sock.Emit(wire.EventUnauthorized, wire.Unauthorized{Reason: reason})
-	// Disconnect(true) would close the connection while the DISCONNECT frame
-	// may still be in flight (the engine does not wait for a running write),
-	// and the client would take it for a network drop and retry a dead token.
-	// So: DISCONNECT alone, then close the connection a grace period later.
-	time.AfterFunc(kickGrace, func() {
-		c.sock.Disconnect(false)
-		time.AfterFunc(kickGrace, func() { c.sock.Conn().Close(false) })
-	})
+	c.srv.log.Info("socket unauthorized", "user_id", c.userID, "socket", c.sock.ID(), "reason", reason)
+	c.sock.Kick(wire.EventUnauthorized, wire.Unauthorized{Reason: reason})
 }
 
 // reauth replaces the socket's token with a newer one of the same user.

@@ -45,6 +45,8 @@ const (
 	ErrRateLimited        = "rate_limited"
 	ErrInternal           = "internal_error"
 	ErrUnauthorized       = "unauthorized" // connect_error message
+	ErrOriginNotAllowed   = "origin_not_allowed"
+	ErrPayloadTooLarge    = "payload_too_large"
 
 	// Token refusal reasons (connect_error data.reason, unauthorized.reason, HTTP 401 error).
 	ReasonMissingToken = "missing_token"

@@ -29,8 +29,9 @@ const PasswordEnv = "CONFAB_PASSWORD"
 const help = `Type a message and press Enter to send it to the current room.
   /join ROOM   join a room and make it current     /room ROOM  make a joined room current
   /leave ROOM  leave a room                        /users      who is here
-  /retry       send failed messages again          /logout     sign out everywhere and quit
-  /quit        quit (Ctrl+C or Ctrl+D too)         /help       this text`
+  /retry       send failed messages again          /reconnect  connect again now
+  /logout      sign out everywhere and quit        /quit       quit (Ctrl+C or Ctrl+D too)
+  /help        this text`
 
 // Run signs in and chats until the user quits, stdin ends or ctx ends.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -181,7 +182,11 @@ func (s *screen) show(e client.Event) {
 		case client.Online:
 			s.printf("-- connected")
 		case client.Reconnecting:
-			s.printf("-- connection lost, retrying in %s (%v)", time.Until(e.NextAttempt).Round(100*time.Millisecond), e.Err)
+			if e.NextAttempt.IsZero() {
+				s.printf("-- connection lost, reconnecting")
+			} else {
+				s.printf("-- cannot connect (%v), retrying in %s (/reconnect: now)", e.Err, time.Until(e.NextAttempt).Round(100*time.Millisecond))
+			}
 		case client.SignedOut:
 			s.printf("-- signed out: %v", e.Err)
 		}
@@ -240,6 +245,8 @@ func (s *screen) command(ctx context.Context, chat *client.Chat, line string) bo
 				chat.Retry(o.ClientID) //nolint:errcheck
 			}
 		}
+	case "/reconnect":
+		chat.ReconnectNow()
 	case "/logout":
 		if err := chat.Logout(ctx); err != nil {
 			s.printf("! %v", err)

@@ -39,22 +39,25 @@ func (l *lines) read(r io.Reader) {
 	}
 }
 
-func (l *lines) has(sub string) bool {
+func (l *lines) has(sub string) bool { return l.count(sub) > 0 }
+
+func (l *lines) count(sub string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	n := 0
 	for _, s := range l.all {
 		if strings.Contains(s, sub) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 func TestChatInTerminal(t *testing.T) {
 	env := testserver.StartTLS(t, server.Config{})
 	// confabd carries `chat` without cgo, as a headless machine would run it.
 	bin := filepath.Join(t.TempDir(), "confabd")
-	build := exec.Command("go", "build", "-o", bin, "../../server/cmd/confabd")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/confabd")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -94,6 +97,14 @@ func TestChatInTerminal(t *testing.T) {
 	testserver.WaitFor(t, 10*time.Second, "terminal shows bob's message", func() bool { return out.has("bob: hi terminal") })
 	fmt.Fprintln(stdin, "/users")
 	testserver.WaitFor(t, 10*time.Second, "user list", func() bool { return out.has("bob (online)") })
+
+	// A stopped server is noticed at once; /reconnect tries again now.
+	env.Stop()
+	testserver.WaitFor(t, 5*time.Second, "loss shown", func() bool { return out.has("-- connection lost, reconnecting") })
+	testserver.WaitFor(t, 30*time.Second, "retry offered", func() bool { return out.has("(/reconnect: now)") })
+	env.Restart()
+	fmt.Fprintln(stdin, "/reconnect")
+	testserver.WaitFor(t, 2*time.Second, "connected again", func() bool { return out.count("-- connected") == 2 })
 
 	// Ctrl+C ends it, promptly and cleanly.
 	cmd.Process.Signal(syscall.SIGINT) //nolint:errcheck

@@ -1,10 +1,15 @@
 // Package testchat gives tests a second user: a real client library chat
-// that records the texts of the live messages it receives.
+// that records the texts of the live messages it receives and when its
+// connection changed state.
 package testchat
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"confab/client"
 )
@@ -13,6 +18,16 @@ import (
 type Peer struct {
 	Chat  *client.Chat
 	Texts <-chan string
+
+	mu     sync.Mutex
+	states []StateAt
+}
+
+// StateAt is a connection state and when the peer saw it.
+type StateAt struct {
+	State client.ConnState
+	At    time.Time
+	Err   error
 }
 
 // Join registers name on the server and connects; it is closed when the test ends.
@@ -22,15 +37,61 @@ func Join(t testing.TB, serverURL, name, password string, opts ...client.Option)
 	if err != nil {
 		t.Fatalf("register %s: %v", name, err)
 	}
+	return Connect(t, sess)
+}
+
+// Connect starts a chat for a session; it is closed when the test ends.
+func Connect(t testing.TB, sess *client.Session) *Peer {
 	chat := client.Connect(sess, client.Options{})
 	t.Cleanup(chat.Close)
 	texts := make(chan string, 100)
+	p := &Peer{Chat: chat, Texts: texts}
 	go func() {
 		for e := range chat.Events() {
-			if m, ok := e.(client.MessageEvent); ok && !m.Historic {
-				texts <- m.Message.Text
+			switch e := e.(type) {
+			case client.MessageEvent:
+				if !e.Historic {
+					texts <- e.Message.Text
+				}
+			case client.StateEvent:
+				p.mu.Lock()
+				p.states = append(p.states, StateAt{e.State, time.Now(), e.Err})
+				p.mu.Unlock()
 			}
 		}
 	}()
-	return &Peer{Chat: chat, Texts: texts}
+	return p
+}
+
+// History tells the states seen since t, for a test's failure message.
+func (p *Peer) History(since time.Time) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	for _, s := range p.states {
+		if !s.At.Before(since) {
+			fmt.Fprintf(&b, "\n  %s %v (%v)", s.At.Format("15:04:05.000"), s.State, s.Err)
+		}
+	}
+	return b.String()
+}
+
+// WaitState waits until the peer reaches state at or after since, and
+// returns when it did; false if it did not within timeout.
+func (p *Peer) WaitState(state client.ConnState, since time.Time, timeout time.Duration) (time.Time, bool) {
+	deadline := time.Now().Add(timeout)
+	for {
+		p.mu.Lock()
+		for _, s := range p.states {
+			if s.State == state && !s.At.Before(since) {
+				p.mu.Unlock()
+				return s.At, true
+			}
+		}
+		p.mu.Unlock()
+		if time.Now().After(deadline) {
+			return time.Time{}, false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

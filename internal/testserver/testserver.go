@@ -4,13 +4,11 @@ package testserver
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"confab/host"
 	"confab/server"
 	"confab/server/certs"
 	"confab/wire"
@@ -39,8 +38,7 @@ type Env struct {
 	HTTP *http.Client
 
 	t    testing.TB
-	hs   *http.Server
-	done chan struct{}
+	h    *host.Host
 	logs *syncBuffer
 }
 
@@ -87,52 +85,33 @@ func (e *Env) start(addr string) {
 	e.t.Helper()
 	cfg := e.Cfg
 	cfg.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(cfg)
-	if err != nil {
-		e.t.Fatalf("start server: %v", err)
-	}
-	var ln net.Listener
+	var h *host.Host
+	var err error
 	for i := 0; ; i++ { // the old listener's port can take a moment to free
-		ln, err = net.Listen("tcp", addr)
-		if err == nil || i == 50 {
+		h, err = host.Start(host.Config{Server: cfg, Addr: addr, Cert: e.Cert,
+			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)})
+		if !errors.Is(err, host.ErrPortInUse) || i == 50 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
-		e.t.Fatalf("listen: %v", err)
+		e.t.Fatalf("start server: %v", err)
 	}
-	e.Srv = srv
-	e.Addr = ln.Addr().String()
-	e.URL = "http://" + e.Addr
-	if e.Cert != nil {
-		ln = tls.NewListener(ln, e.Cert.Config())
-		e.URL = "https://" + e.Addr
-	}
-	e.hs = &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
-	e.done = make(chan struct{})
-	go func() {
-		defer close(e.done)
-		e.hs.Serve(ln) //nolint:errcheck
-	}()
+	e.h, e.Srv = h, h.Server()
+	e.Addr = h.Addr().String()
+	e.URL = h.LocalURL()
 }
 
 // Stop shuts the server down as the daemon does; calling it twice is fine.
 func (e *Env) Stop() {
-	if e.hs == nil {
+	if e.h == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	e.Srv.Shutdown(ctx) //nolint:errcheck
-	if err := e.hs.Shutdown(ctx); err != nil {
-		e.hs.Close()
+	if err := e.h.Stop(); err != nil {
+		e.t.Errorf("stop server: %v", err)
 	}
-	<-e.done
-	if err := e.Srv.Close(); err != nil {
-		e.t.Errorf("close server: %v", err)
-	}
-	e.hs = nil
+	e.h = nil
 }
 
 // Restart stops the server and starts a new one on the same address and data.

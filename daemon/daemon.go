@@ -4,13 +4,11 @@ package daemon
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	_ "net/http/pprof" // for --pprof
 	"os"
@@ -19,11 +17,11 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/time/rate"
 
 	"confab/discovery"
+	"confab/host"
 	"confab/server"
 	"confab/server/auth"
 	"confab/server/certs"
@@ -31,9 +29,7 @@ import (
 
 // Defaults of the command line.
 const (
-	DefaultAddr       = "0.0.0.0:7878"
-	shutdownTimeout   = 10 * time.Second
-	readHeaderTimeout = 10 * time.Second
+	DefaultAddr = "0.0.0.0:7878"
 	// gcPercent is the server's GOGC unless the environment sets one: a
 	// connect storm costs 25-30% less CPU per handshake than at Go's 100
 	// (make bench), for a heap that may grow to 3x the live one instead of 2x.
@@ -63,6 +59,8 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	eventRate := fs.Float64("event-rate", server.DefaultEventRate, "events per second per socket, sustained")
 	eventBurst := fs.Int("event-burst", server.DefaultEventBurst, "events per socket in a burst")
+	pingInterval := fs.Duration("ping-interval", server.DefaultPingInterval, "how often each socket is pinged")
+	pingTimeout := fs.Duration("ping-timeout", server.DefaultPingTimeout, "how long a socket may take to answer a ping before it is dropped")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	signupBurst := fs.Int("signup-burst", server.DefaultRegisterPerAddr, "accounts one address may create in a burst")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, instead of the generated self-signed one")
@@ -94,69 +92,66 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fingerprint := ""
-	if cert != nil {
-		fingerprint = cert.Fingerprint
-	}
-
-	srv, err := server.New(server.Config{
-		DataDir:              *dataDir,
-		TokenTTL:             *ttl,
-		NoSignup:             *noSignup,
-		AllowedOrigins:       splitList(*origins),
-		MaxPayload:           *maxPayload,
-		EventRate:            rate.Limit(*eventRate),
-		EventBurst:           *eventBurst,
-		RegistrationsPerAddr: *signupBurst,
-		Logger:               log,
-		TLSFingerprint:       fingerprint,
-	})
-	if err != nil {
-		return err
-	}
 	if *pprofAddr != "" {
 		go func() {
 			// The default mux carries only the pprof handlers here.
 			log.Warn("profiling endpoint on", "addr", *pprofAddr, "err", http.ListenAndServe(*pprofAddr, nil)) //nolint:gosec
 		}()
 	}
-	ln, err := net.Listen("tcp", *addr)
+	h, err := host.Start(host.Config{
+		Server: server.Config{
+			DataDir:              *dataDir,
+			TokenTTL:             *ttl,
+			NoSignup:             *noSignup,
+			AllowedOrigins:       splitList(*origins),
+			MaxPayload:           *maxPayload,
+			EventRate:            rate.Limit(*eventRate),
+			EventBurst:           *eventBurst,
+			PingInterval:         *pingInterval,
+			PingTimeout:          *pingTimeout,
+			RegistrationsPerAddr: *signupBurst,
+			Logger:               log,
+		},
+		Addr:     *addr,
+		Cert:     cert,
+		Announce: announceName(*noAnnounce, *chatName),
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	})
 	if err != nil {
-		srv.Close()
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return err
 	}
-	if cert != nil {
-		ln = tls.NewListener(ln, cert.Config())
-		log.Info("serving HTTPS", "fingerprint", cert.Fingerprint, "self_signed", cert.SelfSigned)
+	logStart(h, log)
+	return serveUntilStopped(ctx, h, log)
+}
+
+// announceName is the name to announce the chat under, empty when not.
+func announceName(off bool, name string) string {
+	if off {
+		return ""
+	}
+	if name == "" {
+		name = "Confab on " + discovery.Machine()
+	}
+	return name
+}
+
+func logStart(h *host.Host, log *slog.Logger) {
+	if fp := h.Fingerprint(); fp != "" {
+		log.Info("serving HTTPS", "fingerprint", fp, "self_signed", h.Cert().SelfSigned)
 	} else {
 		log.Warn("serving plain HTTP (--insecure-http): passwords and tokens are readable on the network")
 	}
-	if a := announce(ln.Addr(), *noAnnounce, *chatName, fingerprint, log); a != nil {
-		defer a.Close()
-	}
-	return Serve(ctx, srv, ln, log)
-}
-
-// announce tells the LAN about the chat unless told not to or unless only
-// this computer can reach it. Failing to announce is not fatal: joiners can
-// still type the address.
-func announce(addr net.Addr, off bool, name, fingerprint string, log *slog.Logger) *discovery.Announcement {
-	tcp, _ := addr.(*net.TCPAddr)
-	switch {
-	case off:
-		log.Info("not announcing on the local network (--no-announce)")
-		return nil
-	case tcp == nil || tcp.IP.IsLoopback():
-		log.Info("not announcing on the local network: listening on loopback only")
-		return nil
-	}
-	a, err := discovery.Announce(discovery.Info{Name: name, Port: tcp.Port, Fingerprint: fingerprint})
-	if err != nil {
+	switch name, err := h.Announced(); {
+	case name != "":
+		log.Info("announcing on the local network", "service", discovery.Service, "name", name)
+	case errors.Is(err, host.ErrLoopbackOnly):
+		log.Info("not announcing on the local network: " + err.Error())
+	case err != nil:
 		log.Warn("not announcing on the local network", "err", err)
-		return nil
+	default:
+		log.Info("not announcing on the local network (--no-announce)")
 	}
-	log.Info("announcing on the local network", "service", discovery.Service, "name", a.Name())
-	return a
+	log.Info("listening", "addr", h.Addr().String())
 }
 
 // loadCert picks the certificate: the configured one, else the generated
@@ -175,42 +170,14 @@ func loadCert(dataDir, certFile, keyFile string, insecure bool) (*certs.Cert, er
 	return certs.LoadOrCreate(dataDir)
 }
 
-// Serve serves srv on ln until ctx ends or SIGINT/SIGTERM, then stops in
-// order: sockets, HTTP, database.
-func Serve(ctx context.Context, srv *server.Server, ln net.Listener, log *slog.Logger) error {
+// serveUntilStopped waits for ctx to end or for SIGINT/SIGTERM, then stops the host
+// (sockets told and closed, HTTP drained, database closed).
+func serveUntilStopped(ctx context.Context, h *host.Host, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String())
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		log.Info("stopping")
-	case serveErr = <-errc:
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("closing sockets", "err", err)
-	}
-	if err := hs.Shutdown(sctx); err != nil {
-		log.Warn("closing HTTP", "err", err)
-		hs.Close()
-	}
-	if err := srv.Close(); err != nil {
-		return err
-	}
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return serveErr
-	}
-	return nil
+	<-ctx.Done()
+	log.Info("stopping")
+	return h.Stop()
 }
 
 func splitList(s string) []string {

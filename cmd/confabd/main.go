@@ -11,7 +11,7 @@ import (
 	"os"
 
 	"confab/client/term"
-	"confab/server/daemon"
+	"confab/daemon"
 )
 
 func main() {

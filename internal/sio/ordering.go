@@ -1,0 +1,116 @@
+package sio
+
+import (
+	"sync"
+	"time"
+
+	"github.com/zishang520/socket.io-go-parser/v2/parser"
+	"github.com/zishang520/socket.io/v2/socket"
+)
+
+// Pitfall 3 (server): every inbound packet is handled in its own goroutine
+// (client.go:216), so one socket's events race. The decoder sees a
+// connection's packets in order; it stamps each event with a ticket, and
+// the socket's router waits for its ticket's turn, so a socket's events
+// reach Handler.Event one at a time, in the order they were sent. A ticket
+// that never arrives (its packet was dropped upstream) holds the line for
+// at most gateTimeout: a socket can slow down, never hang.
+
+const gateTimeout = 5 * time.Second
+
+// ticket is appended to each event's arguments by the decoder and removed
+// by the router before the handler sees them.
+type ticket struct {
+	seq  uint64
+	gate *gate
+}
+
+// stamp runs in the decoder, with d.mu held.
+func (d *guardDecoder) stamp(p *parser.Packet) {
+	p.Data = append(p.Data.([]any), ticket{seq: d.nextSeq, gate: d.gate})
+	d.nextSeq++
+}
+
+// route is the socket's only middleware and its dispatcher: it takes the
+// event's turn and hands it to the Handler. It never calls next, so the
+// library's own dispatch (a further goroutine per event) is not used.
+func (so *Socket) route(event []any, _ func(error)) {
+	args := event
+	var reply socket.Ack
+	if n := len(args); n > 0 {
+		if f, ok := args[n-1].(socket.Ack); ok {
+			reply, args = f, args[:n-1]
+		}
+	}
+	if n := len(args); n > 0 {
+		if t, ok := args[n-1].(ticket); ok {
+			args = args[:n-1]
+			t.gate.enter(t.seq)
+			defer t.gate.leave(t.seq)
+		}
+	}
+	name, ok := firstString(args)
+	if !ok || so.ended.Load() {
+		return
+	}
+	res := so.dispatch(name, args[1:])
+	if reply != nil && res != nil {
+		reply([]any{res}, nil)
+	}
+}
+
+func (so *Socket) dispatch(name string, args []any) (res any) {
+	defer func() {
+		if p := recover(); p != nil {
+			so.srv.logPanic(name, p)
+			res = nil
+		}
+	}()
+	return so.srv.h.Event(so, name, args)
+}
+
+// gate lets a connection's events through one at a time, in ticket order.
+type gate struct {
+	timeout time.Duration
+	mu      sync.Mutex
+	next    uint64
+	waiting map[uint64]chan struct{}
+}
+
+func newGate(timeout time.Duration) *gate {
+	return &gate{timeout: timeout, waiting: map[uint64]chan struct{}{}}
+}
+
+func (g *gate) enter(seq uint64) {
+	g.mu.Lock()
+	if seq <= g.next {
+		g.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	g.waiting[seq] = ch
+	g.mu.Unlock()
+	t := time.NewTimer(g.timeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+		g.mu.Lock()
+		delete(g.waiting, seq)
+		g.mu.Unlock()
+	}
+}
+
+func (g *gate) leave(seq uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if seq+1 > g.next {
+		g.next = seq + 1
+	}
+	for seq, ch := range g.waiting {
+		if seq <= g.next {
+			delete(g.waiting, seq)
+			close(ch)
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package sio
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zishang520/engine.io/v2/types"
+	"github.com/zishang520/socket.io-go-parser/v2/parser"
+	"github.com/zishang520/socket.io/v2/socket"
+)
+
+// Server-side defaults.
+const (
+	DefaultPath       = "/socket.io/"
+	DefaultMaxPayload = 64 << 10 // bytes per websocket frame or polling body
+	// DefaultPingInterval and DefaultPingTimeout: the server pings every
+	// interval and drops a socket that has not answered within the timeout;
+	// a client drops a connection that sent no ping for interval + timeout.
+	// So a frozen server, a dead network or a vanished client is noticed
+	// within 15 s, for two small frames per idle socket every 10 s.
+	DefaultPingInterval = 10 * time.Second
+	DefaultPingTimeout  = 5 * time.Second
+)
+
+// Options configure a Server; the zero value of a field means its default.
+type Options struct {
+	Path         string
+	MaxPayload   int64
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+	// Origins lists the browser origins besides the server's own that may
+	// open sockets; "*" allows any. Clients that send no Origin are allowed.
+	Origins []string
+	Logger  *slog.Logger
+
+	noBatchLossFix bool // tests only: batchloss.go
+}
+
+func (o Options) withDefaults() Options {
+	if o.Path == "" {
+		o.Path = DefaultPath
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = DefaultPingInterval
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = DefaultPingTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Handler is the application behind a Server. Its methods are called for
+// one socket at a time in this order: Connect, then (if it admitted the
+// socket) Connected, Event for each event in the order the client sent
+// them, and Disconnected.
+type Handler interface {
+	// Connect decides on a handshake before the client learns the outcome:
+	// a non-nil error refuses it (a *RefusedError chooses the message and
+	// reason the client sees). It may Join rooms and SetValue.
+	Connect(s *Socket) error
+	// Connected runs once the socket is registered and may receive events.
+	Connected(s *Socket)
+	// Event handles one event; a non-nil reply is sent as its
+	// acknowledgement when the client asked for one.
+	Event(s *Socket, name string, args []any) (reply any)
+	// Disconnected runs once, when the socket is gone.
+	Disconnected(s *Socket, reason string)
+}
+
+// Server is a Socket.IO endpoint (protocol v5, Engine.IO v4, namespace "/")
+// as an http.Handler. Mount it at Options.Path.
+type Server struct {
+	opts   Options
+	h      Handler
+	io     *socket.Server
+	engine http.Handler
+
+	closing atomic.Bool
+	mu      sync.Mutex
+	conns   map[*hijacked]struct{} // websocket connections (hijack.go)
+}
+
+// NewServer builds a Server for h.
+func NewServer(o Options, h Handler) *Server {
+	s := &Server{opts: o.withDefaults(), h: h, conns: map[*hijacked]struct{}{}}
+	opts := socket.DefaultServerOptions()
+	opts.SetPath(strings.TrimSuffix(s.opts.Path, "/"))
+	opts.SetServeClient(false)
+	opts.SetParser(guardParser{inner: parser.NewParser()})
+	opts.SetMaxHttpBufferSize(s.opts.MaxPayload)
+	opts.SetPingInterval(s.opts.PingInterval)
+	opts.SetPingTimeout(s.opts.PingTimeout)
+	avoidBatchLoss(opts, s.opts.noBatchLossFix) // batchloss.go
+	opts.SetCors(&types.Cors{Origin: corsOrigins(s.opts.Origins), Credentials: true})
+	s.io = socket.NewServer(nil, opts)
+	s.engine = s.io.ServeHandler(nil)
+	s.io.Use(s.handshake)
+	s.io.On("connection", s.onConnection)
+	s.io.Engine().On("connection", s.onEngineConnection) // after Socket.IO's own: readgate.go
+	return s
+}
+
+// ServeHTTP serves the Socket.IO path, with the checks the library lacks.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.closing.Load() {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if !s.originAllowed(w, r) || !s.capBody(w, r) { // origin.go, pollbody.go
+		return
+	}
+	w, r = s.hijackable(w, r) // hijack.go
+	s.engine.ServeHTTP(w, r)
+}
+
+// Broadcast sends an event to every socket.
+func (s *Server) Broadcast(event string, data any) {
+	s.io.Emit(event, data) //nolint:errcheck // only a reserved name fails
+}
+
+// ToRoom sends an event to every socket in room.
+func (s *Server) ToRoom(room string, event string, data any) {
+	s.io.To(socket.Room(room)).Emit(event, data) //nolint:errcheck
+}
+
+// Closing reports whether Shutdown has begun.
+func (s *Server) Closing() bool { return s.closing.Load() }
+
+// handshake is the namespace middleware: Handler.Connect decides.
+func (s *Server) handshake(sock *socket.Socket, next func(*socket.ExtendedError)) {
+	so := newSocket(s, sock)
+	if err := s.h.Connect(so); err != nil {
+		so.hold.release() // refused: nothing to wait for (connecthold.go)
+		next(refusalError(err))
+		return
+	}
+	// Registered before the client learns it is connected, so its first
+	// event is already routed (ordering.go).
+	sock.Use(so.route)
+	sock.SetData(so)
+	next(nil)
+}
+
+func (s *Server) onConnection(args ...any) {
+	if len(args) == 0 {
+		return
+	}
+	sock, ok := args[0].(*socket.Socket)
+	if !ok {
+		return
+	}
+	so, ok := sock.Data().(*Socket)
+	if !ok {
+		sock.Disconnect(true)
+		return
+	}
+	so.hold.release() // the socket is registered now (connecthold.go)
+	sock.On("disconnect", func(reason ...any) {
+		why := ""
+		if len(reason) > 0 {
+			why, _ = reason[0].(string)
+		}
+		so.ended.Store(true)
+		s.h.Disconnected(so, why)
+	})
+	s.h.Connected(so)
+}
+
+// refusalError builds the connect_error: pitfall 7, the Go client rejects
+// one without a data object, so it always carries {"reason"}.
+func refusalError(err error) *socket.ExtendedError {
+	if r, ok := err.(*RefusedError); ok {
+		return socket.NewExtendedError(r.Message, map[string]any{"reason": r.Reason})
+	}
+	return socket.NewExtendedError(err.Error(), map[string]any{"reason": err.Error()})
+}
+
+func (s *Server) logPanic(what string, p any) {
+	s.opts.Logger.Error("socket handler panic", "in", what, "panic", fmt.Sprint(p))
+}
