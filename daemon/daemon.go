@@ -98,6 +98,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 			log.Warn("profiling endpoint on", "addr", *pprofAddr, "err", http.ListenAndServe(*pprofAddr, nil)) //nolint:gosec
 		}()
 	}
+	logTLS(cert, log) // before serving: whoever gets an answer finds this logged
 	h, err := host.Start(host.Config{
 		Server: server.Config{
 			DataDir:              *dataDir,
@@ -120,7 +121,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	logStart(h, log)
+	logAnnounce(h, log)
 	return serveUntilStopped(ctx, h, log)
 }
 
@@ -135,12 +136,15 @@ func announceName(off bool, name string) string {
 	return name
 }
 
-func logStart(h *host.Host, log *slog.Logger) {
-	if fp := h.Fingerprint(); fp != "" {
-		log.Info("serving HTTPS", "fingerprint", fp, "self_signed", h.Cert().SelfSigned)
+func logTLS(cert *certs.Cert, log *slog.Logger) {
+	if cert != nil {
+		log.Info("serving HTTPS", "fingerprint", cert.Fingerprint, "self_signed", cert.SelfSigned)
 	} else {
 		log.Warn("serving plain HTTP (--insecure-http): passwords and tokens are readable on the network")
 	}
+}
+
+func logAnnounce(h *host.Host, log *slog.Logger) {
 	switch name, err := h.Announced(); {
 	case name != "":
 		log.Info("announcing on the local network", "service", discovery.Service, "name", name)
