@@ -36,13 +36,15 @@ type UI struct {
 	view  *chatView    // the chat window, when signed in
 	login *loginForm   // the login screen, when shown
 
-	trust *trustPrompt // the certificate question, when shown
+	trust    *trustPrompt // the question about a server's key, when shown
+	pinStore client.PinStore
 
 	// hostStopped is closed once the last hosted server has stopped (its
 	// port is free again): a stop runs off the UI thread.
 	hostStopped chan struct{}
 
-	hostDir    string // where a hosted server keeps its data; default: the app's storage
+	storage    string // the app's files; default: the app's storage
+	hostDir    string // where a hosted server keeps its data; default: storage/server
 	noLAN      bool   // neither browse nor announce on the local network
 	foreground bool   // the window has the user's attention (no notifications then)
 }
@@ -70,10 +72,12 @@ func NoLAN() Option { return func(ui *UI) { ui.noLAN = true } }
 
 // New builds the UI on a Fyne app (tests pass fyne's test app).
 func New(a fyne.App, opts ...Option) *UI {
-	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true, hostStopped: closedChan()}
+	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true, hostStopped: closedChan(),
+		storage: a.Storage().RootURI().Path()}
 	for _, o := range opts {
 		o(ui)
 	}
+	ui.pinStore = newAppPins(a, ui.storage)
 	a.Lifecycle().SetOnEnteredForeground(func() { ui.foreground = true })
 	a.Lifecycle().SetOnExitedForeground(func() { ui.foreground = false })
 	ui.win.Resize(fyne.NewSize(960, 640))
@@ -90,7 +94,7 @@ func (ui *UI) dataDir() string {
 	if ui.hostDir != "" {
 		return ui.hostDir
 	}
-	return filepath.Join(ui.app.Storage().RootURI().Path(), "server")
+	return filepath.Join(ui.storage, "server")
 }
 
 // shutdown signs out locally and stops hosting; it runs when the window closes.

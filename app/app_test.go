@@ -44,9 +44,7 @@ func newUIWith(t *testing.T, opts ...Option) *UI {
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
 	ui := onUI(func() *UI {
-		ui := New(a, opts...)
-		ui.hostDir = dir
-		return ui
+		return New(a, append(opts, StorageDir(dir))...)
 	})
 	t.Cleanup(func() { bridge.DoAndWait(ui.shutdown) })
 	return ui
@@ -224,14 +222,14 @@ func TestJoinPinsTheCertificate(t *testing.T) {
 	}
 	bridge.DoAndWait(func() { test.Tap(ui.trust.accept) })
 	waitUI(t, "signed in", func() bool { return ui.chat != nil })
-	if got := onUI(func() string { return ui.pins().Pin(client.ServerKey(env.URL)) }); got != env.Cert.Fingerprint {
+	if got := onUI(func() string { return ui.pinStore.Pin(client.ServerKey(env.URL)) }); got != env.Cert.Fingerprint {
 		t.Fatalf("pinned %q, want %q", got, env.Cert.Fingerprint)
 	}
 	bridge.DoAndWait(ui.logout)
 	waitUI(t, "login again", func() bool { return ui.login != nil })
 
 	// The server now presents another certificate.
-	bridge.DoAndWait(func() { ui.pins().SetPin(client.ServerKey(env.URL), strings.Repeat("AB:", 31)+"AB") }) //nolint:errcheck
+	bridge.DoAndWait(func() { ui.pinStore.SetPin(client.ServerKey(env.URL), strings.Repeat("AB:", 31)+"AB") }) //nolint:errcheck
 	signIn(t, ui, env.Addr, "alice", "password-a", false)
 	waitUI(t, "changed-certificate warning", func() bool { return ui.trust != nil && ui.trust.checked != nil })
 	if onUI(func() bool { return !ui.trust.accept.Disabled() }) {

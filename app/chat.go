@@ -166,46 +166,43 @@ func (v *chatView) room(name string) *timeline {
 	return t
 }
 
-// hostPanel shows, when hosting, the addresses others should type.
+// hostPanel shows, when hosting, how others join: the safety code they
+// compare, an invitation (a link and its QR code) that needs no comparing,
+// and the addresses they can type.
 func (v *chatView) hostPanel() fyne.CanvasObject {
 	h := v.ui.host
 	if h == nil {
 		return container.NewVBox()
 	}
-	box := container.NewVBox(widget.NewLabelWithStyle("You are hosting. Others join at:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	copyButton := func(text string) *widget.Button {
+		return widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(text) })
+	}
+	box := container.NewVBox(widget.NewLabelWithStyle("You are hosting.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	box.Add(widget.NewLabel("Safety code: joiners compare it\nthe first time they connect."))
+	box.Add(safetyCodeLabel(h.SafetyCode()))
+	if invs := h.Invitations(); len(invs) > 0 {
+		link := invs[0].String()
+		invite := widget.NewButtonWithIcon("Copy invitation link", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(link) })
+		box.Add(invite)
+		if qr := qrImage(link); qr != nil {
+			box.Add(container.NewCenter(qr))
+		}
+	}
+	box.Add(widget.NewLabel("Or they type one of these:"))
 	addrs := h.Addresses()
 	if len(addrs) == 0 {
-		box.Add(widget.NewLabel("(no network: only this computer)"))
+		addrs = []string{h.LocalURL() + " (no network: this computer only)"}
 	}
 	for _, a := range addrs {
-		addr := a
-		box.Add(container.NewBorder(nil, nil, nil,
-			widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(addr) }),
-			widget.NewLabel(addr)))
+		box.Add(container.NewBorder(nil, nil, nil, copyButton(a), widget.NewLabel(a)))
 	}
-	fp := widget.NewLabel(fingerprintLines(h.Fingerprint()))
-	fp.TextStyle = fyne.TextStyle{Monospace: true}
-	box.Add(widget.NewLabel("Secure connection (HTTPS). Joiners are shown\nthis fingerprint the first time; it must match:"))
-	box.Add(container.NewBorder(nil, nil, nil,
-		widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(h.Fingerprint()) }),
-		fp))
+	box.Add(widget.NewAccordion(widget.NewAccordionItem("Key fingerprint",
+		container.NewBorder(nil, nil, nil, copyButton(h.Fingerprint()), fingerprintLabel(h.Fingerprint())))))
 	listed := widget.NewLabel(announceText(h))
 	listed.Wrapping = fyne.TextWrapWord
 	box.Add(listed)
 	box.Add(widget.NewButton("Stop hosting", func() { v.ui.logout() }))
 	return box
-}
-
-// fingerprintLines breaks a fingerprint into lines of 11 bytes by hand:
-// Fyne sizes a label wrapped by itself too short, and what follows overlaps it.
-func fingerprintLines(fp string) string {
-	parts := strings.Split(fp, ":")
-	var lines []string
-	for len(parts) > 11 {
-		lines = append(lines, strings.Join(parts[:11], ":")+":")
-		parts = parts[11:]
-	}
-	return strings.Join(append(lines, strings.Join(parts, ":")), "\n")
 }
 
 // announceText says whether joiners on the LAN see the chat in their list.

@@ -20,16 +20,20 @@ const (
 	foundSome      = "Chats on this network (pick one, or type an address):"
 )
 
-// foundList is the join screen's list of chats announced on the LAN.
+// foundList is the join screen's list of chats announced on the LAN. An
+// announcement is a hint: picking a chat fills in its address, and its key
+// is trusted only if it was trusted before.
 type foundList struct {
-	status *widget.Label
-	hosts  *fyne.Container // one button per chat
-	shown  []client.Host
-	stop   context.CancelFunc
-	// picked is the chat last picked; its fingerprint is expected while the
-	// address field still holds its URL.
-	picked  *client.Host
-	pick    func(client.Host)
+	status   *widget.Label
+	hosts    *fyne.Container // one button per chat
+	insecure *widget.Check   // also list chats that are not encrypted
+	pins     client.PinStore
+	all      []client.Host // the last list heard
+	shown    []client.Found
+	stop     context.CancelFunc
+	// picked is the chat last picked, while the address field holds its URL.
+	picked  *client.Found
+	pick    func(client.Found)
 	changed func() // after the list changed, to lay the screen out again
 }
 
@@ -37,9 +41,10 @@ type foundList struct {
 // and the rest are counted.
 const maxFoundShown = 8
 
-func newFoundList(pick func(client.Host)) *foundList {
-	l := &foundList{status: widget.NewLabel(foundSearching), hosts: container.NewVBox(), pick: pick}
+func newFoundList(pins client.PinStore, pick func(client.Found)) *foundList {
+	l := &foundList{status: widget.NewLabel(foundSearching), hosts: container.NewVBox(), pins: pins, pick: pick}
 	l.status.Wrapping = fyne.TextWrapWord
+	l.insecure = widget.NewCheck("Also list chats that are not encrypted", func(bool) { l.show(l.all) })
 	return l
 }
 
@@ -62,19 +67,24 @@ func (l *foundList) close() {
 }
 
 func (l *foundList) show(hosts []client.Host) {
-	l.shown = hosts
+	l.all = hosts
+	l.shown = client.Annotate(hosts, l.pins, l.insecure.Checked)
 	l.hosts.RemoveAll()
-	if len(hosts) == 0 {
+	if len(l.shown) == 0 {
 		l.status.SetText(foundNone)
 	} else {
 		l.status.SetText(foundSome)
 	}
-	for i, h := range hosts {
+	for i, h := range l.shown {
 		if i == maxFoundShown {
-			l.hosts.Add(widget.NewLabel(fmt.Sprintf("and %d more: type the address of the one you want", len(hosts)-i)))
+			l.hosts.Add(widget.NewLabel(fmt.Sprintf("and %d more: type the address of the one you want", len(l.shown)-i)))
 			break
 		}
-		b := widget.NewButtonWithIcon(hostLabel(h), theme.ComputerIcon(), func() { l.choose(h) })
+		icon := theme.ComputerIcon()
+		if h.Conflict || h.Impostor || !h.Secure {
+			icon = theme.WarningIcon()
+		}
+		b := widget.NewButtonWithIcon(foundLabel(h), icon, func() { l.choose(h) })
 		b.Alignment = widget.ButtonAlignLeading
 		b.Importance = widget.LowImportance
 		l.hosts.Add(b)
@@ -85,23 +95,23 @@ func (l *foundList) show(hosts []client.Host) {
 	}
 }
 
-func (l *foundList) choose(h client.Host) {
+func (l *foundList) choose(h client.Found) {
 	l.picked = &h
 	l.pick(h)
 }
 
-// expected is the fingerprint the picked chat announced, if url is still its address.
-func (l *foundList) expected(url string) string {
-	if l.picked == nil || l.picked.URL() != url {
-		return ""
+// foundLabel names a chat of the list with what is known of it.
+func foundLabel(h client.Found) string {
+	note := ""
+	switch {
+	case !h.Secure:
+		note = " · not encrypted"
+	case h.Impostor:
+		note = " · not the key you trusted for this name"
+	case h.Conflict:
+		note = " · another chat uses this name"
+	case h.Trusted:
+		note = " · trusted"
 	}
-	return l.picked.Fingerprint
-}
-
-func hostLabel(h client.Host) string {
-	lock := ""
-	if !h.Secure {
-		lock = ", not encrypted"
-	}
-	return fmt.Sprintf("%s (%s, %s%s)", h.Name, h.Machine, h.Addr(), lock)
+	return fmt.Sprintf("%s (%s, %s)%s", h.Name, h.Machine, h.Addr(), note)
 }

@@ -43,6 +43,11 @@ func TestJoinAChatFoundOnTheLAN(t *testing.T) {
 	bridge.DoAndWait(func() { carol.login.announce.SetChecked(false) })
 	hostAs(carol, 7879, "carol", "password-c", true)
 	waitUI(t, "both hosting", func() bool {
+		for _, ui := range []*UI{alice, carol} {
+			if f := ui.login; f != nil && (f.formErr.Visible() || f.urlErr.Visible() || f.portErr.Visible() || f.passErr.Visible()) {
+				t.Fatalf("hosting failed: %q %q %q %q", f.formErr.Text, f.urlErr.Text, f.portErr.Text, f.passErr.Text)
+			}
+		}
 		return alice.chat != nil && carol.chat != nil && alice.chat.State() == client.Online && carol.chat.State() == client.Online
 	})
 	screenshot(t, alice, "host-listed.png")
@@ -84,11 +89,22 @@ func TestJoinAChatFoundOnTheLAN(t *testing.T) {
 		t.Fatalf("picked chat filled %q", url)
 	}
 	bridge.DoAndWait(func() { test.Tap(bob.login.create) })
+	// An announcement is a hint: the first connection asks, showing the
+	// same safety code as alice's host panel.
+	waitUI(t, "the first-use question", func() bool {
+		if f := bob.login; f != nil && (f.formErr.Visible() || f.urlErr.Visible() || f.userErr.Visible()) {
+			t.Fatalf("sign-in failed: %q %q %q", f.formErr.Text, f.urlErr.Text, f.userErr.Text)
+		}
+		return bob.trust != nil
+	})
+	code := onUI(func() string { return alice.host.SafetyCode() })
+	if got := onUI(func() string { return bob.trust.code.Text }); got != code || code == "" {
+		t.Fatalf("the joiner is asked about %q, the host shows %q", got, code)
+	}
+	screenshot(t, bob, "join-first-use.png")
+	bridge.DoAndWait(func() { test.Tap(bob.trust.accept) })
 	testserver.WaitFor(t, 25*time.Second, "bob online", func() bool {
 		return onUI(func() bool {
-			if bob.trust != nil {
-				t.Fatal("a certificate question although the chat announced its fingerprint")
-			}
 			if f := bob.login; f != nil && (f.formErr.Visible() || f.urlErr.Visible() || f.userErr.Visible()) {
 				t.Fatalf("sign-in failed: %q %q %q", f.formErr.Text, f.urlErr.Text, f.userErr.Text)
 			}
@@ -96,7 +112,7 @@ func TestJoinAChatFoundOnTheLAN(t *testing.T) {
 		})
 	})
 	fp := onUI(func() string { return alice.host.Fingerprint() })
-	if got := onUI(func() string { return bob.pins().Pin(client.ServerKey(url)) }); got != fp {
+	if got := onUI(func() string { return bob.pinStore.Pin(client.ServerKey(url)) }); got != fp {
 		t.Fatalf("pinned %q, want alice's %q", got, fp)
 	}
 }

@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -76,7 +78,7 @@ func (ui *UI) showLogin(notice string) {
 		urlErr: errLabel(), portErr: errLabel(), userErr: errLabel(), passErr: errLabel(), formErr: errLabel(),
 		busy: widget.NewActivity(),
 	}
-	f.url.SetPlaceHolder("192.168.1.5:7878")
+	f.url.SetPlaceHolder("192.168.1.5:7878, or an invitation link")
 	f.url.SetText(p.String(prefURL))
 	f.port.SetText(strconv.Itoa(p.IntWithFallback(prefPort, DefaultPort)))
 	f.user.SetText(p.String(prefUsername))
@@ -86,7 +88,7 @@ func (ui *UI) showLogin(notice string) {
 	f.others.SetChecked(p.Bool(prefOthers))
 	f.announce = widget.NewCheck("Announce this chat on the local network", nil)
 	f.announce.SetChecked(p.BoolWithFallback(prefAnnounce, true))
-	f.found = newFoundList(func(h client.Host) {
+	f.found = newFoundList(ui.pinStore, func(h client.Found) {
 		f.url.SetText(h.URL())
 		ui.win.Canvas().Focus(f.pass)
 	})
@@ -95,6 +97,7 @@ func (ui *UI) showLogin(notice string) {
 	if !ui.noLAN {
 		f.joinFields.Add(f.found.status)
 		f.joinFields.Add(f.found.hosts)
+		f.joinFields.Add(f.found.insecure)
 		f.hostFields.Add(f.announce)
 		f.found.start()
 	}
@@ -144,8 +147,8 @@ func (f *loginForm) validate(create bool) bool {
 	}
 	ok := true
 	if f.mode.Selected == modeJoin {
-		if _, err := client.NormalizeURL(f.url.Text); err != nil || f.url.Text == "" {
-			showErr(f.urlErr, "Type the address the host gave you, like 192.168.1.5:7878.")
+		if _, err := client.NormalizeURL(f.url.Text); (err != nil || f.url.Text == "") && !wire.IsInvitation(f.url.Text) {
+			showErr(f.urlErr, "Type the address or paste the invitation the host gave you, like 192.168.1.5:7878.")
 			ok = false
 		}
 	} else if port, err := strconv.Atoi(f.port.Text); err != nil || port < 1 || port > 65535 {
@@ -180,11 +183,50 @@ func (f *loginForm) setBusy(busy bool) {
 	}
 }
 
+// joinTarget is what the join form asks for: an address, with what is
+// known of its key.
+type joinTarget struct {
+	url      string
+	expected string        // a key given out of band: an invitation
+	picked   *client.Found // the chat picked from the LAN list
+	plain    bool          // plain HTTP accepted: the person was asked
+}
+
+// target reads the join form: an invitation link, a chat picked from the
+// list (its key is a hint, trusted only if trusted before), or an address.
+func (f *loginForm) target() (joinTarget, error) {
+	text := strings.TrimSpace(f.url.Text)
+	if wire.IsInvitation(text) {
+		inv, err := wire.ParseInvitation(text)
+		if err != nil {
+			return joinTarget{}, err
+		}
+		return joinTarget{url: inv.URL(), expected: inv.Fingerprint}, nil
+	}
+	t := joinTarget{url: text}
+	if p := f.found.picked; p != nil && p.URL() == text {
+		t.picked = p
+		if p.Trusted {
+			t.expected = p.Fingerprint // trusted before: the server must still have it
+		}
+	}
+	return t, nil
+}
+
 // submit signs in (or creates the account) without blocking the UI thread.
 func (ui *UI) submit(f *loginForm, create bool) {
 	if !f.validate(create) {
 		return
 	}
+	t, err := f.target()
+	if err != nil {
+		showErr(f.urlErr, err.Error())
+		return
+	}
+	ui.submitTo(f, create, t)
+}
+
+func (ui *UI) submitTo(f *loginForm, create bool, t joinTarget) {
 	p := ui.app.Preferences()
 	hosting := f.mode.Selected == modeHost
 	if hosting {
@@ -199,19 +241,17 @@ func (ui *UI) submit(f *loginForm, create bool) {
 	p.SetBool(prefOthers, f.others.Checked)
 	p.SetBool(prefAnnounce, f.announce.Checked)
 	f.setBusy(true)
-	url, user, pass, others, dataDir := f.url.Text, f.user.Text, f.pass.Text, f.others.Checked, ui.dataDir()
-	expected := f.found.expected(url)
+	user, pass, others, dataDir := f.user.Text, f.pass.Text, f.others.Checked, ui.dataDir()
 	announceAs := ""
 	if hosting && f.announce.Checked && !ui.noLAN {
 		announceAs = user + "'s chat"
 	}
-	pins := ui.pins()
 	previous := ui.hostStopped
 	go func() {
 		var h *host.Host
-		var err error
 		if hosting {
 			<-previous // its port is free again
+			var err error
 			if h, err = startHost(dataDir, port, others, announceAs); err != nil {
 				bridge.Do(func() {
 					f.setBusy(false)
@@ -219,32 +259,16 @@ func (ui *UI) submit(f *loginForm, create bool) {
 				})
 				return
 			}
-			url = h.LocalURL()
+			t = joinTarget{url: h.LocalURL(), expected: h.Fingerprint()} // our own server
 		}
-		signIn := client.Login
-		if create {
-			signIn = client.Register
-		}
-		opts := []client.Option{client.WithPins(pins)}
-		if h != nil {
-			expected = h.Fingerprint() // our own server
-		}
-		if expected != "" {
-			opts = append(opts, client.WithFingerprint(expected))
-		}
-		sess, err := signIn(context.Background(), url, user, pass, opts...)
+		sess, err := ui.signIn(t, user, pass, create)
 		if err != nil && h != nil {
 			h.Stop() //nolint:errcheck // the sign-in failed: nothing to tell
 		}
 		bridge.Do(func() {
 			f.setBusy(false)
-			var ce *client.CertError
-			if errors.As(err, &ce) {
-				ui.askTrust(ce, func() { ui.submit(f, create) })
-				return
-			}
 			if err != nil {
-				f.show(err)
+				ui.signInFailed(f, create, t, err)
 				return
 			}
 			ui.host = h
@@ -255,6 +279,46 @@ func (ui *UI) submit(f *loginForm, create bool) {
 	}()
 }
 
+// signIn runs on a goroutine of its own: it waits for the network.
+func (ui *UI) signIn(t joinTarget, user, pass string, create bool) (*client.Session, error) {
+	signIn := client.Login
+	if create {
+		signIn = client.Register
+	}
+	opts := []client.Option{client.WithPins(ui.pinStore)}
+	if t.expected != "" {
+		opts = append(opts, client.WithFingerprint(t.expected))
+	}
+	if t.plain {
+		opts = append(opts, client.AllowPlainHTTP())
+	}
+	return signIn(context.Background(), t.url, user, pass, opts...)
+}
+
+// signInFailed asks what must be asked (a key, plain HTTP), else says why.
+func (ui *UI) signInFailed(f *loginForm, create bool, t joinTarget, err error) {
+	retry := func() { ui.submitTo(f, create, t) }
+	var ce *client.CertError
+	switch {
+	case errors.As(err, &ce) && ce.Kind() != client.ErrCertChanged && t.picked != nil && ce.Fingerprint != t.picked.Fingerprint:
+		showErr(f.urlErr, fmt.Sprintf("The server at %s answered with a key other than the one announced for “%s” "+
+			"(safety code %s): someone may be impersonating it. Do not sign in; ask the host for its address or an invitation.",
+			ce.Server, t.picked.Name, ce.SafetyCode()))
+	case errors.As(err, &ce) && ce.Kind() == client.ErrCertMismatch:
+		showErr(f.urlErr, fmt.Sprintf("This is not the chat you were invited to: its safety code is %s, the invitation's is %s. "+
+			"Do not sign in; ask the host for a new invitation.", ce.SafetyCode(), client.SafetyCode(ce.Expected)))
+	case errors.As(err, &ce):
+		ui.askTrust(ce, t.picked, retry)
+	case errors.Is(err, client.ErrInsecure):
+		ui.askPlain(t.url, func() {
+			t.plain = true
+			retry()
+		})
+	default:
+		f.show(err)
+	}
+}
+
 // show puts a sign-in error next to the field it concerns.
 func (f *loginForm) show(err error) {
 	switch {
@@ -263,6 +327,7 @@ func (f *loginForm) show(err error) {
 	case errors.Is(err, client.ErrUsernameTaken), errors.Is(err, client.ErrInvalidUsername):
 		showErr(f.userErr, err.Error())
 	case errors.Is(err, client.ErrUnreachable), errors.Is(err, client.ErrNotConfab), errors.Is(err, client.ErrTLS), errors.Is(err, client.ErrPlainHTTP),
+		errors.Is(err, client.ErrDowngrade),
 		errors.Is(err, client.ErrServerTooOld), errors.Is(err, client.ErrServerTooNew):
 		if f.mode.Selected == modeJoin {
 			showErr(f.urlErr, err.Error())

@@ -4,12 +4,15 @@
 // Sign in with Login or Register; errors are *Error values that errors.Is
 // matches against ErrWrongCredentials, ErrUnreachable, ErrTLS and the other
 // kinds, and that read well as they are. An address without a scheme means
-// HTTPS. A certificate the system does not trust is checked against the pin
-// kept for that server (WithPins): unknown, Login fails with ErrCertUnknown
-// and a *CertError holding the fingerprint to show the user, who accepts it
-// by pinning it (PinStore.SetPin); different from the pin, ErrCertChanged
-// shows both. Nothing secret is sent before that check. Then Connect the
-// session: the Chat
+// HTTPS. Trust belongs to a chat's key (trust.go): a key given with the
+// address (WithFingerprint: an invitation) must match, a key pinned for the
+// address decides alone, and otherwise Login fails with ErrCertUnknown and a
+// *CertError holding the key and its safety code to show the person, who
+// accepts it by pinning it (PinStore.SetPin). Plain HTTP needs
+// AllowPlainHTTP, and is refused for a chat pinned over HTTPS. Nothing
+// secret is sent before these checks. Discover lists announced chats:
+// hints, to Annotate with what this computer knows of their keys. Then
+// Connect the session: the Chat
 // connects, reconnects with backoff and jitter, rejoins rooms and fetches
 // what was missed, refreshes the token before it expires (over HTTP, then
 // in-band so the socket is not dropped), and delivers the outbox in order,

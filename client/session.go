@@ -103,6 +103,9 @@ func signIn(ctx context.Context, serverURL, path, username, password string, opt
 		s = newSession("https"+strings.TrimPrefix(base, "http"), &o)
 		err = s.checkServer(ctx)
 	}
+	if err == nil && s.tls == nil {
+		err = o.checkPlain(ServerKey(s.URL)) // before anything secret
+	}
 	if err != nil {
 		s.http.CloseIdleConnections()
 		return nil, err
@@ -236,11 +239,7 @@ func netError(err error) error {
 	var certErr2 *CertError
 	switch {
 	case errors.As(err, &certErr2):
-		kind, detail := ErrCertUnknown, "fingerprint "+certErr2.Fingerprint
-		if certErr2.Pinned != "" {
-			kind, detail = ErrCertChanged, "pinned "+certErr2.Pinned+", now "+certErr2.Fingerprint
-		}
-		return &Error{Kind: kind, Err: certErr2, Detail: detail}
+		return &Error{Kind: certErr2.Kind(), Err: certErr2, Detail: certErr2.detail()}
 	case errors.As(err, &recordErr) && recordErr.Conn != nil,
 		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		// The server answered in plain HTTP: it was started with --insecure-http.

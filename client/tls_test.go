@@ -85,10 +85,10 @@ func TestPinOnFirstUseThenRefuseAChange(t *testing.T) {
 	if ce.Pinned != env.Cert.Fingerprint || ce.Fingerprint != other.Cert.Fingerprint {
 		t.Fatalf("changed: pinned %q now %q", ce.Pinned, ce.Fingerprint)
 	}
-	if !strings.Contains(err.Error(), ce.Pinned) || !strings.Contains(err.Error(), ce.Fingerprint) {
-		t.Fatalf("the message does not show both fingerprints: %v", err)
+	if !strings.Contains(err.Error(), client.SafetyCode(ce.Pinned)) || !strings.Contains(err.Error(), client.SafetyCode(ce.Fingerprint)) {
+		t.Fatalf("the message does not show both safety codes: %v", err)
 	}
-	// A fingerprint from discovery does not override a pin.
+	// A key given with the address does not override a pin either.
 	_, err = client.Login(ctx, other.URL, "alice", "password-a", client.WithPins(otherPins), client.WithFingerprint(other.Cert.Fingerprint))
 	certError(t, err, client.ErrCertChanged)
 	// The deliberate step: pin the new one.
@@ -102,7 +102,7 @@ func TestExpectedFingerprintAndSystemTrust(t *testing.T) {
 	ctx := context.Background()
 	env := testserver.StartTLS(t, server.Config{})
 	pins := client.NewFilePins(filepath.Join(t.TempDir(), "pins.json"))
-	// A fingerprint learnt by discovery (any spelling) is pinned on first use.
+	// A key given out of band (an invitation; any spelling) is pinned on first use.
 	lower := strings.ToLower(strings.ReplaceAll(env.Cert.Fingerprint, ":", ""))
 	if _, err := client.Register(ctx, env.URL, "alice", "password-a", client.WithPins(pins), client.WithFingerprint(lower)); err != nil {
 		t.Fatal(err)
@@ -110,9 +110,9 @@ func TestExpectedFingerprintAndSystemTrust(t *testing.T) {
 	if got := pins.Pin(client.ServerKey(env.URL)); got != env.Cert.Fingerprint {
 		t.Fatalf("pinned %q", got)
 	}
-	// A wrong expected fingerprint is no pass.
+	// A wrong key given is a refusal, never a question.
 	_, err := client.Login(ctx, env.URL, "alice", "password-a", client.WithFingerprint(strings.Repeat("AB:", 31)+"AB"))
-	certError(t, err, client.ErrCertUnknown)
+	certError(t, err, client.ErrCertMismatch)
 	// A certificate the system (here: the given roots) trusts needs no pin.
 	roots := x509.NewCertPool()
 	roots.AddCert(env.Cert.TLS.Leaf)

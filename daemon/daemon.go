@@ -25,6 +25,7 @@ import (
 	"confab/server"
 	"confab/server/auth"
 	"confab/server/certs"
+	"confab/wire"
 )
 
 // Defaults of the command line.
@@ -138,7 +139,7 @@ func announceName(off bool, name string) string {
 
 func logTLS(cert *certs.Cert, log *slog.Logger) {
 	if cert != nil {
-		log.Info("serving HTTPS", "fingerprint", cert.Fingerprint, "self_signed", cert.SelfSigned)
+		log.Info("serving HTTPS", "safety_code", wire.SafetyCode(cert.Fingerprint), "fingerprint", cert.Fingerprint, "self_signed", cert.SelfSigned)
 	} else {
 		log.Warn("serving plain HTTP (--insecure-http): passwords and tokens are readable on the network")
 	}
@@ -156,6 +157,9 @@ func logAnnounce(h *host.Host, log *slog.Logger) {
 		log.Info("not announcing on the local network (--no-announce)")
 	}
 	log.Info("listening", "addr", h.Addr().String())
+	for _, inv := range h.Invitations() {
+		log.Info("joiners can use this invitation (no question about the key)", "link", inv.String())
+	}
 }
 
 // loadCert picks the certificate: the configured one, else the generated

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/libp2p/zeroconf/v2"
@@ -29,8 +30,14 @@ const (
 	// Short, so a host that vanished without saying goodbye leaves lists soon.
 	TTL = 120
 
-	// MaxNameBytes is the longest instance name DNS allows (one label).
+	// MaxNameBytes is the longest instance name DNS allows (one label), and
+	// the longest machine name shown.
 	MaxNameBytes = 63
+
+	// MaxHosts bounds a list of hosts found: a flood of announcements costs
+	// a joiner this many entries at most.
+	MaxHosts = 64
+	maxAddrs = 8 // addresses kept per host
 
 	// TXT keys.
 	keyVersion     = "v"
@@ -67,8 +74,11 @@ func (h Host) URL() string {
 	return scheme + "://" + netip.AddrPortFrom(h.Addr(), uint16(h.Port)).String()
 }
 
-// key tells two sightings of one host apart from two hosts.
-func (h Host) key() string { return h.Name + "\x00" + h.Machine + "\x00" + strconv.Itoa(h.Port) }
+// key tells two sightings of one host apart from two hosts. Hosts that
+// share a name but not a key are two hosts: both are listed.
+func (h Host) key() string {
+	return h.Name + "\x00" + h.Machine + "\x00" + strconv.Itoa(h.Port) + "\x00" + h.Fingerprint
+}
 
 // Info is what a host announces.
 type Info struct {
@@ -135,21 +145,32 @@ func Announce(info Info) (*Announcement, error) {
 // MaxNameBytes bytes, cut on a character boundary.
 func cleanName(s string) string {
 	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '.' || r == '\\':
+		if r == '.' || r == '\\' {
 			return ' '
-		case r < ' ' || r == 0x7f:
+		}
+		return r
+	}, s)
+	if s = cleanText(s); s == "" {
+		s = "Confab"
+	}
+	return s
+}
+
+// cleanText makes an announced text safe to show: no control or format
+// characters (escape sequences, carriage returns, bidi overrides that make
+// text read backwards), no line or paragraph separators, trimmed, at most
+// MaxNameBytes bytes. Anyone on the LAN can announce anything.
+func cleanText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co) {
 			return -1
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
+	s = strings.Join(strings.Fields(s), " ")
 	for len(s) > MaxNameBytes {
 		_, size := utf8.DecodeLastRuneInString(s)
 		s = s[:len(s)-size]
-	}
-	if s == "" {
-		s = "Confab"
 	}
 	return s
 }
@@ -157,16 +178,16 @@ func cleanName(s string) string {
 // fromEntry reads a browse result; ok is false for anything that is not a
 // usable Confab host.
 func fromEntry(e *zeroconf.ServiceEntry) (Host, bool) {
-	h := Host{Name: unescape(e.Instance), Port: e.Port}
+	h := Host{Name: cleanText(unescape(e.Instance)), Port: e.Port}
 	for _, kv := range e.Text {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case keyVersion:
 			h.Version, _ = strconv.Atoi(v)
 		case keyHost:
-			h.Machine = v
+			h.Machine = cleanText(v)
 		case keyFingerprint:
-			h.Fingerprint = v
+			h.Fingerprint = wire.NormalizeFingerprint(v)
 		case keyScheme:
 			h.Secure = v == "https"
 		}
@@ -190,7 +211,10 @@ func fromEntry(e *zeroconf.ServiceEntry) (Host, bool) {
 	slices.SortStableFunc(h.Addrs, func(a, b netip.Addr) int {
 		return cmp.Or(-cmp.Compare(onNets(a, local), onNets(b, local)), cmp.Compare(a.BitLen(), b.BitLen()))
 	})
-	if h.Port <= 0 || h.Port > 65535 || len(h.Addrs) == 0 || h.Version == 0 {
+	if len(h.Addrs) > maxAddrs {
+		h.Addrs = h.Addrs[:maxAddrs]
+	}
+	if h.Port <= 0 || h.Port > 65535 || len(h.Addrs) == 0 || h.Version == 0 || h.Name == "" {
 		return Host{}, false
 	}
 	if h.Secure && h.Fingerprint == "" {

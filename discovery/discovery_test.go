@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -63,7 +64,7 @@ func TestAnnouncedHostIsFoundAndLeaves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := "Alice's chat  Bring snacks" // the dot would split the DNS label
+	name := "Alice's chat Bring snacks" // the dot would split the DNS label
 	if a.Name() != name {
 		t.Fatalf("announced as %q", a.Name())
 	}
@@ -142,5 +143,46 @@ func TestAnnounceRefusesBadPort(t *testing.T) {
 		if _, err := Announce(Info{Port: p}); err == nil || !strings.Contains(err.Error(), "port") {
 			t.Errorf("port %d: %v", p, err)
 		}
+	}
+}
+
+// Anyone can announce anything: what is shown has no control or format
+// characters (escapes, carriage returns, bidi overrides) and is short.
+func TestCleanText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"\x1b[31mEvil\r\n chat":      "[31mEvil chat",
+		"\u202eflow\u202c txet":      "flow txet",
+		"a\u2028b\u2029c\u200bd":     "abcd",
+		"  many   spaces  ":          "many spaces",
+		strings.Repeat("x", 100):     strings.Repeat("x", MaxNameBytes),
+		"ok \xff bytes":              "ok bytes",
+		"\u2066isolate\u2069 \u061c": "isolate",
+	} {
+		if got := cleanText(in); got != want {
+			t.Errorf("cleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A flood of announcements costs at most MaxHosts entries per round, and
+// two keys under one name are two entries.
+func TestListIsCapped(t *testing.T) {
+	t.Parallel()
+	round := map[string]Host{}
+	for i := 0; i < 5000; i++ {
+		add(round, Host{Name: fmt.Sprint("flood ", i), Port: 1})
+	}
+	if len(round) != MaxHosts {
+		t.Fatalf("%d entries", len(round))
+	}
+	if l := merge(round, round); len(l) != MaxHosts {
+		t.Fatalf("merged %d", len(l))
+	}
+	two := map[string]Host{}
+	add(two, Host{Name: "Team chat", Port: 7878, Fingerprint: fp})
+	add(two, Host{Name: "Team chat", Port: 7878, Fingerprint: strings.Repeat("00:", 31) + "00"})
+	if len(two) != 2 {
+		t.Fatal("two keys under one name were merged")
 	}
 }

@@ -15,6 +15,9 @@ import (
 // round; a host that vanished leaves the list within two rounds.
 const RoundTime = 3 * time.Second
 
+// publishEvery is how often a round publishes what it found so far.
+const publishEvery = 250 * time.Millisecond
+
 // Watch browses until ctx ends and publishes the list of hosts found each
 // time it changes; the channel holds only the newest list and is closed
 // when ctx ends. A host stays listed while it answered in this round or the
@@ -40,9 +43,17 @@ func Watch(ctx context.Context, ifaces []net.Interface) <-chan []Host {
 		var prev map[string]Host
 		for ctx.Err() == nil {
 			cur := map[string]Host{}
+			var published time.Time
 			ok := browse(ctx, ifaces, func(h Host) {
-				cur[h.key()] = h
-				publish(merge(cur, prev))
+				if !add(cur, h) {
+					return
+				}
+				// The first find goes out at once; a burst of announcements
+				// is sorted and published once per publishEvery, not per packet.
+				if time.Since(published) >= publishEvery {
+					publish(merge(cur, prev))
+					published = time.Now()
+				}
 			})
 			if ctx.Err() != nil {
 				return
@@ -86,19 +97,30 @@ func browse(ctx context.Context, ifaces []net.Interface, found func(Host)) bool 
 	}
 }
 
-// merge lists the hosts of both rounds, newest sighting first, sorted by name.
+// add records a sighting in a round's hosts, unless the round is full.
+func add(round map[string]Host, h Host) bool {
+	if _, seen := round[h.key()]; !seen && len(round) >= MaxHosts {
+		return false
+	}
+	round[h.key()] = h
+	return true
+}
+
+// merge lists the hosts of both rounds, sorted by name, at most MaxHosts:
+// this round's first.
 func merge(cur, prev map[string]Host) []Host {
 	l := make([]Host, 0, len(cur)+len(prev))
 	for _, h := range cur {
 		l = append(l, h)
 	}
 	for k, h := range prev {
-		if _, ok := cur[k]; !ok {
+		if _, ok := cur[k]; !ok && len(l) < MaxHosts {
 			l = append(l, h)
 		}
 	}
 	slices.SortFunc(l, func(a, b Host) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Machine, b.Machine), cmp.Compare(a.Port, b.Port))
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Machine, b.Machine), cmp.Compare(a.Port, b.Port),
+			cmp.Compare(a.Fingerprint, b.Fingerprint))
 	})
 	return l
 }

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"confab/discovery"
 	"confab/server"
 	"confab/server/certs"
+	"confab/wire"
 )
 
 // Limits of a host.
@@ -213,6 +215,20 @@ func (h *Host) LocalURL() string {
 // every interface that is up, loopback excepted.
 func (h *Host) Addresses() []string {
 	var out []string
+	for _, hp := range h.lanHostPorts() {
+		out = append(out, h.scheme()+"://"+hp)
+	}
+	return out
+}
+
+func (h *Host) lanHostPorts() []string {
+	if !h.addr.IP.IsUnspecified() {
+		if h.addr.IP.IsLoopback() {
+			return nil
+		}
+		return []string{h.addr.String()}
+	}
+	var out []string
 	ifaces, _ := net.Interfaces()
 	for _, ifc := range ifaces {
 		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
@@ -221,9 +237,31 @@ func (h *Host) Addresses() []string {
 		addrs, _ := ifc.Addrs()
 		for _, a := range addrs {
 			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
-				out = append(out, h.scheme()+"://"+net.JoinHostPort(ipn.IP.String(), strconv.Itoa(h.addr.Port)))
+				out = append(out, net.JoinHostPort(ipn.IP.String(), strconv.Itoa(h.addr.Port)))
 			}
 		}
+	}
+	return out
+}
+
+// SafetyCode is the chat's key as people compare it; "" over plain HTTP.
+func (h *Host) SafetyCode() string { return wire.SafetyCode(h.Fingerprint()) }
+
+// Invitations are links that join the chat with no question about its key,
+// one per address others can reach (this computer's own when there is no
+// network). None over plain HTTP: an invitation carries a key.
+func (h *Host) Invitations() []wire.Invitation {
+	if h.cert == nil {
+		return nil
+	}
+	name, _ := h.Announced()
+	hps := h.lanHostPorts()
+	if len(hps) == 0 {
+		hps = []string{strings.TrimPrefix(h.LocalURL(), "https://")}
+	}
+	out := make([]wire.Invitation, len(hps))
+	for i, hp := range hps {
+		out[i] = wire.Invitation{Addr: hp, Fingerprint: h.Fingerprint(), Name: name}
 	}
 	return out
 }

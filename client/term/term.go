@@ -37,19 +37,29 @@ const help = `Type a message and press Enter to send it to the current room.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("confab chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "localhost:7878", "the server's address (HTTPS unless http:// is typed)")
-	fingerprint := fs.String("fingerprint", "", "the certificate fingerprint the host shows, to trust it without asking")
+	url := fs.String("url", "localhost:7878", "the server's address (HTTPS unless http:// is typed), or an invitation link (confab://…)")
+	fingerprint := fs.String("fingerprint", "", "the key (fingerprint) the host gave you: the server must have it")
 	acceptChanged := fs.Bool("accept-changed-cert", false, "replace a pinned certificate by the one with --fingerprint")
 	pinsPath := fs.String("pins", defaultPins(), "file of trusted certificate fingerprints")
 	user := fs.String("user", "", "your username")
 	register := fs.Bool("register", false, "create the account first")
 	room := fs.String("room", wire.DefaultRoom, "the room to start in")
 	find := fs.Bool("find", false, "list the chats announced on the local network, then exit")
+	findAll := fs.Bool("find-unencrypted", false, "with --find: also list chats that are not encrypted")
+	plainOK := fs.Bool("plain-http", false, "join a chat that is not encrypted without asking (the password crosses the network readable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	pins := client.NewFilePins(*pinsPath)
 	if *find {
-		return listChats(ctx, stdout)
+		return listChats(ctx, pins, *findAll, stdout)
+	}
+	if wire.IsInvitation(*url) {
+		inv, err := wire.ParseInvitation(*url)
+		if err != nil {
+			return err
+		}
+		*url, *fingerprint = inv.URL(), inv.Fingerprint
 	}
 	if *user == "" {
 		return errors.New("--user is required")
@@ -66,12 +76,21 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *register {
 		signIn = client.Register
 	}
-	pins := client.NewFilePins(*pinsPath)
 	opts := []client.Option{client.WithPins(pins)}
 	if *fingerprint != "" {
 		opts = append(opts, client.WithFingerprint(*fingerprint))
 	}
+	if *plainOK {
+		opts = append(opts, client.AllowPlainHTTP())
+	}
 	sess, err := signIn(ctx, *url, *user, password, opts...)
+	if errors.Is(err, client.ErrInsecure) {
+		if err := askPlain(*url, in, stdout); err != nil {
+			return err
+		}
+		opts = append(opts, client.AllowPlainHTTP())
+		sess, err = signIn(ctx, *url, *user, password, opts...)
+	}
 	var ce *client.CertError
 	if errors.As(err, &ce) {
 		if err := trust(ce, pins, *fingerprint, *acceptChanged, in, stdout); err != nil {
@@ -266,49 +285,80 @@ func defaultPins() string {
 	return filepath.Join(dir, "confab", "pins.json")
 }
 
-// trust asks the user to accept a first-seen certificate; a changed one is
-// accepted only with --accept-changed-cert and its --fingerprint.
+// trust asks the user to accept a first-seen key; a changed one is
+// accepted only with --accept-changed-cert and its --fingerprint; a key
+// other than the one given is refused.
 func trust(ce *client.CertError, pins client.PinStore, fingerprint string, acceptChanged bool, in *bufio.Scanner, out io.Writer) error {
-	if ce.Pinned != "" {
+	switch ce.Kind() {
+	case client.ErrCertMismatch:
+		return fmt.Errorf("%w: its safety code is %s, the one given is %s.\n"+
+			"Do not sign in: someone may be impersonating the chat. Ask the host for its address again",
+			client.ErrCertMismatch, ce.SafetyCode(), client.SafetyCode(ce.Expected))
+	case client.ErrCertChanged:
 		if !acceptChanged || client.NormalizeFingerprint(fingerprint) != ce.Fingerprint {
-			return fmt.Errorf("%w\n  trusted before: %s\n  presented now:  %s\n"+
-				"If the host confirms the new fingerprint, run again with --accept-changed-cert --fingerprint %s",
-				client.ErrCertChanged, ce.Pinned, ce.Fingerprint, ce.Fingerprint)
+			return fmt.Errorf("%w\n  safety code trusted before: %s\n  safety code now:            %s\n"+
+				"If the host confirms the new safety code, run again with --accept-changed-cert --fingerprint %s",
+				client.ErrCertChanged, client.SafetyCode(ce.Pinned), ce.SafetyCode(), ce.Fingerprint)
 		}
 		return pins.SetPin(ce.Server, ce.Fingerprint)
 	}
-	fmt.Fprintf(out, "First connection to %s. Its certificate fingerprint is\n  %s\n"+
-		"Compare it with the one the host shows. Trust it? Type yes to continue: ", ce.Server, ce.Fingerprint)
+	fmt.Fprintf(out, "First connection to %s. Its safety code is\n  %s\n"+
+		"Ask the host to read you theirs (their window shows it; a server prints it when it starts).\n"+
+		"Are they the same? Type yes to trust it: ", ce.Server, ce.SafetyCode())
 	if !in.Scan() || strings.TrimSpace(strings.ToLower(in.Text())) != "yes" {
-		return errors.New("certificate not trusted")
+		return errors.New("key not trusted")
 	}
 	return pins.SetPin(ce.Server, ce.Fingerprint)
+}
+
+// askPlain asks before signing in to a chat that is not encrypted.
+func askPlain(url string, in *bufio.Scanner, out io.Writer) error {
+	fmt.Fprintf(out, "%s is not encrypted: your password and messages would cross the network readable by anyone on it.\n"+
+		"Type yes to join anyway: ", url)
+	if !in.Scan() || strings.TrimSpace(strings.ToLower(in.Text())) != "yes" {
+		return client.ErrInsecure
+	}
+	return nil
 }
 
 // findTime is how long --find listens: one browse round and a little.
 const findTime = client.DiscoverRound + 500*time.Millisecond
 
-// listChats prints the chats announced on the LAN, each with the flags
-// that join it.
-func listChats(ctx context.Context, stdout io.Writer) error {
+// listChats prints the chats announced on the LAN, each with the safety
+// code of the key it announced (to compare with the host's) and the flag
+// that joins it. Chats that are not encrypted are listed only if asked.
+func listChats(ctx context.Context, pins client.PinStore, insecure bool, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, findTime)
 	defer cancel()
-	var found []client.Host
+	var heard []client.Host
 	for l := range client.Discover(ctx) {
-		found = l
+		heard = l
 	}
+	found := client.Annotate(heard, pins, insecure)
 	if len(found) == 0 {
-		fmt.Fprintln(stdout, "No chat announced on this network. Ask the host for its address.")
+		fmt.Fprintln(stdout, "No chat announced on this network. Ask the host for its address or an invitation.")
 		return nil
 	}
 	for _, h := range found {
-		fmt.Fprintf(stdout, "%s (on %s)\n  --url %s", h.Name, h.Machine, h.URL())
-		if h.Fingerprint != "" {
-			fmt.Fprintf(stdout, " --fingerprint %s", h.Fingerprint)
-		} else {
-			fmt.Fprint(stdout, "   (not encrypted)")
+		fmt.Fprintf(stdout, "%s (on %s)%s\n  --url %s", h.Name, h.Machine, findNote(h), h.URL())
+		if h.Secure {
+			fmt.Fprintf(stdout, "   safety code %s", client.SafetyCode(h.Fingerprint))
 		}
 		fmt.Fprintln(stdout)
 	}
 	return nil
+}
+
+func findNote(h client.Found) string {
+	switch {
+	case !h.Secure:
+		return " - NOT ENCRYPTED"
+	case h.Impostor:
+		return " - WARNING: not the key you trusted for this name"
+	case h.Conflict:
+		return " - WARNING: another chat announces this name with another key"
+	case h.Trusted:
+		return " - trusted"
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package term_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
+	"confab/wire"
 )
 
 // lines collects a process's output.
@@ -73,8 +75,8 @@ func TestChatInTerminal(t *testing.T) {
 	}
 	go out.read(stdout)
 	fmt.Fprintln(stdin, "password-alice") // not a terminal: the first line is the password
-	// First connection: the fingerprint is shown and must be accepted.
-	testserver.WaitFor(t, 30*time.Second, "fingerprint shown", func() bool { return out.has(env.Cert.Fingerprint) })
+	// First connection: the safety code is shown and must be accepted.
+	testserver.WaitFor(t, 30*time.Second, "safety code shown", func() bool { return out.has(client.SafetyCode(env.Cert.Fingerprint)) })
 	fmt.Fprintln(stdin, "yes")
 	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
 
@@ -129,7 +131,8 @@ func TestFindChats(t *testing.T) {
 	}
 	find := func() string {
 		var out, errs strings.Builder
-		if err := term.Run(t.Context(), []string{"--find"}, strings.NewReader(""), &out, &errs); err != nil {
+		args := []string{"--find", "--pins", filepath.Join(t.TempDir(), "pins.json")}
+		if err := term.Run(t.Context(), args, strings.NewReader(""), &out, &errs); err != nil {
 			t.Fatalf("--find: %v\n%s", err, errs.String())
 		}
 		return out.String()
@@ -146,8 +149,29 @@ func TestFindChats(t *testing.T) {
 	}
 	defer a.Close()
 	got := find()
-	want := fmt.Sprintf(":%d --fingerprint %s", port, env.Cert.Fingerprint)
+	want := fmt.Sprintf(":%d   safety code %s", port, client.SafetyCode(env.Cert.Fingerprint))
 	if !strings.HasPrefix(got, "Team chat (on "+discovery.Machine()+")\n  --url https://10.213.0.") || !strings.Contains(got, want) {
 		t.Fatalf("--find printed %q", got)
+	}
+}
+
+// A key given with --fingerprint (or an invitation) that the server does
+// not have is a refusal, never the first-use question.
+func TestGivenKeyMismatchRefuses(t *testing.T) {
+	env := testserver.StartTLS(t, server.Config{})
+	var out, errs strings.Builder
+	wrong := strings.Repeat("AB:", 31) + "AB"
+	for _, args := range [][]string{
+		{"--url", env.Addr, "--fingerprint", wrong},
+		{"--url", wire.Invitation{Addr: env.Addr, Fingerprint: wrong}.String()},
+	} {
+		args = append(args, "--user", "alice", "--register", "--pins", filepath.Join(t.TempDir(), "pins.json"))
+		err := term.Run(t.Context(), args, strings.NewReader("password-a\nyes\n"), &out, &errs)
+		if !errors.Is(err, client.ErrCertMismatch) || strings.Contains(out.String(), "Type yes") {
+			t.Fatalf("%v: %v\n%s", args, err, out.String())
+		}
+	}
+	if code, _, _ := env.Post("/login", "application/json", testserver.JSON("alice", "password-a"), ""); code != 401 {
+		t.Fatal("the account was created")
 	}
 }

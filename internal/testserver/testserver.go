@@ -55,7 +55,18 @@ func StartTLS(t testing.TB, cfg server.Config) *Env {
 	return launch(t, cfg, true)
 }
 
+// StartOn is Start on the given address (in a network namespace's LAN, say).
+func StartOn(t testing.TB, addr string, cfg server.Config) *Env {
+	t.Helper()
+	return launchOn(t, addr, cfg, false)
+}
+
 func launch(t testing.TB, cfg server.Config, withTLS bool) *Env {
+	t.Helper()
+	return launchOn(t, "127.0.0.1:0", cfg, withTLS)
+}
+
+func launchOn(t testing.TB, addr string, cfg server.Config, withTLS bool) *Env {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
@@ -76,7 +87,7 @@ func launch(t testing.TB, cfg server.Config, withTLS bool) *Env {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 		e.HTTP = &http.Client{Transport: tr}
 	}
-	e.start("127.0.0.1:0")
+	e.start(addr)
 	t.Cleanup(e.Stop)
 	return e
 }
@@ -100,7 +111,10 @@ func (e *Env) start(addr string) {
 	}
 	e.h, e.Srv = h, h.Server()
 	e.Addr = h.Addr().String()
-	e.URL = h.LocalURL()
+	e.URL = "http://" + e.Addr
+	if e.Cert != nil {
+		e.URL = "https://" + e.Addr
+	}
 }
 
 // Stop shuts the server down as the daemon does; calling it twice is fine.
