@@ -45,6 +45,7 @@ func newFoundList(pins client.PinStore, pick func(client.Found)) *foundList {
 	l := &foundList{status: widget.NewLabel(foundSearching), hosts: container.NewVBox(), pins: pins, pick: pick}
 	l.status.Wrapping = fyne.TextWrapWord
 	l.insecure = widget.NewCheck("Also list chats that are not encrypted", func(bool) { l.show(l.all) })
+	l.insecure.Hide() // until there is one
 	return l
 }
 
@@ -69,6 +70,11 @@ func (l *foundList) close() {
 func (l *foundList) show(hosts []client.Host) {
 	l.all = hosts
 	l.shown = client.Annotate(hosts, l.pins, l.insecure.Checked)
+	if plain := len(client.Annotate(hosts, l.pins, true)) - len(client.Annotate(hosts, l.pins, false)); plain > 0 || l.insecure.Checked {
+		l.insecure.Show()
+	} else {
+		l.insecure.Hide()
+	}
 	l.hosts.RemoveAll()
 	if len(l.shown) == 0 {
 		l.status.SetText(foundNone)
