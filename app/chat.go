@@ -298,6 +298,9 @@ func (v *chatView) showState(e client.StateEvent) {
 				reason = "Your account no longer exists."
 			}
 		}
+		if errors.Is(e.Err, client.ErrCertChanged) || errors.Is(e.Err, client.ErrCertMismatch) {
+			reason = "The chat's key has changed since you joined: sign in again to check it with the host."
+		}
 		v.ui.signedOut(reason)
 	}
 }

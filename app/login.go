@@ -303,10 +303,10 @@ func (ui *UI) signInFailed(f *loginForm, create bool, t joinTarget, err error) {
 	case errors.As(err, &ce) && ce.Kind() != client.ErrCertChanged && t.picked != nil && ce.Fingerprint != t.picked.Fingerprint:
 		showErr(f.urlErr, fmt.Sprintf("The server at %s answered with a key other than the one announced for “%s” "+
 			"(safety code %s): someone may be impersonating it. Do not sign in; ask the host for its address or an invitation.",
-			ce.Server, t.picked.Name, ce.SafetyCode()))
+			ce.Server, t.picked.Name, unbroken(ce.SafetyCode())))
 	case errors.As(err, &ce) && ce.Kind() == client.ErrCertMismatch:
 		showErr(f.urlErr, fmt.Sprintf("This is not the chat you were invited to: its safety code is %s, the invitation's is %s. "+
-			"Do not sign in; ask the host for a new invitation.", ce.SafetyCode(), client.SafetyCode(ce.Expected)))
+			"Do not sign in; ask the host for a new invitation.", unbroken(ce.SafetyCode()), unbroken(client.SafetyCode(ce.Expected))))
 	case errors.As(err, &ce):
 		ui.askTrust(ce, t.picked, retry)
 	case errors.Is(err, client.ErrInsecure):
@@ -318,6 +318,9 @@ func (ui *UI) signInFailed(f *loginForm, create bool, t joinTarget, err error) {
 		f.show(err)
 	}
 }
+
+// unbroken keeps a safety code on one line when a label wraps.
+func unbroken(code string) string { return strings.ReplaceAll(code, " ", "\u00a0") }
 
 // show puts a sign-in error next to the field it concerns.
 func (f *loginForm) show(err error) {

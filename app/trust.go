@@ -89,6 +89,8 @@ func trustContent(ce *client.CertError, picked *client.Found, p *trustPrompt) (s
 				"Confab or change its certificate, someone may be intercepting the connection: do not continue.", ce.Server)),
 			widget.NewLabel("Safety code trusted before:"), safetyCodeLabel(client.SafetyCode(ce.Pinned)),
 			widget.NewLabel("Safety code now:"), p.code,
+			widget.NewAccordion(widget.NewAccordionItem("Key fingerprints",
+				container.NewVBox(fingerprintLabel(ce.Pinned), fingerprintLabel(ce.Fingerprint)))),
 		)
 		p.accept.SetText("Trust the new key")
 		return "The chat's key has changed", c, true

@@ -435,3 +435,33 @@ func TestAnnotate(t *testing.T) {
 		t.Fatal("plain not listed when asked")
 	}
 }
+
+// A chat whose server comes back with another key ends, saying why: the
+// person is asked at the next sign-in, never while reconnecting.
+func TestKeyChangeWhileChatting(t *testing.T) {
+	ctx := context.Background()
+	env := testserver.StartTLS(t, server.Config{})
+	pins := pinsFile(t)
+	sess, err := client.Register(ctx, env.Addr, "alice", "password-a", client.WithPins(pins), client.WithFingerprint(env.Cert.Fingerprint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.Connect(sess, client.Options{})
+	defer c.Close()
+	testserver.WaitFor(t, 10*time.Second, "online", func() bool { return c.State() == client.Online })
+	addr := env.Addr
+	env.Stop()
+	impostor := startLANHost(t, addr, "")
+	var end client.StateEvent
+	for e := range c.Events() {
+		if s, ok := e.(client.StateEvent); ok && s.State == client.SignedOut {
+			end = s
+		}
+	}
+	if !errors.Is(end.Err, client.ErrCertChanged) && !errors.Is(end.Err, client.ErrCertMismatch) {
+		t.Fatalf("ended with %v", end.Err)
+	}
+	if pins.Pin(client.ServerKey("https://"+addr)) == impostor.Fingerprint() {
+		t.Fatal("the new key was trusted")
+	}
+}

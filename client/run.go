@@ -34,7 +34,10 @@ func (c *Chat) run() {
 			return
 		}
 		var refused *sio.RefusedError
-		if errors.As(err, &refused) { // an expired token cannot be refreshed either: sign in again
+		var changed *CertError
+		if errors.As(err, &refused) || errors.As(err, &changed) {
+			// An expired token cannot be refreshed either; a server whose
+			// key changed is asked about at the next sign-in, never here.
 			c.stop(SignedOut, dialError(err))
 			return
 		}

@@ -99,16 +99,19 @@ func Start(cfg Config) (*Host, error) {
 		}
 		cfg.Cert = cert
 	}
-	ln, err := listen(cfg)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.Cert != nil {
 		cfg.Server.TLSFingerprint = cfg.Cert.Fingerprint
 	}
-	srv, err := server.New(cfg.Server)
+	srv, err := server.New(cfg.Server) // first: a bad configuration says so, whatever the port
 	if err != nil {
-		ln.Close()
+		if cfg.Listener != nil {
+			cfg.Listener.Close()
+		}
+		return nil, err
+	}
+	ln, err := listen(cfg)
+	if err != nil {
+		srv.Close()
 		return nil, err
 	}
 	h := &Host{srv: srv, addr: ln.Addr().(*net.TCPAddr), cert: cfg.Cert, served: make(chan struct{})}

@@ -291,8 +291,8 @@ func defaultPins() string {
 func trust(ce *client.CertError, pins client.PinStore, fingerprint string, acceptChanged bool, in *bufio.Scanner, out io.Writer) error {
 	switch ce.Kind() {
 	case client.ErrCertMismatch:
-		return fmt.Errorf("%w: its safety code is %s, the one given is %s.\n"+
-			"Do not sign in: someone may be impersonating the chat. Ask the host for its address again",
+		return fmt.Errorf("%w: its safety code is %s, the one you were given (invitation or --fingerprint) is %s.\n"+
+			"Do not sign in: someone may be impersonating the chat. Ask the host for a new invitation or its safety code",
 			client.ErrCertMismatch, ce.SafetyCode(), client.SafetyCode(ce.Expected))
 	case client.ErrCertChanged:
 		if !acceptChanged || client.NormalizeFingerprint(fingerprint) != ce.Fingerprint {
