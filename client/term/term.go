@@ -76,6 +76,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *register {
 		signIn = client.Register
 	}
+	if *fingerprint != "" && client.NormalizeFingerprint(*fingerprint) == "" {
+		return errors.New("--fingerprint: not a SHA-256 fingerprint (64 hex digits, colons optional)")
+	}
 	opts := []client.Option{client.WithPins(pins)}
 	if *fingerprint != "" {
 		opts = append(opts, client.WithFingerprint(*fingerprint))
