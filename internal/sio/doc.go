@@ -9,8 +9,8 @@
 // Server: NewServer returns an http.Handler for namespace "/". A Handler
 // decides on each handshake (Connect), then sees the socket's events one
 // at a time, in the order the client sent them (Event), and its end
-// (Disconnected). Sockets join rooms; the server emits to a socket, a room
-// or everyone; Kick tells a client why before disconnecting it; Shutdown
+// (Disconnected). Sockets join rooms; the server emits to a socket, to the
+// others in a room, or to everyone; Kick tells a client why before disconnecting it; Shutdown
 // tells every client before closing.
 //
 // Client: Dial returns a Conn once the server accepted the CONNECT. The

@@ -129,11 +129,6 @@ func (s *Server) Broadcast(event string, data any) {
 	s.io.Emit(event, data) //nolint:errcheck // only a reserved name fails
 }
 
-// ToRoom sends an event to every socket in room.
-func (s *Server) ToRoom(room string, event string, data any) {
-	s.io.To(socket.Room(room)).Emit(event, data) //nolint:errcheck
-}
-
 // Closing reports whether Shutdown has begun.
 func (s *Server) Closing() bool { return s.closing.Load() }
 

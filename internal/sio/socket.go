@@ -74,8 +74,3 @@ func (so *Socket) ToRoom(room string, event string, data any) {
 // no longer handled.
 func (so *Socket) Ended() bool { return so.ended.Load() }
 
-// Close disconnects the socket at once, without a reason.
-func (so *Socket) Close() {
-	so.ended.Store(true)
-	so.sock.Disconnect(true)
-}
