@@ -73,4 +73,3 @@ func (so *Socket) ToRoom(room string, event string, data any) {
 // Ended reports whether the socket was kicked or is gone: its events are
 // no longer handled.
 func (so *Socket) Ended() bool { return so.ended.Load() }
-
