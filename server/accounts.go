@@ -66,10 +66,6 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, wire.ErrSignupDisabled, "accounts can only be created on the host's computer")
 		return
 	}
-	if wait := s.registerAddr.wait(addr, time.Now()); wait > 0 {
-		tooMany(w, wait)
-		return
-	}
 	c, err := readCredentials(w, r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, wire.ErrBadRequest, err.Error())
@@ -85,13 +81,23 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("a password needs at least %d characters", wire.MinPasswordLen))
 		return
 	}
+	// Every attempt that gets this far counts, the taken names too: they
+	// tell which usernames exist.
+	if _, wait := s.registerAddr.take(addr, time.Now()); wait > 0 {
+		tooMany(w, wait)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	if _, _, err := s.store.Credentials(ctx, c.Username); err == nil { // taken: no hash to waste
+		writeError(w, http.StatusConflict, wire.ErrUsernameTaken, "that username is taken")
+		return
+	}
 	hash, err := auth.HashPassword(c.Password)
 	if err != nil {
 		s.internalError(w, "hash password", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
-	defer cancel()
 	u, err := s.store.CreateUser(ctx, c.Username, hash)
 	if errors.Is(err, store.ErrUsernameTaken) {
 		writeError(w, http.StatusConflict, wire.ErrUsernameTaken, "that username is taken")
@@ -101,7 +107,6 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "create user", err)
 		return
 	}
-	s.registerAddr.take(addr, time.Now())
 	s.hub.addUser(u.ID)
 	s.log.Info("account created", "user_id", u.ID, "remote", addr)
 	s.issue(w, http.StatusCreated, u.ID, u.Username)
@@ -113,11 +118,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrBadRequest, err.Error())
 		return
 	}
-	now := time.Now()
-	addr, userKey := clientAddr(r), strings.ToLower(c.Username)
-	if wait := max(s.loginPerUser.wait(userKey, now), s.loginPerAddr.wait(addr, now)); wait > 0 {
-		s.log.Warn("login throttled", "remote", addr)
-		tooMany(w, wait)
+	slots, ok := s.takeLoginSlots(w, clientAddr(r), strings.ToLower(c.Username))
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
@@ -130,11 +132,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// CheckPassword with an empty hash costs the same as a real one, so an
 	// unknown user and a wrong password look alike in time and in bytes.
 	if !auth.CheckPassword(hash, c.Password) {
-		s.loginPerUser.take(userKey, now)
-		s.loginPerAddr.take(addr, now)
-		s.log.Info("login failed", "remote", addr)
+		s.log.Info("login failed", "remote", clientAddr(r))
 		writeError(w, http.StatusUnauthorized, wire.ErrInvalidCredentials, "wrong username or password")
 		return
+	}
+	for _, sl := range slots { // a success does not count
+		sl.giveBack()
 	}
 	s.issue(w, http.StatusOK, u.ID, u.Username)
 }
@@ -212,6 +215,23 @@ func (s *Server) issue(w http.ResponseWriter, status int, userID int64, username
 func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
 	s.log.Error(what, "err", err)
 	writeError(w, http.StatusInternalServerError, wire.ErrInternal, "the server could not complete the request")
+}
+
+// takeLoginSlots takes the account's and the address's tokens before the
+// password is checked, so concurrent guesses cannot all be checked.
+func (s *Server) takeLoginSlots(w http.ResponseWriter, addr, userKey string) ([]slot, bool) {
+	now := time.Now()
+	user, wait := s.loginPerUser.take(userKey, now)
+	if wait == 0 {
+		var fromAddr slot
+		if fromAddr, wait = s.loginPerAddr.take(addr, now); wait == 0 {
+			return []slot{user, fromAddr}, true
+		}
+		user.giveBack()
+	}
+	s.log.Warn("login throttled", "remote", addr)
+	tooMany(w, wait)
+	return nil, false
 }
 
 func tooMany(w http.ResponseWriter, wait time.Duration) {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"math"
 	"sync"
 	"time"
 
@@ -9,9 +8,10 @@ import (
 )
 
 // throttle is a token bucket per key (a username or an address). A request
-// is refused while its bucket is empty; only what the caller counts (for
-// logins: failures) takes from it, so a user who types the right password is
-// never slowed by their own successes.
+// takes its token before the expensive work (hashing a password), so
+// requests that arrive together cannot all pass: a burst of n concurrent
+// attempts gets at most the bucket's size through. What the caller decides
+// does not count (for logins: a success) is given back.
 type throttle struct {
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
@@ -19,6 +19,10 @@ type throttle struct {
 	burst   int
 	max     int
 }
+
+// maxThrottleKey bounds a key's length: a username in a request may be
+// anything up to the body limit.
+const maxThrottleKey = 64
 
 func newThrottle(burst int, window time.Duration, max int) *throttle {
 	return &throttle{
@@ -29,43 +33,50 @@ func newThrottle(burst int, window time.Duration, max int) *throttle {
 	}
 }
 
-// wait returns how long key must wait before it may try again (0: now).
-func (t *throttle) wait(key string, now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b, ok := t.buckets[key]
-	if !ok || b.TokensAt(now) >= 1 {
-		return 0
-	}
-	missing := 1 - b.TokensAt(now)
-	return time.Duration(math.Ceil(missing / float64(t.every) * float64(time.Second)))
+// slot is a token taken from a bucket, which can be given back.
+type slot struct {
+	r   *rate.Reservation
+	now time.Time
 }
 
-// take counts one against key.
-func (t *throttle) take(key string, now time.Time) {
+// giveBack returns the token: what it was taken for does not count.
+func (s slot) giveBack() {
+	if s.r != nil {
+		s.r.CancelAt(s.now)
+	}
+}
+
+// take takes a token for key, or says how long key must wait.
+func (t *throttle) take(key string, now time.Time) (slot, time.Duration) {
+	if len(key) > maxThrottleKey {
+		key = key[:maxThrottleKey]
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b, ok := t.buckets[key]
 	if !ok {
-		if len(t.buckets) >= t.max {
-			t.sweep(now)
+		if len(t.buckets) >= t.max && !t.sweep(now) {
+			return slot{}, time.Duration(float64(time.Second) / float64(t.every)) // full of live buckets: fail closed
 		}
 		b = rate.NewLimiter(t.every, t.burst)
 		t.buckets[key] = b
 	}
-	b.AllowN(now, 1)
+	r := b.ReserveN(now, 1)
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now)
+		return slot{}, max(wait, time.Second)
+	}
+	return slot{r: r, now: now}, 0
 }
 
 // sweep forgets full buckets: they hold nothing a new bucket would not.
-// If every bucket is in use, the table is cleared rather than grown: an
-// attacker filling it gains nothing they could not get by waiting.
-func (t *throttle) sweep(now time.Time) {
+// It reports whether there is room now. A table full of live buckets is
+// not cleared: that would hand an attacker who fills it a fresh start.
+func (t *throttle) sweep(now time.Time) bool {
 	for k, b := range t.buckets {
 		if b.TokensAt(now) >= float64(t.burst) {
 			delete(t.buckets, k)
 		}
 	}
-	if len(t.buckets) >= t.max {
-		clear(t.buckets)
-	}
+	return len(t.buckets) < t.max
 }

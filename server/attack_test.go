@@ -1,0 +1,124 @@
+package server_test
+
+// What one address can do to the accounts API, at once: the limits hold
+// under concurrency, and others keep signing in meanwhile (issue 11).
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"confab/internal/testserver"
+	"confab/server"
+)
+
+// from is an HTTP client whose connections come from ip (any 127.x is
+// this computer), so that tests can be several addresses.
+func from(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 100}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// storm sends n requests at once and counts the statuses.
+func storm(t *testing.T, c *http.Client, n int, url func(i int) string, body func(i int) string) map[int]int {
+	t.Helper()
+	var mu sync.Mutex
+	counts := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			resp, err := c.Post(url(i), "application/json", strings.NewReader(body(i)))
+			code := -1
+			if err == nil {
+				code = resp.StatusCode
+				resp.Body.Close()
+			}
+			mu.Lock()
+			counts[code]++
+			mu.Unlock()
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	return counts
+}
+
+// signInTime is how long a normal user from another address takes to sign in.
+func signInTime(t *testing.T, env *testserver.Env, ip, user, pass string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	resp, err := from(ip).Post(env.URL+"/login", "application/json", strings.NewReader(testserver.JSON(user, pass)))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%s's sign-in: %v %v", user, err, resp)
+	}
+	resp.Body.Close()
+	return time.Since(start)
+}
+
+// 500 guesses of one account's password at once: no more are checked than
+// the limit allows, and the right password among them does not get in
+// through the crowd; another user signs in meanwhile.
+func TestConcurrentGuessesAreLimited(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	env.Register("alice", "password-a")
+	env.Register("bob", "password-b")
+	attacker := from("127.0.0.2")
+	var during time.Duration
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(50 * time.Millisecond)
+		during = signInTime(t, env, "127.0.0.3", "bob", "password-b")
+	}()
+	counts := storm(t, attacker, 500, func(int) string { return env.URL + "/login" }, func(i int) string {
+		if i == 250 {
+			return testserver.JSON("alice", "password-a")
+		}
+		return testserver.JSON("alice", "wrong-guess")
+	})
+	<-done
+	t.Logf("statuses %v; bob signed in in %v", counts, during)
+	if counts[401] > server.DefaultLoginPerUser || counts[401]+counts[200] > server.DefaultLoginPerUser {
+		t.Fatalf("%d passwords checked, limit %d", counts[401]+counts[200], server.DefaultLoginPerUser)
+	}
+	if during > raceSlowdown*time.Second {
+		t.Fatalf("bob's sign-in took %v during the attack", during)
+	}
+}
+
+// 100 sign-ups at once from one address create no more accounts than the
+// limit; a flood of taken names costs no password hashing and is counted.
+func TestConcurrentSignUpsAreLimited(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	env.Register("alice", "password-a")
+	counts := storm(t, from("127.0.0.2"), 100, func(int) string { return env.URL + "/register" }, func(i int) string {
+		return testserver.JSON("user"+strings.Repeat("x", i%10)+string(rune('a'+i/10)), "password-x")
+	})
+	t.Logf("sign-ups: %v", counts)
+	if counts[201] > server.DefaultRegisterPerAddr {
+		t.Fatalf("%d accounts created, limit %d", counts[201], server.DefaultRegisterPerAddr)
+	}
+	start := time.Now()
+	counts = storm(t, from("127.0.0.4"), 200, func(int) string { return env.URL + "/register" }, func(int) string {
+		return testserver.JSON("alice", "password-z")
+	})
+	el := time.Since(start)
+	t.Logf("taken names: %v in %v", counts, el)
+	if counts[409] > server.DefaultRegisterPerAddr || counts[409]+counts[429] != 200 {
+		t.Fatalf("taken names: %v", counts)
+	}
+	if el > raceSlowdown*2*time.Second { // 200 argon2id hashes would take far longer
+		t.Fatalf("the taken-name flood took %v", el)
+	}
+	if d := signInTime(t, env, "127.0.0.5", "alice", "password-a"); d > raceSlowdown*time.Second {
+		t.Fatalf("sign-in took %v", d)
+	}
+}
