@@ -62,6 +62,13 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	eventBurst := fs.Int("event-burst", server.DefaultEventBurst, "events per socket in a burst")
 	pingInterval := fs.Duration("ping-interval", server.DefaultPingInterval, "how often each socket is pinged")
 	pingTimeout := fs.Duration("ping-timeout", server.DefaultPingTimeout, "how long a socket may take to answer a ping before it is dropped")
+	var lim host.Limits
+	fs.IntVar(&lim.MaxConns, "max-conns", host.DefaultMaxConns, "connections open at once, all clients together")
+	fs.IntVar(&lim.MaxConnsPerAddr, "max-conns-per-addr", host.DefaultMaxConnsPerAddr, "connections one address may hold open")
+	fs.DurationVar(&lim.ReadTimeout, "read-timeout", host.DefaultReadTimeout, "time to read one HTTP request")
+	fs.DurationVar(&lim.WriteTimeout, "write-timeout", host.DefaultWriteTimeout, "time to answer one HTTP request")
+	fs.DurationVar(&lim.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "an idle keep-alive connection is closed after this")
+	fs.IntVar(&lim.MaxHeaderBytes, "max-header-bytes", host.DefaultMaxHeaderBytes, "largest request headers, in bytes")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	signupBurst := fs.Int("signup-burst", server.DefaultRegisterPerAddr, "accounts one address may create in a burst")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, instead of the generated self-signed one")
@@ -117,6 +124,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		Addr:     *addr,
 		Cert:     cert,
 		Announce: announceName(*noAnnounce, *chatName),
+		Limits:   lim,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -58,6 +59,8 @@ type Config struct {
 	// ErrorLog receives net/http's own errors (TLS handshake noise from
 	// joiners seeing a new certificate, mostly); nil discards them.
 	ErrorLog *log.Logger
+	// Limits bound connections and requests.
+	Limits Limits
 }
 
 // Host is a running chat server.
@@ -115,6 +118,13 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{srv: srv, addr: ln.Addr().(*net.TCPAddr), cert: cfg.Cert, served: make(chan struct{})}
+	lim := cfg.Limits.withDefaults()
+	logger := cfg.Server.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	refusals := newRefusalLog(logger)
+	ln = capListener(ln, lim, refusals.refused)
 	if cfg.Cert != nil {
 		ln = tls.NewListener(ln, cfg.Cert.Config())
 	}
@@ -122,7 +132,9 @@ func Start(cfg Config) (*Host, error) {
 	if errLog == nil {
 		errLog = log.New(io.Discard, "", 0)
 	}
-	h.hs = &http.Server{Handler: srv, ReadHeaderTimeout: ReadHeaderTimeout, ErrorLog: errLog}
+	h.hs = &http.Server{Handler: srv, ErrorLog: errLog,
+		ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout, WriteTimeout: lim.WriteTimeout,
+		IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes}
 	go func() {
 		defer close(h.served)
 		h.hs.Serve(ln) //nolint:errcheck // ends with Stop

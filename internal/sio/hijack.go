@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -65,6 +66,9 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// net/http's read and write timeouts are for requests; a websocket
+	// lives on (pings tell when it is dead).
+	conn.SetDeadline(time.Time{}) //nolint:errcheck
 	// The engine keeps this writer for the socket's whole life. Let go of
 	// net/http's response and connection behind it: they hold about 10 KiB
 	// of buffers that a hijacked connection never uses again.
