@@ -290,7 +290,7 @@ func TestHostStartAndStop(t *testing.T) {
 }
 
 func TestScrollingUpLoadsOlderMessages(t *testing.T) {
-	env := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000})
+	env := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000, UserMessageRate: 1000, UserMessageBurst: 1000})
 	bob := testchat.Join(t, env.URL, "bob", "password-b")
 	testserver.WaitFor(t, 20*time.Second, "bob online", func() bool { return bob.Chat.State() == client.Online })
 	const n = 180

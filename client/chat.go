@@ -224,18 +224,22 @@ func (c *Chat) Leave(ctx context.Context, room string) error {
 
 // History returns up to limit messages of a room older than before (0: the
 // newest), oldest first. They are not repeated on Events.
+//
+// The server may cut a page short to bound its size in bytes (it then says
+// "more"); the rest is asked for here, so fewer than limit means the
+// beginning of the room was reached.
 func (c *Chat) History(ctx context.Context, room string, before int64, limit int) ([]wire.Message, error) {
-	p := map[string]any{"room": room, "limit": limit}
-	if before > 0 {
-		p["before"] = before
-	}
-	res, err := c.call(ctx, wire.EventHistory, p)
-	if err != nil {
-		return nil, err
-	}
 	var msgs []wire.Message
-	if err := decode(res["messages"], &msgs); err != nil {
-		return nil, &Error{Kind: ErrServer, Err: err}
+	for len(msgs) < limit {
+		page, more, err := c.historyPage(ctx, room, before, limit-len(msgs))
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(page, msgs...)
+		if !more || len(page) == 0 {
+			break
+		}
+		before = page[0].ID
 	}
 	c.mu.Lock()
 	r := c.room(room)
@@ -244,6 +248,25 @@ func (c *Chat) History(ctx context.Context, room string, before int64, limit int
 	}
 	c.mu.Unlock()
 	return msgs, nil
+}
+
+// historyPage is one history request: messages older than before, and
+// whether the server left some out to bound the reply.
+func (c *Chat) historyPage(ctx context.Context, room string, before int64, limit int) ([]wire.Message, bool, error) {
+	p := map[string]any{"room": room, "limit": limit}
+	if before > 0 {
+		p["before"] = before
+	}
+	res, err := c.call(ctx, wire.EventHistory, p)
+	if err != nil {
+		return nil, false, err
+	}
+	var msgs []wire.Message
+	if err := decode(res["messages"], &msgs); err != nil {
+		return nil, false, &Error{Kind: ErrServer, Err: err}
+	}
+	more, _ := res["more"].(bool)
+	return msgs, more, nil
 }
 
 // Users lists the server's users with their online state.

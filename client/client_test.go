@@ -271,7 +271,7 @@ func TestRevocationEndsSession(t *testing.T) {
 }
 
 func TestServerRestartLosesNothing(t *testing.T) {
-	env := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000})
+	env := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000, UserMessageRate: 1000, UserMessageBurst: 1000})
 	a, ra := connect(t, env, "alice")
 	b, rb := connect(t, env, "bobby")
 	for i := 0; i < 10; i++ {
@@ -354,7 +354,7 @@ func allTexts(t *testing.T, env *testserver.Env, name string) []string {
 }
 
 func TestFiveHundredInOrder(t *testing.T) {
-	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000})
+	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000})
 	a, ra := connect(t, env, "alice")
 	_, rb := connect(t, env, "bob")
 	const n = 500

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"confab/wire"
 )
 
 // Kinds of failure a GUI can tell apart with errors.Is. Each error the
@@ -39,11 +41,13 @@ type Error struct {
 
 // codeText says in plain words why the server refused a chat request.
 var codeText = map[string]string{
-	"not_in_room":     "you are not in that room",
-	"invalid_room":    "that is not a valid room name",
-	"invalid_message": "the message is empty or longer than 4000 characters",
-	"not_found":       "not found",
-	"rate_limited":    "too many messages at once",
+	wire.ErrNotInRoom:      "you are not in that room",
+	wire.ErrInvalidRoom:    "that is not a valid room name",
+	wire.ErrInvalidMessage: fmt.Sprintf("the message is empty or longer than %d characters", wire.MaxMessageRunes),
+	wire.ErrNotFound:       "not found",
+	wire.ErrRateLimited:    "too many messages at once",
+	wire.ErrTooManyRooms:   "you are in too many rooms: leave one first",
+	wire.ErrTooManySockets: "this account is connected from too many places: close one",
 }
 
 func (e *Error) Error() string {
@@ -82,7 +86,7 @@ func kindOfCode(code string) error {
 		return ErrTooManyAttempts
 	case "missing_token", "invalid_token", "token_expired", "token_revoked", "unknown_user":
 		return ErrSignedOut
-	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found":
+	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found", wire.ErrTooManyRooms:
 		return ErrBadInput
 	}
 	return ErrServer

@@ -35,7 +35,8 @@ func (c *Chat) run() {
 		}
 		var refused *sio.RefusedError
 		var changed *CertError
-		if errors.As(err, &refused) || errors.As(err, &changed) {
+		busy := errors.As(err, &refused) && refused.Reason == wire.ErrTooManySockets
+		if !busy && (errors.As(err, &refused) || errors.As(err, &changed)) {
 			// An expired token cannot be refreshed either; a server whose
 			// key changed is asked about at the next sign-in, never here.
 			c.stop(SignedOut, dialError(err))
@@ -194,8 +195,8 @@ func (c *Chat) catchUp(conn *sioConn) {
 			}
 			c.deliver(msgs, true)
 			after = msgs[len(msgs)-1].ID
-			if len(msgs) < wire.MaxHistory {
-				break
+			if more, _ := res["more"].(bool); !more && len(msgs) < wire.MaxHistory {
+				break // caught up (a page cut short in bytes says more)
 			}
 		}
 	}

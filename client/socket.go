@@ -59,6 +59,8 @@ func (c *sioConn) close() { c.c.Close() }
 func dialError(err error) error {
 	var refused *sio.RefusedError
 	switch {
+	case errors.As(err, &refused) && refused.Reason == wire.ErrTooManySockets:
+		return &Error{Kind: ErrServer, Code: refused.Reason} // retried, with backoff
 	case errors.As(err, &refused):
 		return &Error{Kind: ErrSignedOut, Code: refused.Reason, Detail: refused.Reason}
 	case errors.Is(err, sio.ErrTimeout):

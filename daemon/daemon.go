@@ -60,6 +60,14 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	eventRate := fs.Float64("event-rate", server.DefaultEventRate, "events per second per socket, sustained")
 	eventBurst := fs.Int("event-burst", server.DefaultEventBurst, "events per socket in a burst")
+	var per server.Config // per-user and per-socket limits
+	fs.IntVar(&per.SocketsPerUser, "sockets-per-user", server.DefaultSocketsPerUser, "sockets one user may hold at once")
+	fs.IntVar(&per.RoomsPerSocket, "rooms-per-socket", server.DefaultRoomsPerSocket, "rooms one socket may be in")
+	userRate := fs.Float64("user-message-rate", server.DefaultUserMessageRate, "messages per second per user, all their sockets together")
+	fs.IntVar(&per.UserMessageBurst, "user-message-burst", server.DefaultUserMessageBurst, "messages per user in a burst")
+	fs.DurationVar(&per.PresenceGrace, "presence-grace", server.DefaultPresenceGrace, "a user back within this is never shown offline")
+	fs.Int64Var(&per.MaxOutbound, "max-outbound", server.DefaultMaxOutbound, "bytes waiting to be sent to one socket before it is cut off")
+	fs.IntVar(&per.MaxReplyBytes, "max-reply-bytes", server.DefaultMaxReplyBytes, "bytes of messages in one history or join reply")
 	pingInterval := fs.Duration("ping-interval", server.DefaultPingInterval, "how often each socket is pinged")
 	pingTimeout := fs.Duration("ping-timeout", server.DefaultPingTimeout, "how long a socket may take to answer a ping before it is dropped")
 	var lim host.Limits
@@ -119,6 +127,13 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 			PingInterval:         *pingInterval,
 			PingTimeout:          *pingTimeout,
 			RegistrationsPerAddr: *signupBurst,
+			SocketsPerUser:       per.SocketsPerUser,
+			RoomsPerSocket:       per.RoomsPerSocket,
+			UserMessageRate:      rate.Limit(*userRate),
+			UserMessageBurst:     per.UserMessageBurst,
+			PresenceGrace:        per.PresenceGrace,
+			MaxOutbound:          per.MaxOutbound,
+			MaxReplyBytes:        per.MaxReplyBytes,
 			Logger:               log,
 		},
 		Addr:     *addr,

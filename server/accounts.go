@@ -132,7 +132,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// CheckPassword with an empty hash costs the same as a real one, so an
 	// unknown user and a wrong password look alike in time and in bytes.
 	if !auth.CheckPassword(hash, c.Password) {
-		s.log.Info("login failed", "remote", clientAddr(r))
+		s.limited.Info("login failed", "remote", clientAddr(r))
 		writeError(w, http.StatusUnauthorized, wire.ErrInvalidCredentials, "wrong username or password")
 		return
 	}
@@ -229,7 +229,7 @@ func (s *Server) takeLoginSlots(w http.ResponseWriter, addr, userKey string) ([]
 		}
 		user.giveBack()
 	}
-	s.log.Warn("login throttled", "remote", addr)
+	s.limited.Warn("login throttled", "remote", addr)
 	tooMany(w, wait)
 	return nil, false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,30 @@ func TestOrigins(t *testing.T) {
 	}
 	if !strings.Contains(env.Logs(), "origin_not_allowed") {
 		t.Fatal("refused origin not logged")
+	}
+}
+
+// Pitfall 32: no "Access-Control-Allow-Origin: false"; a listed origin is
+// echoed so that its pages may poll.
+func TestCORSHeaders(t *testing.T) {
+	t.Parallel()
+	env := testserver.Start(t, server.Config{AllowedOrigins: []string{"http://chat.example"}})
+	for origin, want := range map[string]string{
+		"":                    "",
+		env.URL:               "",
+		"http://chat.example": "http://chat.example",
+	} {
+		req, _ := http.NewRequest(http.MethodGet, env.URL+wire.SocketIOPath+"?EIO=4&transport=polling", nil)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want || resp.StatusCode != http.StatusOK {
+			t.Errorf("Origin %q: %s, Access-Control-Allow-Origin %q, want %q", origin, resp.Status, got, want)
+		}
 	}
 }

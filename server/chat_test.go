@@ -216,7 +216,7 @@ func TestClientIDIsIdempotent(t *testing.T) {
 }
 
 func TestHistoryPagination(t *testing.T) {
-	env := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000})
+	env := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000, UserMessageRate: 1000, UserMessageBurst: 1000})
 	s := dial(t, env, env.Register("alice", "password-a").Token)
 	var ids []float64
 	for i := 0; i < 120; i++ {

@@ -13,21 +13,28 @@ import (
 // Defaults of Config. Every limit of the server is one of these or a
 // constant of package wire.
 const (
-	DefaultMaxPayload      = sio.DefaultMaxPayload   // bytes per websocket frame or polling body
-	DefaultEventRate       = 30                      // events per second per socket, sustained
-	DefaultEventBurst      = 60                      // events per socket in a burst
-	MaxAuthBody            = 16 << 10                // bytes of a /register or /login body
-	DefaultUsersListed     = 1000                    // users returned by the users event
-	DefaultPingInterval    = sio.DefaultPingInterval // a frozen server or dead network is noticed within interval + timeout
-	DefaultPingTimeout     = sio.DefaultPingTimeout
-	storeTimeout           = 10 * time.Second
-	DefaultLoginPerUser    = 5                // failed logins per username before throttling
-	DefaultLoginPerAddr    = 20               // failed logins per address before throttling
-	DefaultLoginWindow     = time.Minute      // time over which one failure is forgiven, per limit
-	MaxThrottleKeys        = 100_000          // tracked usernames/addresses at most
-	DefaultRegisterPerAddr = 20               // accounts one address may create in a burst
-	registerPerAddrEvery   = 30 * time.Second // then one more per this
-	defaultVersion         = "0.1.0"
+	DefaultMaxPayload       = sio.DefaultMaxPayload   // bytes per websocket frame or polling body
+	DefaultEventRate        = 30                      // events per second per socket, sustained
+	DefaultEventBurst       = 60                      // events per socket in a burst
+	MaxAuthBody             = 16 << 10                // bytes of a /register or /login body
+	DefaultUsersListed      = 1000                    // users returned by the users event
+	DefaultPingInterval     = sio.DefaultPingInterval // a frozen server or dead network is noticed within interval + timeout
+	DefaultPingTimeout      = sio.DefaultPingTimeout
+	storeTimeout            = 10 * time.Second
+	DefaultLoginPerUser     = 5           // failed logins per username before throttling
+	DefaultLoginPerAddr     = 20          // failed logins per address before throttling
+	DefaultLoginWindow      = time.Minute // time over which one failure is forgiven, per limit
+	MaxThrottleKeys         = 100_000     // tracked usernames/addresses at most
+	DefaultRegisterPerAddr  = 20          // accounts one address may create in a burst
+	DefaultSocketsPerUser   = 16          // sockets one user may hold at once
+	DefaultRoomsPerSocket   = 100         // rooms one socket may be in
+	DefaultUserMessageRate  = 30          // messages per second per user, all their sockets together
+	DefaultUserMessageBurst = 60
+	DefaultPresenceGrace    = 3 * time.Second        // a user back within this never went offline for others
+	DefaultMaxOutbound      = sio.DefaultMaxOutbound // bytes waiting to be sent to one socket
+	DefaultMaxReplyBytes    = 512 << 10              // bytes of messages in one history or join reply
+	registerPerAddrEvery    = 30 * time.Second       // then one more per this
+	defaultVersion          = "0.1.0"
 )
 
 // Config configures a Server. The zero value of a field means its default.
@@ -63,6 +70,23 @@ type Config struct {
 	RegistrationsPerAddr int
 	// UsersListed caps the users event's list (default 1000).
 	UsersListed int
+	// SocketsPerUser caps the sockets one user may hold at once (default 16).
+	SocketsPerUser int
+	// RoomsPerSocket caps the rooms one socket may be in (default 100).
+	RoomsPerSocket int
+	// UserMessageRate and UserMessageBurst limit the messages of one user,
+	// all their sockets together (default 30/s, burst 60).
+	UserMessageRate  rate.Limit
+	UserMessageBurst int
+	// PresenceGrace is how long a user whose last socket went may take to
+	// come back before others are told they left (default 3 s).
+	PresenceGrace time.Duration
+	// MaxOutbound is the bytes that may wait to be sent to one socket
+	// (default 4 MiB); a socket that does not read is cut off past it.
+	MaxOutbound int64
+	// MaxReplyBytes bounds the messages of one history or join reply
+	// (default 512 KiB); a page cut short says "more": true.
+	MaxReplyBytes int
 	// PingInterval and PingTimeout are Engine.IO's heartbeat (default 10 s
 	// and 5 s, internal/sio's): a silent peer is dropped within their sum.
 	PingInterval time.Duration
@@ -83,6 +107,7 @@ func (c Config) socketOptions() sio.Options {
 		PingInterval: c.PingInterval,
 		PingTimeout:  c.PingTimeout,
 		Origins:      c.AllowedOrigins,
+		MaxOutbound:  c.MaxOutbound,
 		Logger:       c.Logger,
 	}
 }
@@ -111,6 +136,27 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UsersListed <= 0 {
 		c.UsersListed = DefaultUsersListed
+	}
+	if c.SocketsPerUser <= 0 {
+		c.SocketsPerUser = DefaultSocketsPerUser
+	}
+	if c.RoomsPerSocket <= 0 {
+		c.RoomsPerSocket = DefaultRoomsPerSocket
+	}
+	if c.UserMessageRate <= 0 {
+		c.UserMessageRate = DefaultUserMessageRate
+	}
+	if c.UserMessageBurst <= 0 {
+		c.UserMessageBurst = DefaultUserMessageBurst
+	}
+	if c.PresenceGrace <= 0 {
+		c.PresenceGrace = DefaultPresenceGrace
+	}
+	if c.MaxOutbound <= 0 {
+		c.MaxOutbound = DefaultMaxOutbound
+	}
+	if c.MaxReplyBytes <= 0 {
+		c.MaxReplyBytes = DefaultMaxReplyBytes
 	}
 	if c.TokenLeeway == 0 {
 		c.TokenLeeway = 5 * time.Second

@@ -43,12 +43,14 @@ var handlers = map[string]handler{
 // dispatch rate-limits and handles one event; sio hands a socket's events
 // over one at a time, in order.
 func (c *conn) dispatch(name string, args []any) (res ack) {
+	// Every event counts, known or not: an unknown name costs a lookup,
+	// and a flood of them must be refused like any other.
+	if !c.limiter.Allow() {
+		return fail(wire.ErrRateLimited)
+	}
 	h, known := handlers[name]
 	if !known {
 		return fail(wire.ErrBadRequest)
-	}
-	if !c.limiter.Allow() {
-		return fail(wire.ErrRateLimited)
 	}
 	var payload any
 	if len(args) > 0 {
@@ -108,6 +110,11 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	}
 	if !c.sock.In(room) {
 		return fail(wire.ErrNotInRoom)
+	}
+	// The user's rate, all their sockets together: more sockets do not buy
+	// more messages.
+	if !c.srv.hub.userLimiter(c.userID).Allow() {
+		return fail(wire.ErrRateLimited)
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
@@ -177,6 +184,9 @@ func (c *conn) onJoin(payload any) ack {
 	if !valid {
 		return fail(wire.ErrInvalidRoom)
 	}
+	if !c.sock.In(room) && c.sock.RoomCount() >= c.srv.cfg.RoomsPerSocket {
+		return fail(wire.ErrTooManyRooms)
+	}
 	// Join first: a message stored after the history read is then broadcast
 	// to this socket, so the client sees no gap (and dedups by id).
 	c.sock.Join(room)
@@ -187,7 +197,12 @@ func (c *conn) onJoin(payload any) ack {
 		c.srv.log.Error("read history", "err", err)
 		return fail(wire.ErrInternal)
 	}
-	return success(ack{"room": room, "history": toWireAll(msgs)})
+	page, more := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, true)
+	res := ack{"room": room, "history": page}
+	if more {
+		res["more"] = true
+	}
+	return success(res)
 }
 
 func (c *conn) onLeave(payload any) ack {
@@ -218,7 +233,13 @@ func (c *conn) onHistory(payload any) ack {
 		c.srv.log.Error("read history", "err", err)
 		return fail(wire.ErrInternal)
 	}
-	return success(ack{"messages": toWireAll(msgs)})
+	// A page after an id is read forwards: its oldest messages are kept.
+	page, more := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, after == 0)
+	res := ack{"messages": page}
+	if more {
+		res["more"] = true
+	}
+	return success(res)
 }
 
 func (c *conn) onUsers(any) ack {

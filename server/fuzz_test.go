@@ -21,7 +21,7 @@ func FuzzFrames(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	env := testserver.Start(f, server.Config{EventRate: 1e6, EventBurst: 1e6})
+	env := testserver.Start(f, server.Config{EventRate: 1e6, EventBurst: 1e6, UserMessageRate: 1e6, UserMessageBurst: 1e6})
 	tok := env.Register("fuzzer", "password-f").Token
 	var conn *testserver.Raw
 	redial := func() (*testserver.Raw, error) {

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"confab/server/auth"
 )
 
@@ -15,18 +17,28 @@ type hub struct {
 	mu     sync.Mutex
 	byJTI  map[string]map[*conn]struct{}
 	byUser map[int64]map[*conn]struct{}
+	// leaving holds the users whose last socket went less than the
+	// presence grace ago: still online for others, in case they are back.
+	leaving map[int64]*time.Timer
+	// rates are the users' message limiters, shared by all their sockets
+	// and kept while the user exists (accounts are few and throttled).
+	rates    map[int64]*rate.Limiter
+	newLimit func() *rate.Limiter
 
 	authMu  sync.RWMutex
 	revoked map[string]time.Time // jti -> when the token expires anyway
 	users   map[int64]struct{}
 }
 
-func newHub(revoked map[string]time.Time, userIDs []int64) *hub {
+func newHub(revoked map[string]time.Time, userIDs []int64, newLimit func() *rate.Limiter) *hub {
 	h := &hub{
-		byJTI:   map[string]map[*conn]struct{}{},
-		byUser:  map[int64]map[*conn]struct{}{},
-		revoked: revoked,
-		users:   make(map[int64]struct{}, len(userIDs)),
+		byJTI:    map[string]map[*conn]struct{}{},
+		byUser:   map[int64]map[*conn]struct{}{},
+		leaving:  map[int64]*time.Timer{},
+		rates:    map[int64]*rate.Limiter{},
+		newLimit: newLimit,
+		revoked:  revoked,
+		users:    make(map[int64]struct{}, len(userIDs)),
 	}
 	for _, id := range userIDs {
 		h.users[id] = struct{}{}
@@ -70,28 +82,87 @@ func (h *hub) removeUser(id int64) {
 	h.authMu.Lock()
 	delete(h.users, id)
 	h.authMu.Unlock()
+	h.mu.Lock()
+	delete(h.rates, id)
+	h.mu.Unlock()
 }
 
-// add registers a connected socket; first reports whether it is its user's first.
-func (h *hub) add(c *conn, jti string) (first bool) {
+// userLimiter is the message limiter of a user, all sockets together.
+func (h *hub) userLimiter(id int64) *rate.Limiter {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	addTo(h.byJTI, jti, c)
-	first = len(h.byUser[c.userID]) == 0
-	addTo(h.byUser, c.userID, c)
-	return first
+	l, ok := h.rates[id]
+	if !ok {
+		l = h.newLimit()
+		h.rates[id] = l
+	}
+	return l
 }
 
-// remove unregisters a socket; last reports whether its user has no socket left.
-func (h *hub) remove(c *conn, jti string) (last bool) {
+// sockets is how many sockets a user holds.
+func (h *hub) sockets(id int64) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.byUser[id])
+}
+
+// add registers a connected socket unless its user already holds max:
+// online reports whether others must now be told the user is online (not
+// when the user is back within the presence grace).
+func (h *hub) add(c *conn, jti string, max int) (online, admitted bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.byUser[c.userID]) >= max {
+		return false, false
+	}
+	addTo(h.byJTI, jti, c)
+	online = len(h.byUser[c.userID]) == 0
+	addTo(h.byUser, c.userID, c)
+	if t, back := h.leaving[c.userID]; back {
+		t.Stop()
+		delete(h.leaving, c.userID)
+		online = false
+	}
+	return online, true
+}
+
+// remove unregisters a socket. When it was its user's last, offline runs
+// after grace unless the user is back by then.
+func (h *hub) remove(c *conn, jti string, grace time.Duration, offline func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	removeFrom(h.byJTI, jti, c)
 	if _, ok := h.byUser[c.userID][c]; !ok {
-		return false
+		return
 	}
 	removeFrom(h.byUser, c.userID, c)
-	return len(h.byUser[c.userID]) == 0
+	if len(h.byUser[c.userID]) > 0 {
+		return
+	}
+	id := c.userID
+	var t *time.Timer
+	t = time.AfterFunc(grace, func() {
+		h.mu.Lock()
+		current := h.leaving[id] == t
+		if current {
+			delete(h.leaving, id)
+		}
+		h.mu.Unlock()
+		if current {
+			offline()
+		}
+	})
+	h.leaving[id] = t
+}
+
+// stopLeaving forgets the pending offline notices (the server is stopping).
+func (h *hub) stopLeaving() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, t := range h.leaving {
+		t.Stop()
+		delete(h.leaving, id)
+	}
 }
 
 // retoken moves a socket to its refreshed token.
@@ -117,10 +188,13 @@ func (h *hub) connsOfUser(id int64) []*conn {
 	return snapshotOf(h.byUser, id)
 }
 
+// online reports whether others see the user online: connected, or gone
+// less than the presence grace ago.
 func (h *hub) online(id int64) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.byUser[id]) > 0
+	_, leaving := h.leaving[id]
+	return len(h.byUser[id]) > 0 || leaving
 }
 
 func snapshotOf[K comparable](m map[K]map[*conn]struct{}, k K) []*conn {

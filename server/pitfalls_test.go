@@ -88,7 +88,7 @@ func fanOut(t *testing.T, env *testserver.Env, n, senders, perSender int) (acks,
 // Pitfall 1: with the workaround (internal/sio/batchloss.go), nothing is
 // lost; the canary is internal/sio's TestCanaryBroadcastLossWithoutDeflate.
 func TestConcurrentSendersLoseNothing(t *testing.T) {
-	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, RegistrationsPerAddr: 100})
+	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000, RegistrationsPerAddr: 100})
 	const n, senders, per = 20, 4, 50
 	acks, missing := fanOut(t, env, n, senders, per)
 	if acks != senders*per {
@@ -173,7 +173,7 @@ func TestMalformedPayloads(t *testing.T) {
 // Pitfall 3: a socket's events are handled in the order it sent them, even
 // when it does not wait for acks.
 func TestOneSocketsEventsKeepOrder(t *testing.T) {
-	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000})
+	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000})
 	tok := env.Register("alice", "password-a").Token
 	r, err := testserver.DialRaw(env.URL, tok)
 	if err != nil {

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"confab/internal/loglimit"
 	"confab/internal/sio"
 	"confab/server/auth"
 	"confab/server/store"
@@ -21,11 +24,12 @@ import (
 // Server is the chat server. Create it with New, serve it with any
 // http.Server, and stop it with Shutdown.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	store  *store.Store
-	signer *auth.Signer
-	hub    *hub
+	cfg     Config
+	log     *slog.Logger
+	limited *loglimit.Logger // lines a client can cause: one per kind per 10 s
+	store   *store.Store
+	signer  *auth.Signer
+	hub     *hub
 
 	sockets *sio.Server
 	mux     *http.ServeMux
@@ -71,11 +75,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:          cfg,
-		log:          cfg.Logger,
-		store:        st,
-		signer:       signer,
-		hub:          newHub(revoked, ids),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		limited: loglimit.New(cfg.Logger, 0),
+		store:   st,
+		signer:  signer,
+		hub: newHub(revoked, ids, func() *rate.Limiter {
+			return rate.NewLimiter(cfg.UserMessageRate, cfg.UserMessageBurst)
+		}),
 		loginPerUser: newThrottle(cfg.LoginFailuresPerUser, cfg.LoginWindow, MaxThrottleKeys),
 		loginPerAddr: newThrottle(cfg.LoginFailuresPerAddr, cfg.LoginWindow, MaxThrottleKeys),
 		registerAddr: newThrottle(cfg.RegistrationsPerAddr, registerPerAddrEvery, MaxThrottleKeys),
@@ -103,7 +110,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // The HTTP server serving s is shut down after it, and Close last: package
 // host keeps that order.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.sockets.Shutdown(ctx)
+	err := s.sockets.Shutdown(ctx)
+	s.hub.stopLeaving() // nobody is left to tell
+	return err
 }
 
 // Close closes the database once every queued message is committed.

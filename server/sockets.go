@@ -66,8 +66,14 @@ func (h sockets) Connect(so *sio.Socket) error {
 	hs := so.Handshake()
 	claims, err := s.verify(tokenOf(hs))
 	if err != nil {
-		s.log.Warn("socket refused", "reason", err.Error(), "remote", hs.Address)
+		s.limited.Warn("socket refused", "reason", err.Error(), "remote", hs.Address)
 		return &sio.RefusedError{Message: wire.ErrUnauthorized, Reason: err.Error()}
+	}
+	// Checked again, atomically, when the socket is registered (Connected):
+	// this refuses the usual case before the client thinks it is in.
+	if s.hub.sockets(claims.UserID) >= s.cfg.SocketsPerUser {
+		s.limited.Warn("socket refused", "reason", wire.ErrTooManySockets, "user_id", claims.UserID, "remote", hs.Address)
+		return &sio.RefusedError{Message: wire.ErrTooManySockets, Reason: wire.ErrTooManySockets}
 	}
 	so.Join(wire.DefaultRoom)
 	so.SetValue(&conn{
@@ -88,9 +94,14 @@ func (h sockets) Connected(so *sio.Socket) {
 	jti := c.claims.ID
 	c.armExpiry()
 	c.mu.Unlock()
-	first := s.hub.add(c, jti)
-	s.log.Info("socket connected", "user_id", c.userID, "socket", so.ID(), "remote", so.Handshake().Address)
-	if first {
+	online, admitted := s.hub.add(c, jti, s.cfg.SocketsPerUser)
+	if !admitted { // a concurrent handshake took the last place
+		s.limited.Warn("socket refused", "reason", wire.ErrTooManySockets, "user_id", c.userID, "remote", so.Handshake().Address)
+		so.Disconnect() // it comes back and is refused with the reason
+		return
+	}
+	s.limited.InfoBy(c.userIDs, "socket connected", "user_id", c.userID, "socket", so.ID(), "remote", so.Handshake().Address)
+	if online {
 		s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: true})
 	}
 	// A token revoked or a user deleted between the handshake and here would
@@ -118,11 +129,12 @@ func (h sockets) Disconnected(so *sio.Socket, reason string) {
 		c.expiry.Stop()
 	}
 	c.mu.Unlock()
-	last := s.hub.remove(c, jti)
-	s.log.Info("socket disconnected", "user_id", c.userID, "socket", so.ID(), "reason", reason)
-	if last && !s.sockets.Closing() {
-		s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: false})
-	}
+	s.hub.remove(c, jti, s.cfg.PresenceGrace, func() {
+		if !s.sockets.Closing() {
+			s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: false})
+		}
+	})
+	s.limited.InfoBy(c.userIDs, "socket disconnected", "user_id", c.userID, "socket", so.ID(), "reason", reason)
 }
 
 func (c *conn) currentClaims() auth.Claims {

@@ -46,6 +46,8 @@ const (
 	ErrInternal           = "internal_error"
 	ErrUnauthorized       = "unauthorized" // connect_error message
 	ErrOriginNotAllowed   = "origin_not_allowed"
+	ErrTooManyRooms       = "too_many_rooms"
+	ErrTooManySockets     = "too_many_sockets" // connect_error message and reason
 	ErrPayloadTooLarge    = "payload_too_large"
 
 	// Token refusal reasons (connect_error data.reason, unauthorized.reason, HTTP 401 error).

@@ -61,6 +61,12 @@
 //	28  client reads messages whole, no limit         readlimit.go    TestServerMessagesAreBounded             TestCanaryLibraryOffersCompression
 //	29  upgrade probes break the one transport        dial.go         TestNoUpgradeProbe                       TestCanaryLibraryProbesUpgrades
 //	30  client write buffer unbounded                 backlog.go      TestServerThatDoesNotReadIsDropped       -
+//	31  server write buffer unbounded                 outbound.go     TestSocketThatDoesNotReadIsCutOff,       TestCanaryOutboundQueueUnbounded
+//	                                                                  TestPollingClientThatDoesNotPollIsCutOff,
+//	                                                                  server: TestSlowReaderIsCutOff
+//	32  CORS answers "Allow-Origin: false"            cors.go         server: TestCORSHeaders                  -
+//	33  a close during registration is never seen     lateclose.go    TestEverySocketThatConnectsIsSeenGone,   -
+//	                                                                  server: TestPresenceIgnoresQuickReconnects
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the

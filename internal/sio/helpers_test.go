@@ -29,6 +29,7 @@ import (
 // n events "n" with 0..n-1 to the caller).
 type testHandler struct {
 	mu           sync.Mutex
+	connected    int
 	disconnected []string
 }
 
@@ -40,7 +41,11 @@ func (h *testHandler) Connect(s *sio.Socket) error {
 	return nil
 }
 
-func (h *testHandler) Connected(*sio.Socket) {}
+func (h *testHandler) Connected(*sio.Socket) {
+	h.mu.Lock()
+	h.connected++
+	h.mu.Unlock()
+}
 
 func (h *testHandler) Event(s *sio.Socket, name string, args []any) any {
 	switch name {

@@ -27,3 +27,14 @@ func (so *Socket) Kick(event string, data any) {
 		time.AfterFunc(kickGrace, func() { so.sock.Conn().Close(false) })
 	})
 }
+
+// Disconnect ends the socket without a reason: the client sees the
+// server's DISCONNECT and may come back. No event is handled any more.
+func (so *Socket) Disconnect() {
+	if so.ended.Swap(true) {
+		return
+	}
+	// Not on the caller's goroutine: the library ends the socket, and runs
+	// Handler.Disconnected, synchronously (the caller may be Connected).
+	go so.sock.Disconnect(false)
+}

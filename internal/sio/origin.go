@@ -27,7 +27,7 @@ func (s *Server) originAllowed(w http.ResponseWriter, r *http.Request) bool {
 			return true
 		}
 	}
-	s.opts.Logger.Warn("socket refused", "reason", wire.ErrOriginNotAllowed,
+	s.limited.Warn("socket refused", "reason", wire.ErrOriginNotAllowed,
 		"origin", clip(origin, maxLoggedOrigin), "remote", r.RemoteAddr)
 	writeError(w, http.StatusForbidden, wire.ErrOriginNotAllowed, "this origin may not connect to this server")
 	return false

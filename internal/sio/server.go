@@ -12,6 +12,8 @@ import (
 	"github.com/zishang520/engine.io/v2/types"
 	"github.com/zishang520/socket.io-go-parser/v2/parser"
 	"github.com/zishang520/socket.io/v2/socket"
+
+	"confab/internal/loglimit"
 )
 
 // Server-side defaults.
@@ -36,7 +38,10 @@ type Options struct {
 	// Origins lists the browser origins besides the server's own that may
 	// open sockets; "*" allows any. Clients that send no Origin are allowed.
 	Origins []string
-	Logger  *slog.Logger
+	// MaxOutbound is the bytes that may wait to be sent to one socket
+	// (outbound.go); a socket over it is cut off.
+	MaxOutbound int64
+	Logger      *slog.Logger
 
 	noBatchLossFix bool // tests only: batchloss.go
 }
@@ -53,6 +58,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PingTimeout <= 0 {
 		o.PingTimeout = DefaultPingTimeout
+	}
+	if o.MaxOutbound <= 0 {
+		o.MaxOutbound = DefaultMaxOutbound
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -86,6 +94,9 @@ type Server struct {
 	io     *socket.Server
 	engine http.Handler
 
+	limited  *loglimit.Logger // lines a client can cause, at most one per kind per interval
+	outbound sync.Map         // engine.Socket -> *outbound (outbound.go)
+
 	closing atomic.Bool
 	mu      sync.Mutex
 	conns   map[*hijacked]struct{} // websocket connections (hijack.go)
@@ -94,6 +105,7 @@ type Server struct {
 // NewServer builds a Server for h.
 func NewServer(o Options, h Handler) *Server {
 	s := &Server{opts: o.withDefaults(), h: h, conns: map[*hijacked]struct{}{}}
+	s.limited = loglimit.New(s.opts.Logger, 0)
 	opts := socket.DefaultServerOptions()
 	opts.SetPath(strings.TrimSuffix(s.opts.Path, "/"))
 	opts.SetServeClient(false)
@@ -107,7 +119,10 @@ func NewServer(o Options, h Handler) *Server {
 	s.engine = s.io.ServeHandler(nil)
 	s.io.Use(s.handshake)
 	s.io.On("connection", s.onConnection)
-	s.io.Engine().On("connection", s.onEngineConnection) // after Socket.IO's own: readgate.go
+	// After Socket.IO's own listener; the queue is counted before the read
+	// gate lets the client's CONNECT in.
+	s.io.Engine().On("connection", s.trackOutbound)      // outbound.go
+	s.io.Engine().On("connection", s.onEngineConnection) // readgate.go
 	return s
 }
 
@@ -120,7 +135,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(w, r) || !s.capBody(w, r) { // origin.go, pollbody.go
 		return
 	}
-	w, r = s.hijackable(w, r) // hijack.go
+	if hw, hr := s.hijackable(w, r); hr != r { // hijack.go
+		w, r = hw, hr
+	} else {
+		w = s.withCORSFix(w) // cors.go
+	}
 	s.engine.ServeHTTP(w, r)
 }
 
@@ -166,10 +185,11 @@ func (s *Server) onConnection(args ...any) {
 		if len(reason) > 0 {
 			why, _ = reason[0].(string)
 		}
-		so.ended.Store(true)
-		s.h.Disconnected(so, why)
+		so.gone(why)
 	})
 	s.h.Connected(so)
+	close(so.connected)
+	s.closedMeanwhile(so) // lateclose.go
 }
 
 // refusalError builds the connect_error: pitfall 7, the Go client rejects

@@ -3,6 +3,7 @@ package sio
 import (
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 
 	"github.com/zishang520/socket.io/v2/socket"
@@ -24,13 +25,17 @@ type Socket struct {
 	sock  *socket.Socket
 	hs    Handshake
 	hold  *guardDecoder // connecthold.go
+	out   *outbound     // outbound.go
 	value any
 	ended atomic.Bool
+
+	connected chan struct{} // closed once Handler.Connected has returned
+	goneOnce  sync.Once     // Handler.Disconnected runs once (lateclose.go)
 }
 
 func newSocket(s *Server, sock *socket.Socket) *Socket {
 	h := sock.Handshake()
-	so := &Socket{srv: s, sock: sock}
+	so := &Socket{srv: s, sock: sock, out: s.outboundOf(sock.Conn()), connected: make(chan struct{})}
 	so.hs.Auth, so.hold = takeConnectHold(h.Auth)
 	so.hs.Query = url.Values(h.Query)
 	so.hs.Header = http.Header(h.Headers)
@@ -58,6 +63,16 @@ func (so *Socket) Leave(room string) { so.sock.Leave(socket.Room(room)) }
 
 // In reports whether the socket is in a room.
 func (so *Socket) In(room string) bool { return so.sock.Rooms().Has(socket.Room(room)) }
+
+// RoomCount is how many rooms the socket is in, besides the one of its own
+// id that the library puts every socket in.
+func (so *Socket) RoomCount() int {
+	rooms := so.sock.Rooms()
+	if rooms.Has(socket.Room(so.sock.Id())) {
+		return rooms.Len() - 1
+	}
+	return rooms.Len()
+}
 
 // Emit sends the socket an event. Pitfall 4: no emit flag is ever used
 // (they are shared state of the library's socket).

@@ -1,0 +1,98 @@
+package sio
+
+import (
+	"sync/atomic"
+
+	"github.com/zishang520/engine.io-go-parser/packet"
+	"github.com/zishang520/engine.io/v2/engine"
+)
+
+// Unbounded outbound queue (server, docs/pitfalls.md 31): the engine queues
+// what it writes to a socket without limit while the socket's transport is
+// busy (a websocket whose client stopped reading) or waiting (a polling
+// client that does not poll). A signed-in client that stopped reading and
+// asked for history pages grew the server by 2.7 GB in 30 s, and stayed
+// connected: its pongs kept arriving.
+//
+// Every packet the engine creates for a socket is counted in bytes, and
+// uncounted when the engine hands it to the transport. A socket whose
+// queue goes over Options.MaxOutbound is closed at once (its queue is
+// freed with it) and the handler's Disconnected says ReasonOutboundFull.
+// At most one more batch, itself under the cap, is in the transport's
+// hands, so a socket holds at most about twice the cap.
+
+// DefaultMaxOutbound is the bytes that may wait to be sent to one socket.
+const DefaultMaxOutbound = 4 << 20
+
+// ReasonOutboundFull is the disconnect reason of a socket cut off because
+// it did not read what it was sent.
+const ReasonOutboundFull = "outbound queue full"
+
+type outbound struct {
+	queued atomic.Int64
+	cut    atomic.Bool
+}
+
+// trackOutbound counts a new engine socket's queue; it listens to the
+// engine's "connection", before Socket.IO sends anything but the open
+// packet.
+func (s *Server) trackOutbound(args ...any) {
+	if len(args) == 0 {
+		return
+	}
+	sock, ok := args[0].(engine.Socket)
+	if !ok {
+		return
+	}
+	o := &outbound{}
+	s.outbound.Store(sock, o)
+	sock.On("packetCreate", func(args ...any) {
+		if len(args) == 0 {
+			return
+		}
+		p, _ := args[0].(*packet.Packet)
+		if o.queued.Add(packetSize(p)) > s.opts.MaxOutbound && !o.cut.Swap(true) {
+			s.cutOff(sock, o.queued.Load())
+		}
+	})
+	sock.On("flush", func(args ...any) {
+		if len(args) == 0 {
+			return
+		}
+		batch, _ := args[0].([]*packet.Packet)
+		var n int64
+		for _, p := range batch {
+			n += packetSize(p)
+		}
+		o.queued.Add(-n)
+	})
+	sock.Once("close", func(...any) { s.outbound.Delete(sock) })
+}
+
+// cutOff closes a socket that does not read. It runs inside the engine's
+// send path, so the close is left to another goroutine.
+func (s *Server) cutOff(sock engine.Socket, queued int64) {
+	s.limited.Warn("socket cut off: it does not read what it is sent",
+		"queued_bytes", queued, "limit", s.opts.MaxOutbound, "remote", sock.RemoteAddress())
+	go sock.Close(true)
+}
+
+// outboundOf finds an engine socket's counter; nil if it has none.
+func (s *Server) outboundOf(sock engine.Socket) *outbound {
+	if v, ok := s.outbound.Load(sock); ok {
+		return v.(*outbound)
+	}
+	return nil
+}
+
+// packetSize is a packet's payload in bytes; the engine's own framing is a
+// few bytes more.
+func packetSize(p *packet.Packet) int64 {
+	if p == nil || p.Data == nil {
+		return 1
+	}
+	if l, ok := p.Data.(interface{ Len() int }); ok {
+		return int64(l.Len()) + 1
+	}
+	return 1
+}
