@@ -33,7 +33,9 @@ const (
 	DefaultPresenceGrace    = 3 * time.Second        // a user back within this never went offline for others
 	DefaultMaxOutbound      = sio.DefaultMaxOutbound // bytes waiting to be sent to one socket
 	DefaultMaxReplyBytes    = 512 << 10              // bytes of messages in one history or join reply
-	registerPerAddrEvery    = 30 * time.Second       // then one more per this
+	DefaultUserReadRate     = 4 << 20                // bytes of history per second per user, all sockets together
+	DefaultUserReadBurst    = 16 << 20
+	registerPerAddrEvery    = 30 * time.Second // then one more per this
 	defaultVersion          = "0.1.0"
 )
 
@@ -87,6 +89,12 @@ type Config struct {
 	// MaxReplyBytes bounds the messages of one history or join reply
 	// (default 512 KiB); a page cut short says "more": true.
 	MaxReplyBytes int
+	// UserReadRate and UserReadBurst limit the bytes of history (history
+	// and join) one user reads, all sockets together (default 4 MiB/s,
+	// burst 16 MiB): reading and encoding is the costliest thing a client
+	// can ask for. Past it, reads answer rate_limited.
+	UserReadRate  rate.Limit
+	UserReadBurst int
 	// PingInterval and PingTimeout are Engine.IO's heartbeat (default 10 s
 	// and 5 s, internal/sio's): a silent peer is dropped within their sum.
 	PingInterval time.Duration
@@ -158,6 +166,13 @@ func (c Config) withDefaults() Config {
 	if c.MaxReplyBytes <= 0 {
 		c.MaxReplyBytes = DefaultMaxReplyBytes
 	}
+	if c.UserReadRate <= 0 {
+		c.UserReadRate = DefaultUserReadRate
+	}
+	if c.UserReadBurst <= 0 {
+		c.UserReadBurst = DefaultUserReadBurst
+	}
+	c.UserReadBurst = max(c.UserReadBurst, c.MaxReplyBytes) // one reply always fits
 	if c.TokenLeeway == 0 {
 		c.TokenLeeway = 5 * time.Second
 	}

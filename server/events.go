@@ -113,7 +113,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	}
 	// The user's rate, all their sockets together: more sockets do not buy
 	// more messages.
-	if !c.srv.hub.userLimiter(c.userID).Allow() {
+	if !c.srv.hub.limitsOf(c.userID).messages.Allow() {
 		return fail(wire.ErrRateLimited)
 	}
 	ctx, cancel := c.ctx()
@@ -187,6 +187,10 @@ func (c *conn) onJoin(payload any) ack {
 	if !c.sock.In(room) && c.sock.RoomCount() >= c.srv.cfg.RoomsPerSocket {
 		return fail(wire.ErrTooManyRooms)
 	}
+	limits := c.srv.hub.limitsOf(c.userID)
+	if !limits.mayRead() {
+		return fail(wire.ErrRateLimited)
+	}
 	// Join first: a message stored after the history read is then broadcast
 	// to this socket, so the client sees no gap (and dedups by id).
 	c.sock.Join(room)
@@ -197,7 +201,8 @@ func (c *conn) onJoin(payload any) ack {
 		c.srv.log.Error("read history", "err", err)
 		return fail(wire.ErrInternal)
 	}
-	page, more := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, true)
+	page, more, size := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, true)
+	limits.charge(size)
 	res := ack{"room": room, "history": page}
 	if more {
 		res["more"] = true
@@ -226,6 +231,10 @@ func (c *conn) onHistory(payload any) ack {
 	if !isMap || err1 != nil || err2 != nil || err3 != nil || limit < 1 || limit > wire.MaxHistory {
 		return fail(wire.ErrBadRequest)
 	}
+	limits := c.srv.hub.limitsOf(c.userID)
+	if !limits.mayRead() {
+		return fail(wire.ErrRateLimited)
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	msgs, err := c.srv.store.History(ctx, store.Page{Room: room, Before: before, After: after, Limit: limit})
@@ -234,7 +243,8 @@ func (c *conn) onHistory(payload any) ack {
 		return fail(wire.ErrInternal)
 	}
 	// A page after an id is read forwards: its oldest messages are kept.
-	page, more := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, after == 0)
+	page, more, size := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, after == 0)
+	limits.charge(size)
 	res := ack{"messages": page}
 	if more {
 		res["more"] = true

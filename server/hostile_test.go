@@ -360,3 +360,35 @@ func TestRefusalsAreLoggedBounded(t *testing.T) {
 		t.Fatalf("300 refused handshakes wrote %d log lines, want 1 to 3", n)
 	}
 }
+
+// History reads are budgeted in bytes per user, all sockets together:
+// reading and encoding pages is the costliest thing a client can ask for.
+func TestHistoryReadsArePerUser(t *testing.T) {
+	t.Parallel()
+	const page, budget = 64 << 10, 256 << 10
+	env := testserver.Start(t, server.Config{MaxReplyBytes: page, UserReadRate: 1, UserReadBurst: budget,
+		UserMessageRate: 1000, UserMessageBurst: 1000, EventRate: 1000, EventBurst: 1000})
+	alice := env.Register("alice", "password-a")
+	fillRoom(t, env, alice.Token, 40) // 40 x 4,000 characters: every full page is cut at 64 KiB
+	socks := []*testserver.Sock{dial(t, env, alice.Token), dial(t, env, env.Login("alice", "password-a").Token)}
+	read, refused := 0, 0
+	for i := 0; i < 12; i++ {
+		res := call(t, socks[i%2], wire.EventHistory, map[string]any{"room": wire.DefaultRoom, "limit": wire.MaxHistory})
+		if res["ok"] == true {
+			read++
+		} else {
+			wantErr(t, res, wire.ErrRateLimited)
+			refused++
+		}
+	}
+	// Two messages that JSON escapes to 24 KB each fit in a 64 KiB page:
+	// the budget pays for budget/perPage pages, and one more is answered
+	// from what is left, putting the user in debt.
+	const perPage = 2 * (6*wire.MaxMessageRunes + 150)
+	if want := budget/perPage + 1; read < want-1 || read > want {
+		t.Fatalf("alice read %d pages of %d bytes on a %d-byte budget, want %d (%d refused)", read, perPage, budget, want, refused)
+	}
+	// Another user's budget is their own.
+	bob := dial(t, env, env.Register("bob", "password-b").Token)
+	wantOK(t, call(t, bob, wire.EventHistory, map[string]any{"room": wire.DefaultRoom, "limit": wire.MaxHistory}))
+}

@@ -20,25 +20,31 @@ type hub struct {
 	// leaving holds the users whose last socket went less than the
 	// presence grace ago: still online for others, in case they are back.
 	leaving map[int64]*time.Timer
-	// rates are the users' message limiters, shared by all their sockets
-	// and kept while the user exists (accounts are few and throttled).
-	rates    map[int64]*rate.Limiter
-	newLimit func() *rate.Limiter
+	// limits are the users' own limiters, shared by all their sockets and
+	// kept while the user exists (accounts are few and throttled).
+	limits    map[int64]*userLimits
+	newLimits func() *userLimits
 
 	authMu  sync.RWMutex
 	revoked map[string]time.Time // jti -> when the token expires anyway
 	users   map[int64]struct{}
 }
 
-func newHub(revoked map[string]time.Time, userIDs []int64, newLimit func() *rate.Limiter) *hub {
+// userLimits are what one user may do, all sockets together.
+type userLimits struct {
+	messages *rate.Limiter // messages sent
+	reads    *rate.Limiter // bytes of history read: in debt once overdrawn
+}
+
+func newHub(revoked map[string]time.Time, userIDs []int64, newLimits func() *userLimits) *hub {
 	h := &hub{
-		byJTI:    map[string]map[*conn]struct{}{},
-		byUser:   map[int64]map[*conn]struct{}{},
-		leaving:  map[int64]*time.Timer{},
-		rates:    map[int64]*rate.Limiter{},
-		newLimit: newLimit,
-		revoked:  revoked,
-		users:    make(map[int64]struct{}, len(userIDs)),
+		byJTI:     map[string]map[*conn]struct{}{},
+		byUser:    map[int64]map[*conn]struct{}{},
+		leaving:   map[int64]*time.Timer{},
+		limits:    map[int64]*userLimits{},
+		newLimits: newLimits,
+		revoked:   revoked,
+		users:     make(map[int64]struct{}, len(userIDs)),
 	}
 	for _, id := range userIDs {
 		h.users[id] = struct{}{}
@@ -83,20 +89,29 @@ func (h *hub) removeUser(id int64) {
 	delete(h.users, id)
 	h.authMu.Unlock()
 	h.mu.Lock()
-	delete(h.rates, id)
+	delete(h.limits, id)
 	h.mu.Unlock()
 }
 
-// userLimiter is the message limiter of a user, all sockets together.
-func (h *hub) userLimiter(id int64) *rate.Limiter {
+// limitsOf are a user's limiters.
+func (h *hub) limitsOf(id int64) *userLimits {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	l, ok := h.rates[id]
+	l, ok := h.limits[id]
 	if !ok {
-		l = h.newLimit()
-		h.rates[id] = l
+		l = h.newLimits()
+		h.limits[id] = l
 	}
 	return l
+}
+
+// mayRead reports whether the user's read budget is not in debt.
+func (l *userLimits) mayRead() bool { return l.reads.Tokens() > 0 }
+
+// charge takes n bytes from the read budget, into debt if need be: the
+// reply is already made, and the next reads wait for the debt to be paid.
+func (l *userLimits) charge(n int) {
+	l.reads.ReserveN(time.Now(), min(n, l.reads.Burst()))
 }
 
 // sockets is how many sockets a user holds.

@@ -15,10 +15,11 @@ const msgOverhead = 160
 
 // fitReply keeps as many messages of an ascending page as fit in max bytes
 // of JSON, from its newest end (keepNewest) or its oldest, and says whether
-// any were left out. One message is always kept: it is never over max.
-func fitReply(msgs []wire.Message, max int, keepNewest bool) ([]wire.Message, bool) {
+// any were left out, and about how many bytes the page is. One message is
+// always kept: it is never over max.
+func fitReply(msgs []wire.Message, max int, keepNewest bool) ([]wire.Message, bool, int) {
 	if worstCase(msgs) <= max {
-		return msgs, false // the usual page: nothing to measure
+		return msgs, false, replySize(msgs) // the usual page: nothing to measure
 	}
 	total, kept := 0, 0
 	for kept < len(msgs) {
@@ -34,9 +35,9 @@ func fitReply(msgs []wire.Message, max int, keepNewest bool) ([]wire.Message, bo
 		kept++
 	}
 	if keepNewest {
-		return msgs[len(msgs)-kept:], kept < len(msgs)
+		return msgs[len(msgs)-kept:], kept < len(msgs), total
 	}
-	return msgs[:kept], kept < len(msgs)
+	return msgs[:kept], kept < len(msgs), total
 }
 
 // worstCase bounds a page's JSON: no character escapes to more than six.
@@ -44,6 +45,16 @@ func worstCase(msgs []wire.Message) int {
 	n := 0
 	for _, m := range msgs {
 		n += msgOverhead + 6*(len(m.Text)+len(m.Room)+len(m.Author.Username)+len(m.Author.ID)+len(m.ClientID))
+	}
+	return n
+}
+
+// replySize is about what a page costs to read and send: its strings and
+// their framing, unescaped.
+func replySize(msgs []wire.Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += msgOverhead + len(m.Text) + len(m.Room) + len(m.Author.Username) + len(m.Author.ID) + len(m.ClientID)
 	}
 	return n
 }

@@ -80,8 +80,11 @@ func New(cfg Config) (*Server, error) {
 		limited: loglimit.New(cfg.Logger, 0),
 		store:   st,
 		signer:  signer,
-		hub: newHub(revoked, ids, func() *rate.Limiter {
-			return rate.NewLimiter(cfg.UserMessageRate, cfg.UserMessageBurst)
+		hub: newHub(revoked, ids, func() *userLimits {
+			return &userLimits{
+				messages: rate.NewLimiter(cfg.UserMessageRate, cfg.UserMessageBurst),
+				reads:    rate.NewLimiter(cfg.UserReadRate, cfg.UserReadBurst),
+			}
 		}),
 		loginPerUser: newThrottle(cfg.LoginFailuresPerUser, cfg.LoginWindow, MaxThrottleKeys),
 		loginPerAddr: newThrottle(cfg.LoginFailuresPerAddr, cfg.LoginWindow, MaxThrottleKeys),
