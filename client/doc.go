@@ -17,7 +17,11 @@
 // what was missed, refreshes the token before it expires (over HTTP, then
 // in-band so the socket is not dropped), and delivers the outbox in order,
 // one message in flight per room, resending with the same clientId so the
-// server never stores a message twice.
+// server never stores a message twice. A session ends for good when it is
+// logged out (any token of the sign-in, anywhere), reaches the server's
+// maximum session age, or the password is changed elsewhere: the Chat then
+// reports SignedOut with the reason. Session.ChangePassword ends every other
+// session of the user, and this one goes on with a new sign-in.
 //
 // Everything that happens arrives on Events, in order, from one goroutine;
 // drain it until it is closed. Messages are deduplicated but may arrive in

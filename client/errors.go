@@ -13,6 +13,7 @@ import (
 // package returns also reads well as it is (err.Error()).
 var (
 	ErrWrongCredentials = errors.New("wrong username or password")
+	ErrWrongPassword    = errors.New("the current password is wrong")
 	ErrUsernameTaken    = errors.New("that username is taken")
 	ErrInvalidUsername  = errors.New("a username is 3 to 32 letters, digits, '_', '.' or '-'")
 	ErrWeakPassword     = errors.New("the password is too short (at least 8 characters)")
@@ -58,7 +59,7 @@ func (e *Error) Error() string {
 	if e.Kind == ErrTooManyAttempts && e.RetryAfter > 0 {
 		msg = fmt.Sprintf("%s: try again in %s", msg, e.RetryAfter.Round(time.Second))
 	}
-	if e.Detail != "" && e.Kind != ErrWrongCredentials && !strings.EqualFold(strings.TrimSuffix(e.Detail, "."), e.Kind.Error()) {
+	if e.Detail != "" && e.Kind != ErrWrongCredentials && e.Kind != ErrWrongPassword && !strings.EqualFold(strings.TrimSuffix(e.Detail, "."), e.Kind.Error()) {
 		msg += " (" + e.Detail + ")"
 	}
 	return msg
@@ -84,7 +85,8 @@ func kindOfCode(code string) error {
 		return ErrSignupDisabled
 	case "too_many_attempts":
 		return ErrTooManyAttempts
-	case "missing_token", "invalid_token", "token_expired", "token_revoked", "unknown_user":
+	case "missing_token", "invalid_token", "token_expired", "token_revoked", "unknown_user",
+		wire.ReasonSessionExpired, wire.ReasonPasswordChanged:
 		return ErrSignedOut
 	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found", wire.ErrTooManyRooms:
 		return ErrBadInput

@@ -117,6 +117,10 @@ func (c *Chat) serve(conn *sioConn, clock *clockWatch) bool {
 			if !ok {
 				return c.dropped(conn)
 			}
+			if e.Name == wire.EventUnauthorized && c.tokenReplaced(conn) {
+				c.unpublish(conn) // a password change ended the socket's session, not ours
+				return false
+			}
 			c.handle(e)
 		case <-c.ctx.Done():
 			c.unpublish(conn)
@@ -145,13 +149,22 @@ func (c *Chat) dropped(conn *sioConn) bool {
 	if ended {
 		return true
 	}
-	if errors.Is(conn.c.Err(), sio.ErrServerDisconnect) {
+	if errors.Is(conn.c.Err(), sio.ErrServerDisconnect) && !c.tokenReplaced(conn) {
 		// Only a server that ends the session disconnects us itself, and it
 		// says why first (unauthorized) unless it lost that.
 		c.stop(SignedOut, &Error{Kind: ErrSignedOut, Detail: "disconnected by the server"})
 		return true
 	}
 	return false
+}
+
+// tokenReplaced reports whether the session has another token than the one
+// conn was opened with (waiting for a password change under way): the
+// server ended the old token's session, and the chat goes on with the new.
+func (c *Chat) tokenReplaced(conn *sioConn) bool {
+	ctx, cancel := context.WithTimeout(c.ctx, HTTPTimeout)
+	defer cancel()
+	return c.sess.replaced(ctx, conn.token)
 }
 
 // unpublish takes the connection out of use and closes it.
@@ -229,10 +242,14 @@ func (c *Chat) refreshToken(conn *sioConn) time.Duration {
 	tok, _ := c.sess.Token()
 	ctx2, cancel2 := context.WithTimeout(c.ctx, c.opts.CallTimeout)
 	defer cancel2()
-	if _, err := conn.call(ctx2, wire.EventAuth, map[string]any{"token": tok}); err != nil && errors.Is(err, ErrSignedOut) {
+	_, err := conn.call(ctx2, wire.EventAuth, map[string]any{"token": tok})
+	if err != nil && errors.Is(err, ErrSignedOut) {
 		c.stop(SignedOut, err)
 		conn.close()
 		return time.Hour
+	}
+	if err == nil {
+		conn.token = tok // the socket's token now (read on this goroutine only)
 	}
 	return c.refreshDelay()
 }

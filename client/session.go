@@ -34,11 +34,12 @@ type Session struct {
 	URL  string // the server's base URL, e.g. http://192.168.1.5:7878
 	User wire.Author
 
-	http *http.Client
-	tls  *tls.Config // nil for plain HTTP
-	mu   sync.Mutex
-	tok  string
-	exp  time.Time
+	http     *http.Client
+	tls      *tls.Config // nil for plain HTTP
+	mu       sync.Mutex
+	tok      string
+	exp      time.Time
+	changing chan struct{} // closed when the password change under way ends; nil: none
 }
 
 // Token returns the current token and its expiry.
@@ -52,6 +53,33 @@ func (s *Session) setToken(tok string, exp time.Time) {
 	s.mu.Lock()
 	s.tok, s.exp = tok, exp
 	s.mu.Unlock()
+}
+
+// replaceToken sets the token only if it still is old: a refresh that
+// raced a password change must not bring back a token of the ended session.
+func (s *Session) replaceToken(old, tok string, exp time.Time) {
+	s.mu.Lock()
+	if s.tok == old {
+		s.tok, s.exp = tok, exp
+	}
+	s.mu.Unlock()
+}
+
+// replaced waits for a password change under way (until ctx ends), then
+// reports whether the session holds another token than tok: the server
+// refused tok because the change ended its session, and the new one works.
+func (s *Session) replaced(ctx context.Context, tok string) bool {
+	s.mu.Lock()
+	ch := s.changing
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
+	cur, _ := s.Token()
+	return cur != "" && cur != tok
 }
 
 // Register creates an account and signs in.
@@ -171,21 +199,61 @@ func (s *Session) checkServer(ctx context.Context) error {
 	return nil
 }
 
-// Refresh trades the current token for a fresh one.
+// Refresh trades the current token for a fresh one of the same sign-in.
+// It fails with ErrSignedOut once the sign-in has ended (logged out, older
+// than the server's maximum session age, password changed elsewhere).
 func (s *Session) Refresh(ctx context.Context) error {
 	tok, _ := s.Token()
 	var sess wire.Session
-	if err := s.do(ctx, "/refresh", tok, "", &sess); err != nil {
+	if err := s.do(ctx, wire.PathRefresh, tok, "", &sess); err != nil {
+		if errors.Is(err, ErrSignedOut) && s.replaced(ctx, tok) {
+			return nil // ChangePassword gave the session a new sign-in meanwhile
+		}
 		return err
 	}
-	s.setToken(sess.Token, sess.ExpiresAt)
+	s.replaceToken(tok, sess.Token, sess.ExpiresAt)
+	return nil
+}
+
+// ChangePassword changes the user's password. The server ends every
+// session of the user, this one's too, and this session continues with
+// a new sign-in; a Chat of it reconnects with it at once. A wrong current
+// password is ErrWrongPassword, and counts as a failed login of the account
+// (ErrTooManyAttempts after a few).
+func (s *Session) ChangePassword(ctx context.Context, current, newPassword string) error {
+	if len([]rune(newPassword)) < wire.MinPasswordLen {
+		return &Error{Kind: ErrWeakPassword}
+	}
+	done := make(chan struct{})
+	s.mu.Lock()
+	tok, prev := s.tok, s.changing
+	s.changing = done
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.changing == done {
+			s.changing = prev
+		}
+		s.mu.Unlock()
+		close(done)
+	}()
+	body, _ := json.Marshal(wire.PasswordChange{Current: current, Password: newPassword})
+	var sess wire.Session
+	if err := s.do(ctx, wire.PathPassword, tok, string(body), &sess); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == ErrWrongCredentials {
+			e.Kind = ErrWrongPassword
+		}
+		return err
+	}
+	s.replaceToken(tok, sess.Token, sess.ExpiresAt)
 	return nil
 }
 
 // logout revokes the token on the server.
 func (s *Session) logout(ctx context.Context) error {
 	tok, _ := s.Token()
-	return s.do(ctx, "/logout", tok, "", nil)
+	return s.do(ctx, wire.PathLogout, tok, "", nil)
 }
 
 // do POSTs to an account endpoint and decodes the answer into out.

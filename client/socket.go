@@ -14,7 +14,10 @@ import (
 
 // sioConn is one Socket.IO connection. A new one is made for every attempt,
 // with the newest token in its handshake.
-type sioConn struct{ c *sio.Conn }
+type sioConn struct {
+	c     *sio.Conn
+	token string // the handshake's, then the last one sent with auth (run loop only)
+}
 
 func dialSocket(ctx context.Context, serverURL string, tlsCfg *tls.Config, token string, timeout time.Duration) (*sioConn, error) {
 	c, err := sio.Dial(ctx, serverURL, sio.DialOptions{
@@ -26,7 +29,7 @@ func dialSocket(ctx context.Context, serverURL string, tlsCfg *tls.Config, token
 	if err != nil {
 		return nil, err
 	}
-	return &sioConn{c: c}, nil
+	return &sioConn{c: c, token: token}, nil
 }
 
 // call emits an event and waits for its acknowledgement.

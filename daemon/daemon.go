@@ -54,6 +54,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	addr := fs.String("addr", DefaultAddr, "address to listen on")
 	dataDir := fs.String("data-dir", DefaultDataDir(), "directory for the database and the generated JWT secret")
 	ttl := fs.Duration("token-ttl", auth.DefaultTTL, "lifetime of issued tokens")
+	maxSessionAge := fs.Duration("max-session-age", server.DefaultMaxSessionAge, "longest a sign-in lasts, refreshes included; then sign in again (negative: no limit)")
 	noSignup := fs.Bool("no-signup", false, "refuse self-registration")
 	origins := fs.String("origins", "", "comma-separated browser origins allowed besides the server's own (* for any)")
 	maxPayload := fs.Int64("max-payload", server.DefaultMaxPayload, "largest websocket frame or polling body, in bytes")
@@ -121,6 +122,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		Server: server.Config{
 			DataDir:              *dataDir,
 			TokenTTL:             *ttl,
+			MaxSessionAge:        *maxSessionAge,
 			NoSignup:             *noSignup,
 			AllowedOrigins:       splitList(*origins),
 			MaxPayload:           *maxPayload,

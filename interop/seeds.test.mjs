@@ -89,7 +89,13 @@ test('seed 003: refreshed token used on reconnect_attempt', async () => {
   const socket = io(url, { query: { token: first.token }, forceNew: true, reconnectionDelay: 200, reconnectionDelayMax: 400 });
   try {
     await once(socket, 'connect');
-    const refreshed = await bearer('/refresh', first.token);
+    // A logout ends a whole sign-in, the tokens refreshed from it too; so
+    // the token handed over is a refreshed one of a second sign-in, and
+    // logging out the first proves the handover.
+    const { username } = first.user;
+    const second = await postForm('/login', { username, password: 'password-' + username });
+    assert.equal(second.status, 200);
+    const refreshed = await bearer('/refresh', second.body.token);
     assert.equal(refreshed.status, 200);
     // v4 moved reconnect_attempt from the socket to its manager (socket.io).
     socket.io.on('reconnect_attempt', () => {
@@ -98,10 +104,28 @@ test('seed 003: refreshed token used on reconnect_attempt', async () => {
     const disconnected = once(socket, 'disconnect');
     socket.io.engine.close(); // a network drop: the client will reconnect
     await disconnected;
-    // The old token is now dead: only the refreshed one can get back in.
+    // The old token's sign-in is now over: only the handed-over token can get back in.
     assert.equal((await bearer('/logout', first.token)).status, 204);
     await once(socket, 'connect', 8000);
     assert.equal((await ack(socket, 'users', {})).ok, true);
+  } finally {
+    socket.close();
+  }
+});
+
+// A logout ends the sign-in: a token refreshed from the logged-out one is refused too
+test('logout ends the tokens refreshed from it', async () => {
+  const first = await account('family');
+  const refreshed = await bearer('/refresh', first.token);
+  assert.equal(refreshed.status, 200);
+  assert.equal((await bearer('/logout', first.token)).status, 204);
+  const again = await bearer('/refresh', refreshed.body.token);
+  assert.equal(again.status, 401);
+  assert.equal(again.body.error, 'token_revoked');
+  const socket = io(url, { auth: { token: refreshed.body.token }, forceNew: true, reconnection: false });
+  try {
+    const [err] = await once(socket, 'connect_error');
+    assert.equal(err.data.reason, 'token_revoked');
   } finally {
     socket.close();
   }

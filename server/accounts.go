@@ -109,7 +109,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	s.hub.addUser(u.ID)
 	s.log.Info("account created", "user_id", u.ID, "remote", addr)
-	s.issue(w, http.StatusCreated, u.ID, u.Username)
+	s.issue(w, http.StatusCreated, u.ID, u.Username, auth.Family{})
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -139,15 +139,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	for _, sl := range slots { // a success does not count
 		sl.giveBack()
 	}
-	s.issue(w, http.StatusOK, u.ID, u.Username)
+	s.issue(w, http.StatusOK, u.ID, u.Username, auth.Family{Gen: u.SessionGen})
 }
 
+// handleRefresh issues a new token of the same session: a refresh keeps
+// the sign-in's session id and time, so a logout still ends it and its
+// maximum age still counts from the sign-in (bearer refuses it after).
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	claims, ok := s.bearer(w, r)
 	if !ok {
 		return
 	}
-	s.issue(w, http.StatusOK, claims.UserID, claims.Username)
+	s.issue(w, http.StatusOK, claims.UserID, claims.Username, claims.Family)
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
@@ -155,17 +158,27 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// The whole session goes: the token, the ones it was refreshed from and
+	// the ones refreshed from it. Each was issued by now, so none outlives
+	// now + TTL: the revocation matters until then.
+	now := time.Now()
+	until := claims.Expires
+	if u := now.Add(s.signer.TTL()); u.After(until) {
+		until = u
+	}
+	until = until.Add(s.signer.Leeway() + revocationSlack)
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	if err := s.store.Revoke(ctx, claims.ID, claims.Expires); err != nil {
-		s.internalError(w, "revoke token", err)
+	if err := s.store.RevokeSession(ctx, claims.SID, until, now); err != nil {
+		s.internalError(w, "revoke session", err)
 		return
 	}
-	s.hub.revoke(claims.ID, claims.Expires)
-	for _, c := range s.hub.connsOfToken(claims.ID) {
+	s.hub.revoke(claims.SID, until)
+	kicked := s.hub.connsOfSession(claims.SID)
+	for _, c := range kicked {
 		c.kick(wire.ReasonTokenRevoked)
 	}
-	s.log.Info("logged out", "user_id", claims.UserID)
+	s.log.Info("logged out", "user_id", claims.UserID, "sockets", len(kicked))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -195,12 +208,18 @@ func reasonText(err error) string {
 		return "the token was signed out"
 	case errors.Is(err, auth.ErrNoUser):
 		return "the account no longer exists"
+	case errors.Is(err, auth.ErrSessionExpired):
+		return "the sign-in is too old to be refreshed: sign in again"
+	case errors.Is(err, auth.ErrPasswordChanged):
+		return "the password was changed since this sign-in: sign in again"
 	}
 	return "the token is not valid"
 }
 
-func (s *Server) issue(w http.ResponseWriter, status int, userID int64, username string) {
-	token, claims, err := s.signer.Issue(userID, username)
+// issue answers with a session: a token of fam (a new sign-in when fam has
+// no SID).
+func (s *Server) issue(w http.ResponseWriter, status int, userID int64, username string, fam auth.Family) {
+	token, claims, err := s.signer.Issue(userID, username, fam)
 	if err != nil {
 		s.internalError(w, "issue token", err)
 		return

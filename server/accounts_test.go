@@ -188,9 +188,14 @@ func TestRefreshAndLogout(t *testing.T) {
 	if code, _, body := env.Post("/logout", "", "", alice.Token); code != 401 || body["error"] != wire.ReasonTokenRevoked {
 		t.Fatalf("second logout %d %v", code, body)
 	}
-	// The refreshed token is a separate session and still works.
-	if code, _, _ := env.Post("/refresh", "", "", fresh); code != 200 {
-		t.Fatalf("refresh of the other token: %d", code)
+	// The refreshed token belongs to the same sign-in and is dead too; a
+	// sign-in of its own is not.
+	if code, _, body := env.Post("/refresh", "", "", fresh); code != 401 || body["error"] != wire.ReasonTokenRevoked {
+		t.Fatalf("refresh of the refreshed token: %d %v", code, body)
+	}
+	other := env.Login("alice", "password-a")
+	if code, _, _ := env.Post("/refresh", "", "", other.Token); code != 200 {
+		t.Fatalf("refresh of another sign-in: %d", code)
 	}
 }
 
@@ -255,7 +260,7 @@ func TestSecrets(t *testing.T) {
 	t.Run("tokens of one secret fail on another", func(t *testing.T) {
 		a, _ := auth.NewSigner(bytes.Repeat([]byte("a"), 32), time.Hour, 0)
 		b, _ := auth.NewSigner(bytes.Repeat([]byte("b"), 32), time.Hour, 0)
-		tok, _, _ := a.Issue(1, "alice")
+		tok, _, _ := a.Issue(1, "alice", auth.Family{})
 		if _, err := b.Verify(tok); err != auth.ErrInvalid {
 			t.Fatalf("verify with another secret: %v", err)
 		}

@@ -49,6 +49,11 @@ type Config struct {
 	TokenTTL time.Duration
 	// TokenLeeway is the tolerance on token expiry (default 5s; negative: none).
 	TokenLeeway time.Duration
+	// MaxSessionAge is how long a sign-in lasts at most, refreshes included
+	// (default DefaultMaxSessionAge, 30 days; negative: no limit). Past it
+	// /refresh answers session_expired, and every token of the sign-in and
+	// its sockets are refused with that reason.
+	MaxSessionAge time.Duration
 	// NoSignup switches self-registration off.
 	NoSignup bool
 	// LocalSignupOnly allows registration from this computer only (loopback
@@ -175,6 +180,9 @@ func (c Config) withDefaults() Config {
 	c.UserReadBurst = max(c.UserReadBurst, c.MaxReplyBytes) // one reply always fits
 	if c.TokenLeeway == 0 {
 		c.TokenLeeway = 5 * time.Second
+	}
+	if c.MaxSessionAge == 0 {
+		c.MaxSessionAge = DefaultMaxSessionAge
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

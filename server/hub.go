@@ -10,12 +10,12 @@ import (
 )
 
 // hub owns the server's shared in-memory state: which sockets are live (by
-// token and by user, for revocation and presence), which tokens are revoked
-// and which users exist. The per-event token check reads only from here, so
-// it costs no database query.
+// session and by user, for revocation and presence), which sessions are
+// revoked and which users exist, with their session generation. The
+// per-event token check reads only from here, so it costs no database query.
 type hub struct {
 	mu     sync.Mutex
-	byJTI  map[string]map[*conn]struct{}
+	bySID  map[string]map[*conn]struct{}
 	byUser map[int64]map[*conn]struct{}
 	// leaving holds the users whose last socket went less than the
 	// presence grace ago: still online for others, in case they are back.
@@ -25,9 +25,11 @@ type hub struct {
 	limits    map[int64]*userLimits
 	newLimits func() *userLimits
 
+	maxAge time.Duration // of a session, from its sign-in; 0: none
+
 	authMu  sync.RWMutex
-	revoked map[string]time.Time // jti -> when the token expires anyway
-	users   map[int64]struct{}
+	revoked map[string]time.Time // session id -> when none of its tokens can be valid anyway
+	users   map[int64]int64      // user id -> session generation
 }
 
 // userLimits are what one user may do, all sockets together.
@@ -36,43 +38,57 @@ type userLimits struct {
 	reads    *rate.Limiter // bytes of history read: in debt once overdrawn
 }
 
-func newHub(revoked map[string]time.Time, userIDs []int64, newLimits func() *userLimits) *hub {
-	h := &hub{
-		byJTI:     map[string]map[*conn]struct{}{},
+func newHub(revoked map[string]time.Time, gens map[int64]int64, maxAge time.Duration, newLimits func() *userLimits) *hub {
+	return &hub{
+		bySID:     map[string]map[*conn]struct{}{},
 		byUser:    map[int64]map[*conn]struct{}{},
 		leaving:   map[int64]*time.Timer{},
 		limits:    map[int64]*userLimits{},
 		newLimits: newLimits,
+		maxAge:    max(maxAge, 0),
 		revoked:   revoked,
-		users:     make(map[int64]struct{}, len(userIDs)),
+		users:     gens,
 	}
-	for _, id := range userIDs {
-		h.users[id] = struct{}{}
-	}
-	return h
 }
 
-// check applies what a signature cannot tell: revocation and the user's existence.
+// check applies what a signature cannot tell: revocation of the session,
+// the user's existence, a password changed since the sign-in, and the
+// session's age.
 func (h *hub) check(c auth.Claims) error {
 	h.authMu.RLock()
-	defer h.authMu.RUnlock()
-	if _, ok := h.revoked[c.ID]; ok {
+	_, revoked := h.revoked[c.SID]
+	gen, exists := h.users[c.UserID]
+	h.authMu.RUnlock()
+	switch {
+	case revoked:
 		return auth.ErrRevoked
-	}
-	if _, ok := h.users[c.UserID]; !ok {
+	case !exists:
 		return auth.ErrNoUser
+	case c.Gen < gen:
+		return auth.ErrPasswordChanged
+	}
+	if end, ok := h.sessionEnd(c); ok && !time.Now().Before(end) {
+		return auth.ErrSessionExpired
 	}
 	return nil
 }
 
-func (h *hub) revoke(jti string, exp time.Time) {
+// sessionEnd is when the token's session reaches its maximum age.
+func (h *hub) sessionEnd(c auth.Claims) (time.Time, bool) {
+	if h.maxAge <= 0 {
+		return time.Time{}, false
+	}
+	return c.AuthTime.Add(h.maxAge), true
+}
+
+// revoke ends a session; until is when none of its tokens can be valid anyway.
+func (h *hub) revoke(sid string, until time.Time) {
 	h.authMu.Lock()
 	defer h.authMu.Unlock()
-	h.revoked[jti] = exp
-	// Expired entries are dead weight: a token past exp is refused anyway.
+	h.revoked[sid] = until
 	now := time.Now()
-	for k, e := range h.revoked {
-		if e.Before(now.Add(-time.Hour)) {
+	for k, u := range h.revoked {
+		if u.Before(now) { // dead weight: every token of it is expired
 			delete(h.revoked, k)
 		}
 	}
@@ -80,7 +96,7 @@ func (h *hub) revoke(jti string, exp time.Time) {
 
 func (h *hub) addUser(id int64) {
 	h.authMu.Lock()
-	h.users[id] = struct{}{}
+	h.users[id] = 0
 	h.authMu.Unlock()
 }
 
@@ -91,6 +107,16 @@ func (h *hub) removeUser(id int64) {
 	h.mu.Lock()
 	delete(h.limits, id)
 	h.mu.Unlock()
+}
+
+// endSessions records a user's new session generation: sessions signed in
+// before it are refused.
+func (h *hub) endSessions(id, gen int64) {
+	h.authMu.Lock()
+	defer h.authMu.Unlock()
+	if old, ok := h.users[id]; ok && gen > old {
+		h.users[id] = gen
+	}
 }
 
 // limitsOf are a user's limiters.
@@ -124,13 +150,13 @@ func (h *hub) sockets(id int64) int {
 // add registers a connected socket unless its user already holds max:
 // online reports whether others must now be told the user is online (not
 // when the user is back within the presence grace).
-func (h *hub) add(c *conn, jti string, max int) (online, admitted bool) {
+func (h *hub) add(c *conn, sid string, max int) (online, admitted bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.byUser[c.userID]) >= max {
 		return false, false
 	}
-	addTo(h.byJTI, jti, c)
+	addTo(h.bySID, sid, c)
 	online = len(h.byUser[c.userID]) == 0
 	addTo(h.byUser, c.userID, c)
 	if t, back := h.leaving[c.userID]; back {
@@ -143,10 +169,10 @@ func (h *hub) add(c *conn, jti string, max int) (online, admitted bool) {
 
 // remove unregisters a socket. When it was its user's last, offline runs
 // after grace unless the user is back by then.
-func (h *hub) remove(c *conn, jti string, grace time.Duration, offline func()) {
+func (h *hub) remove(c *conn, sid string, grace time.Duration, offline func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	removeFrom(h.byJTI, jti, c)
+	removeFrom(h.bySID, sid, c)
 	if _, ok := h.byUser[c.userID][c]; !ok {
 		return
 	}
@@ -180,21 +206,23 @@ func (h *hub) stopLeaving() {
 	}
 }
 
-// retoken moves a socket to its refreshed token.
-func (h *hub) retoken(c *conn, oldJTI, newJTI string) {
+// retoken moves a socket to the session of its new token (the same one
+// after a refresh, another after a new sign-in).
+func (h *hub) retoken(c *conn, oldSID, newSID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.byJTI[oldJTI][c]; !ok {
+	if _, ok := h.bySID[oldSID][c]; !ok {
 		return // not registered (yet, or any more)
 	}
-	removeFrom(h.byJTI, oldJTI, c)
-	addTo(h.byJTI, newJTI, c)
+	removeFrom(h.bySID, oldSID, c)
+	addTo(h.bySID, newSID, c)
 }
 
-func (h *hub) connsOfToken(jti string) []*conn {
+// connsOfSession returns the live sockets of every token of a session.
+func (h *hub) connsOfSession(sid string) []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return snapshotOf(h.byJTI, jti)
+	return snapshotOf(h.bySID, sid)
 }
 
 func (h *hub) connsOfUser(id int64) []*conn {

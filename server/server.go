@@ -64,12 +64,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	revoked, err := st.Revoked(ctx, time.Now())
+	revoked, err := st.RevokedSessions(ctx, time.Now())
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	ids, err := st.UserIDs(ctx)
+	gens, err := st.SessionGens(ctx)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -80,7 +80,7 @@ func New(cfg Config) (*Server, error) {
 		limited: loglimit.New(cfg.Logger, 0),
 		store:   st,
 		signer:  signer,
-		hub: newHub(revoked, ids, func() *userLimits {
+		hub: newHub(revoked, gens, cfg.MaxSessionAge, func() *userLimits {
 			return &userLimits{
 				messages: rate.NewLimiter(cfg.UserMessageRate, cfg.UserMessageBurst),
 				reads:    rate.NewLimiter(cfg.UserReadRate, cfg.UserReadBurst),
@@ -96,10 +96,11 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /login", s.handleLogin)
 	s.mux.HandleFunc("POST /refresh", s.handleRefresh)
 	s.mux.HandleFunc("POST /logout", s.handleLogout)
+	s.mux.HandleFunc("POST "+wire.PathPassword, s.handlePassword)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.Handle(wire.SocketIOPath, s.sockets)
 	s.log.Info("server ready", "data_dir", cfg.DataDir, "secret_from", source, "token_ttl", signer.TTL(),
-		"signup", !cfg.NoSignup, "max_payload", cfg.MaxPayload)
+		"max_session_age", max(cfg.MaxSessionAge, 0), "signup", !cfg.NoSignup, "max_payload", cfg.MaxPayload)
 	return s, nil
 }
 
@@ -133,8 +134,8 @@ func (s *Server) Close() error {
 	return err
 }
 
-// DeleteUser removes an account: its sockets are refused at once with
-// unknown_user and its tokens stop working.
+// DeleteUser removes an account: its tokens stop working, and every live
+// socket of it is sent unauthorized (unknown_user) and disconnected at once.
 func (s *Server) DeleteUser(ctx context.Context, username string) error {
 	u, err := s.store.DeleteUser(ctx, username)
 	if err != nil {

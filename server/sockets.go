@@ -91,10 +91,10 @@ func (h sockets) Connect(so *sio.Socket) error {
 func (h sockets) Connected(so *sio.Socket) {
 	s, c := h.s, so.Value().(*conn)
 	c.mu.Lock()
-	jti := c.claims.ID
+	sid := c.claims.SID
 	c.armExpiry()
 	c.mu.Unlock()
-	online, admitted := s.hub.add(c, jti, s.cfg.SocketsPerUser)
+	online, admitted := s.hub.add(c, sid, s.cfg.SocketsPerUser)
 	if !admitted { // a concurrent handshake took the last place
 		s.limited.Warn("socket refused", "reason", wire.ErrTooManySockets, "user_id", c.userID, "remote", so.Handshake().Address)
 		so.Disconnect() // it comes back and is refused with the reason
@@ -104,8 +104,9 @@ func (h sockets) Connected(so *sio.Socket) {
 	if online {
 		s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: true})
 	}
-	// A token revoked or a user deleted between the handshake and here would
-	// have missed the hub; check once more now that it is registered.
+	// A session revoked, a password changed or a user deleted between the
+	// handshake and here would have missed the hub; check once more now
+	// that it is registered.
 	if err := s.hub.check(c.currentClaims()); err != nil {
 		c.kick(err.Error())
 	}
@@ -124,12 +125,12 @@ func (h sockets) Event(so *sio.Socket, name string, args []any) any {
 func (h sockets) Disconnected(so *sio.Socket, reason string) {
 	s, c := h.s, so.Value().(*conn)
 	c.mu.Lock()
-	jti := c.claims.ID
+	sid := c.claims.SID
 	if c.expiry != nil {
 		c.expiry.Stop()
 	}
 	c.mu.Unlock()
-	s.hub.remove(c, jti, s.cfg.PresenceGrace, func() {
+	s.hub.remove(c, sid, s.cfg.PresenceGrace, func() {
 		if !s.sockets.Closing() {
 			s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: false})
 		}
@@ -143,19 +144,23 @@ func (c *conn) currentClaims() auth.Claims {
 	return c.claims
 }
 
-// armExpiry schedules the disconnect at the token's expiry. Call with c.mu held.
+// armExpiry schedules the disconnect at the token's expiry, or at the end
+// of its session if that comes first. Call with c.mu held.
 func (c *conn) armExpiry() {
 	if c.expiry != nil {
 		c.expiry.Stop()
 	}
 	jti := c.claims.ID
-	wait := time.Until(c.claims.Expires.Add(c.srv.signer.Leeway()))
-	c.expiry = time.AfterFunc(wait, func() {
+	at, reason := c.claims.Expires.Add(c.srv.signer.Leeway()), wire.ReasonTokenExpired
+	if end, ok := c.srv.hub.sessionEnd(c.claims); ok && end.Before(at) {
+		at, reason = end, wire.ReasonSessionExpired
+	}
+	c.expiry = time.AfterFunc(time.Until(at), func() {
 		c.mu.Lock()
 		still := c.claims.ID == jti // not refreshed in-band meanwhile
 		c.mu.Unlock()
 		if still {
-			c.kick(wire.ReasonTokenExpired)
+			c.kick(reason)
 		}
 	})
 }
@@ -192,10 +197,15 @@ func (c *conn) reauth(token string) (auth.Claims, error) {
 		return auth.Claims{}, auth.ErrInvalid
 	}
 	c.mu.Lock()
-	old := c.claims.ID
+	old := c.claims.SID
 	c.claims = claims
 	c.armExpiry()
 	c.mu.Unlock()
-	c.srv.hub.retoken(c, old, claims.ID)
+	c.srv.hub.retoken(c, old, claims.SID)
+	// A logout of the new token's session while it moved may have missed it.
+	if err := c.srv.hub.check(claims); err != nil {
+		c.kick(err.Error())
+		return auth.Claims{}, err
+	}
 	return claims, nil
 }

@@ -56,6 +56,22 @@ const (
 	ReasonTokenExpired = "token_expired"
 	ReasonTokenRevoked = "token_revoked"
 	ReasonUnknownUser  = "unknown_user"
+	// ReasonSessionExpired: the sign-in the token was refreshed from is older
+	// than the server's maximum session age; sign in again.
+	ReasonSessionExpired = "session_expired"
+	// ReasonPasswordChanged: the account's password was changed after this
+	// sign-in, which ended it; sign in again with the new password.
+	ReasonPasswordChanged = "password_changed"
+)
+
+// HTTP paths of the account calls.
+const (
+	PathRegister = "/register"
+	PathLogin    = "/login"
+	PathRefresh  = "/refresh"
+	PathLogout   = "/logout"
+	PathPassword = "/password" // change the password: PasswordChange with a Bearer token
+	PathHealth   = "/healthz"
 )
 
 // Limits of the contract.
@@ -120,6 +136,13 @@ type Session struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expiresAt"`
 	User      Author    `json:"user"`
+}
+
+// PasswordChange is the body of POST /password. A success is answered with
+// a new Session, as /login; every other session of the user has ended.
+type PasswordChange struct {
+	Current  string `json:"current"`
+	Password string `json:"password"`
 }
 
 // Error is every HTTP error body.

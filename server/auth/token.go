@@ -31,7 +31,20 @@ var (
 	ErrExpired = errors.New("token_expired")
 	ErrRevoked = errors.New("token_revoked")
 	ErrNoUser  = errors.New("unknown_user")
+	// ErrSessionExpired: the sign-in the token descends from is older than
+	// the server's maximum session age; refreshing cannot extend it.
+	ErrSessionExpired = errors.New("session_expired")
+	// ErrPasswordChanged: the user's password changed after the sign-in.
+	ErrPasswordChanged = errors.New("password_changed")
 )
+
+// Family is what every token of one sign-in shares: a refresh keeps it, so
+// the sign-in can be ended as a whole (logout) and has a maximum age.
+type Family struct {
+	SID      string    // sid: random, one per sign-in
+	AuthTime time.Time // auth_time: when the password was checked (whole seconds)
+	Gen      int64     // gen: the user's session generation at sign-in (a password change raises it)
+}
 
 // Claims are what a verified token says.
 type Claims struct {
@@ -39,10 +52,14 @@ type Claims struct {
 	Username string
 	ID       string // jti
 	Expires  time.Time
+	Family
 }
 
 type jwtClaims struct {
-	Name string `json:"name"`
+	Name     string `json:"name"`
+	Sid      string `json:"sid"`
+	AuthTime int64  `json:"auth_time"`
+	Gen      int64  `json:"gen,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -58,6 +75,9 @@ type readClaims struct {
 	Iat  json.Number      `json:"iat"`
 	Nbf  json.Number      `json:"nbf"`
 	Jti  string           `json:"jti"`
+	Sid  string           `json:"sid"`
+	Auth json.Number      `json:"auth_time"`
+	Gen  json.Number      `json:"gen"`
 }
 
 func numericDate(n json.Number) (*jwt.NumericDate, error) {
@@ -121,38 +141,59 @@ func (s *Signer) TTL() time.Duration { return s.ttl }
 // Leeway is the clock tolerance applied to expiry.
 func (s *Signer) Leeway() time.Duration { return s.leeway }
 
-// Issue returns a signed token for the user and its claims.
-func (s *Signer) Issue(userID int64, username string) (string, Claims, error) {
+func randomID() (string, error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
-		return "", Claims{}, fmt.Errorf("token id: %w", err)
+		return "", fmt.Errorf("token id: %w", err)
+	}
+	return hex.EncodeToString(id[:]), nil
+}
+
+// Issue returns a signed token for the user and its claims. A family
+// without a SID starts a new sign-in (a new sid, auth_time now, with the
+// family's Gen); a refresh passes the token's own family, which is kept.
+func (s *Signer) Issue(userID int64, username string, fam Family) (string, Claims, error) {
+	jti, err := randomID()
+	if err != nil {
+		return "", Claims{}, err
 	}
 	// JWT times are whole seconds: round iat down and exp up, so a token
 	// lives at least its TTL.
 	now := s.now()
 	iat := now.Truncate(time.Second)
 	exp := now.Add(s.ttl).Add(time.Second - 1).Truncate(time.Second)
+	if fam.SID == "" {
+		if fam.SID, err = randomID(); err != nil {
+			return "", Claims{}, err
+		}
+		fam.AuthTime = iat
+	}
+	fam.AuthTime = fam.AuthTime.Truncate(time.Second)
 	c := jwtClaims{
-		Name: username,
+		Name:     username,
+		Sid:      fam.SID,
+		AuthTime: fam.AuthTime.Unix(),
+		Gen:      fam.Gen,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   strconv.FormatInt(userID, 10),
 			Issuer:    Issuer,
 			Audience:  jwt.ClaimStrings{Audience},
 			IssuedAt:  jwt.NewNumericDate(iat),
 			ExpiresAt: jwt.NewNumericDate(exp),
-			ID:        hex.EncodeToString(id[:]),
+			ID:        jti,
 		},
 	}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("sign token: %w", err)
 	}
-	return signed, Claims{UserID: userID, Username: username, ID: c.ID, Expires: exp}, nil
+	return signed, Claims{UserID: userID, Username: username, ID: jti, Expires: exp, Family: fam}, nil
 }
 
 // Verify checks signature, algorithm, issuer, audience and expiry. It returns
-// ErrMissing, ErrExpired or ErrInvalid; revocation and the user's existence
-// are the caller's to check.
+// ErrMissing, ErrExpired or ErrInvalid; revocation, the user's existence and
+// the session's age are the caller's to check. A token issued before tokens
+// had families (no sid) is its own family, signed in when it was issued.
 func (s *Signer) Verify(token string) (Claims, error) {
 	if token == "" {
 		return Claims{}, ErrMissing
@@ -170,5 +211,23 @@ func (s *Signer) Verify(token string) (Claims, error) {
 	if err != nil || uid <= 0 || c.Jti == "" || c.Name == "" || exp == nil {
 		return Claims{}, ErrInvalid
 	}
-	return Claims{UserID: uid, Username: c.Name, ID: c.Jti, Expires: exp.Time}, nil
+	fam := Family{SID: c.Sid}
+	if fam.SID == "" { // an old token: its jti stands for the family
+		fam.SID = c.Jti
+	}
+	authTime := c.Auth
+	if authTime == "" {
+		authTime = c.Iat
+	}
+	at, err := numericDate(authTime)
+	if err != nil || at == nil {
+		return Claims{}, ErrInvalid
+	}
+	fam.AuthTime = at.Time
+	if c.Gen != "" {
+		if fam.Gen, err = c.Gen.Int64(); err != nil || fam.Gen < 0 {
+			return Claims{}, ErrInvalid
+		}
+	}
+	return Claims{UserID: uid, Username: c.Name, ID: c.Jti, Expires: exp.Time, Family: fam}, nil
 }

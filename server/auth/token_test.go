@@ -31,7 +31,7 @@ func sign(t *testing.T, claims jwt.MapClaims) string {
 
 func TestVerifyRoundTrip(t *testing.T) {
 	s := newTestSigner(t)
-	tok, issued, err := s.Issue(42, "alice")
+	tok, issued, err := s.Issue(42, "alice", Family{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestVerifyClaims(t *testing.T) {
 // BenchmarkVerify is the token check of every socket handshake.
 func BenchmarkVerify(b *testing.B) {
 	s := newTestSigner(b)
-	tok, _, err := s.Issue(42, "alice")
+	tok, _, err := s.Issue(42, "alice", Family{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -106,6 +106,65 @@ func BenchmarkVerify(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.Verify(tok); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A refresh keeps the sign-in's family; a new sign-in starts one.
+func TestFamilies(t *testing.T) {
+	s := newTestSigner(t)
+	_, first, err := s.Issue(42, "alice", Family{Gen: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.SID == "" || first.SID == first.ID || first.Gen != 3 || first.AuthTime.IsZero() || first.AuthTime.After(time.Now()) {
+		t.Fatalf("new sign-in %+v", first)
+	}
+	tok, again, err := s.Issue(42, "alice", first.Family)
+	if err != nil || again.Family != first.Family || again.ID == first.ID {
+		t.Fatalf("refresh %+v %v, sign-in %+v", again, err, first)
+	}
+	got, err := s.Verify(tok)
+	if err != nil || got.Family != first.Family {
+		t.Fatalf("verified %+v %v, want family %+v", got, err, first.Family)
+	}
+	_, other, _ := s.Issue(42, "alice", Family{})
+	if other.SID == first.SID {
+		t.Fatal("two sign-ins share a family")
+	}
+
+	now := time.Now()
+	base := jwt.MapClaims{"sub": "7", "name": "bob", "jti": "x1", "iss": Issuer, "aud": Audience,
+		"iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+	with := func(k string, v any) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for kk, vv := range base {
+			c[kk] = vv
+		}
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		return c
+	}
+	// A token from before families is its own, signed in at iat.
+	old, err := s.Verify(sign(t, base))
+	if err != nil || old.SID != "x1" || old.AuthTime.Unix() != now.Unix() || old.Gen != 0 {
+		t.Fatalf("old token %+v %v", old, err)
+	}
+	for _, tc := range []struct {
+		name   string
+		claims jwt.MapClaims
+	}{
+		{"auth_time not a number", with("auth_time", "yesterday")},
+		{"gen not a number", with("gen", "one")},
+		{"gen fractional", with("gen", 1.5)},
+		{"gen negative", with("gen", -1)},
+		{"no time of sign-in", with("iat", nil)},
+	} {
+		if _, err := s.Verify(sign(t, tc.claims)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
 }

@@ -31,6 +31,17 @@ var migrations = []string{
 		jti        TEXT PRIMARY KEY,
 		expires_at INTEGER NOT NULL
 	);`,
+	// 2: sessions. A sign-in's tokens share a session id, revoked as a whole
+	// (a token from before sessions is its own session, under its jti, so
+	// the revoked jtis carry over); a user's session generation, raised by
+	// a password change, ends every sign-in made before it.
+	`CREATE TABLE revoked_sessions (
+		sid        TEXT PRIMARY KEY,
+		expires_at INTEGER NOT NULL
+	);
+	INSERT INTO revoked_sessions(sid, expires_at) SELECT jti, expires_at FROM revoked_tokens;
+	DROP TABLE revoked_tokens;
+	ALTER TABLE users ADD COLUMN session_gen INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the version this build migrates to.

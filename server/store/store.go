@@ -1,5 +1,5 @@
 // Package store keeps Confab's durable state in an embedded SQLite database:
-// users, messages and revoked tokens. Writes of messages go through a single
+// users, messages and revoked sessions. Writes of messages go through a single
 // writer goroutine that commits them in groups, so every acknowledged message
 // is on disk while many senders share one fsync.
 package store
@@ -32,6 +32,9 @@ var (
 type User struct {
 	ID       int64
 	Username string
+	// SessionGen is the account's session generation (set by Credentials):
+	// sessions signed in under an older one have ended.
+	SessionGen int64
 }
 
 // Message is a stored chat message.
@@ -110,13 +113,15 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (
 	return User{ID: id, Username: username}, nil
 }
 
-// Credentials returns the user and password hash for a username (any case).
+// Credentials returns the user (with its session generation) and password
+// hash for a username (any case), read together: a sign-in checked against
+// a hash a password change has replaced gets the generation that change ended.
 func (s *Store) Credentials(ctx context.Context, username string) (User, string, error) {
 	var u User
 	var hash string
 	err := s.db.QueryRowContext(ctx,
-		`SELECT id, username, password_hash FROM users WHERE username_key = ?`, usernameKey(username)).
-		Scan(&u.ID, &u.Username, &hash)
+		`SELECT id, username, password_hash, session_gen FROM users WHERE username_key = ?`, usernameKey(username)).
+		Scan(&u.ID, &u.Username, &hash, &u.SessionGen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, "", ErrNotFound
 	}
@@ -157,22 +162,68 @@ func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
 	return out, rows.Err()
 }
 
-// UserIDs returns the ids of every account, for the server's existence cache.
-func (s *Store) UserIDs(ctx context.Context) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM users`)
+// SessionGens returns every account's id with its session generation, for
+// the server's cache of users.
+func (s *Store) SessionGens(ctx context.Context) (map[int64]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, session_gen FROM users`)
 	if err != nil {
-		return nil, fmt.Errorf("list user ids: %w", err)
+		return nil, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	var out []int64
+	out := map[int64]int64{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+		var id, gen int64
+		if err := rows.Scan(&id, &gen); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
 		}
-		out = append(out, id)
+		out[id] = gen
 	}
 	return out, rows.Err()
+}
+
+// PasswordHash returns the password hash of an account.
+func (s *Store) PasswordHash(ctx context.Context, id int64) (string, error) {
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, id).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up user: %w", err)
+	}
+	return hash, nil
+}
+
+// ChangePassword replaces an account's password hash, if it still is
+// oldHash, and raises its session generation, which ends every session
+// signed in before. It returns the new generation; ErrNotFound if the
+// account is gone or its password changed meanwhile.
+func (s *Store) ChangePassword(ctx context.Context, id int64, oldHash, newHash string) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("change password: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	res, err := tx.ExecContext(ctx,
+		`UPDATE users SET password_hash = ?, session_gen = session_gen + 1 WHERE id = ? AND password_hash = ?`,
+		newHash, id, oldHash)
+	if err != nil {
+		return 0, fmt.Errorf("change password: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err != nil {
+			return 0, fmt.Errorf("change password: %w", err)
+		}
+		return 0, ErrNotFound
+	}
+	var gen int64
+	if err := tx.QueryRowContext(ctx, `SELECT session_gen FROM users WHERE id = ?`, id).Scan(&gen); err != nil {
+		return 0, fmt.Errorf("change password: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("change password: %w", err)
+	}
+	return gen, nil
 }
 
 // DeleteUser removes an account by username (any case). Its messages stay in
@@ -188,35 +239,40 @@ func (s *Store) DeleteUser(ctx context.Context, username string) (User, error) {
 	return u, nil
 }
 
-// Revoke records a token id as revoked until it would have expired anyway.
-func (s *Store) Revoke(ctx context.Context, jti string, expires time.Time) error {
+// RevokeSession records a session (every token of one sign-in) as revoked
+// until expires, after which none of its tokens can be valid anyway, and
+// forgets the revocations that no longer matter at now.
+func (s *Store) RevokeSession(ctx context.Context, sid string, expires, now time.Time) error {
 	_, err := s.db.ExecContext(ctx,
-		`INSERT OR IGNORE INTO revoked_tokens(jti, expires_at) VALUES(?, ?)`, jti, expires.Unix())
+		`INSERT INTO revoked_sessions(sid, expires_at) VALUES(?, ?) ON CONFLICT(sid) DO NOTHING`, sid, expires.Unix())
 	if err != nil {
-		return fmt.Errorf("revoke token: %w", err)
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM revoked_sessions WHERE expires_at < ?`, now.Unix()); err != nil {
+		return fmt.Errorf("prune revocations: %w", err)
 	}
 	return nil
 }
 
-// Revoked returns every revocation that has not expired yet, and deletes the
-// ones that have (an expired token is refused anyway).
-func (s *Store) Revoked(ctx context.Context, now time.Time) (map[string]time.Time, error) {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at < ?`, now.Unix()); err != nil {
+// RevokedSessions returns every revocation that still matters, and deletes
+// the ones that no longer do.
+func (s *Store) RevokedSessions(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM revoked_sessions WHERE expires_at < ?`, now.Unix()); err != nil {
 		return nil, fmt.Errorf("prune revocations: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT jti, expires_at FROM revoked_tokens`)
+	rows, err := s.db.QueryContext(ctx, `SELECT sid, expires_at FROM revoked_sessions`)
 	if err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]time.Time{}
 	for rows.Next() {
-		var jti string
+		var sid string
 		var exp int64
-		if err := rows.Scan(&jti, &exp); err != nil {
-			return nil, err
+		if err := rows.Scan(&sid, &exp); err != nil {
+			return nil, fmt.Errorf("load revocations: %w", err)
 		}
-		out[jti] = time.Unix(exp, 0)
+		out[sid] = time.Unix(exp, 0)
 	}
 	return out, rows.Err()
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func open(t *testing.T, dir string) *Store {
@@ -121,5 +122,77 @@ func TestNewerSchemaRefused(t *testing.T) {
 	db.Close()
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "newer than this build") {
 		t.Fatalf("opened a newer schema: %v", err)
+	}
+}
+
+// A database of schema 1 keeps its revocations (a token from before
+// sessions is its own session, under its jti) and its users, who start at
+// session generation 0.
+func TestMigrationKeepsRevocations(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour).Unix()
+	for _, q := range []string{
+		migrations[0],
+		`PRAGMA user_version = 1`,
+		`INSERT INTO users(username, username_key, password_hash, created_at) VALUES('Alice', 'alice', 'h', 0)`,
+		fmt.Sprintf(`INSERT INTO revoked_tokens(jti, expires_at) VALUES('old-jti', %d), ('gone-jti', 1)`, later),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s := open(t, dir)
+	defer s.Close()
+	ctx := context.Background()
+	revoked, err := s.RevokedSessions(ctx, time.Now())
+	if err != nil || len(revoked) != 1 || revoked["old-jti"].Unix() != later {
+		t.Fatalf("revocations after migration: %v %v", revoked, err)
+	}
+	gens, err := s.SessionGens(ctx)
+	if err != nil || len(gens) != 1 || gens[1] != 0 {
+		t.Fatalf("generations: %v %v", gens, err)
+	}
+}
+
+func TestChangePasswordRaisesGeneration(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, "alice", "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen, err := s.ChangePassword(ctx, u.ID, "h1", "h2"); err != nil || gen != 1 {
+		t.Fatalf("change: %d %v", gen, err)
+	}
+	// The old hash is no longer current: a second change from it fails.
+	if _, err := s.ChangePassword(ctx, u.ID, "h1", "h3"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("change from a replaced hash: %v", err)
+	}
+	got, hash, err := s.Credentials(ctx, "ALICE")
+	if err != nil || hash != "h2" || got.SessionGen != 1 {
+		t.Fatalf("%+v %q %v", got, hash, err)
+	}
+	if h, err := s.PasswordHash(ctx, u.ID); err != nil || h != "h2" {
+		t.Fatalf("%q %v", h, err)
+	}
+	// Revocations: kept until they no longer matter, then pruned.
+	now := time.Now()
+	if err := s.RevokeSession(ctx, "sid-1", now.Add(time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeSession(ctx, "sid-1", now.Add(time.Minute), now); err != nil { // twice is fine
+		t.Fatal(err)
+	}
+	if r, _ := s.RevokedSessions(ctx, now); r["sid-1"].Unix() != now.Add(time.Hour).Unix() {
+		t.Fatalf("revocations %v", r)
+	}
+	if r, _ := s.RevokedSessions(ctx, now.Add(2*time.Hour)); len(r) != 0 {
+		t.Fatalf("not pruned: %v", r)
 	}
 }
