@@ -123,6 +123,18 @@ func TestLoginErrors(t *testing.T) {
 		fmt.Fprint(w, `{"status":"ok","version":"9.0.0","protocol":2}`)
 	}))
 	defer tooNew.Close()
+	// A server whose database cannot be written is Confab still: sign-in goes on.
+	degraded := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/healthz" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"status":"degraded","version":"0.1.0","protocol":1,"message":"cannot store"}`)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"error":"invalid_credentials","message":"no"}`)
+	}))
+	defer degraded.Close()
 	tlsSrv := httptest.NewTLSServer(env.Srv)
 	defer tlsSrv.Close()
 	noSignup := testserver.Start(t, server.Config{NoSignup: true})
@@ -141,6 +153,7 @@ func TestLoginErrors(t *testing.T) {
 		{"signup off", func() error { _, err := client.Register(ctx, noSignup.URL, "carol", "password-c"); return err }, client.ErrSignupDisabled},
 		{"unreachable", func() error { _, err := client.Login(ctx, closedPort, "alice", "password-a"); return err }, client.ErrUnreachable},
 		{"not confab", func() error { _, err := client.Login(ctx, notConfab.URL, "alice", "password-a"); return err }, client.ErrNotConfab},
+		{"degraded", func() error { _, err := client.Login(ctx, degraded.URL, "alice", "password-a"); return err }, client.ErrWrongCredentials},
 		{"too new", func() error { _, err := client.Login(ctx, tooNew.URL, "alice", "password-a"); return err }, client.ErrServerTooNew},
 		{"untrusted certificate", func() error { _, err := client.Login(ctx, tlsSrv.URL, "alice", "password-a"); return err }, client.ErrCertUnknown},
 		{"throttled", func() error { _, err := client.Login(ctx, env.URL, "alice", "password-a"); return err }, client.ErrTooManyAttempts},

@@ -183,7 +183,13 @@ func (s *Session) checkServer(ctx context.Context) error {
 		}
 	}
 	var h wire.Health
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(&h) != nil || h.Status != "ok" {
+	confab := (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusServiceUnavailable) &&
+		json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(&h) == nil &&
+		// A degraded server (503: it cannot store anything) is Confab too:
+		// it signs in and shows history, and refuses what it cannot store.
+		(resp.StatusCode == http.StatusOK && h.Status == wire.HealthOK ||
+			resp.StatusCode == http.StatusServiceUnavailable && h.Status == wire.HealthDegraded)
+	if !confab {
 		return &Error{Kind: ErrNotConfab, Detail: s.URL + " answered " + resp.Status}
 	}
 	proto := h.Protocol

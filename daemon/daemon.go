@@ -86,6 +86,10 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	insecure := fs.Bool("insecure-http", false, "serve plain HTTP: passwords and tokens cross the network readable by anyone on it")
 	noAnnounce := fs.Bool("no-announce", false, "do not announce the chat on the local network (mDNS/DNS-SD)")
+	healthProbe := fs.Duration("health-probe-interval", server.DefaultHealthProbeInterval,
+		"/healthz tests the database with a tiny write when nothing was stored for this long, at most once per interval; a failing database is retried as often")
+	healthTimeout := fs.Duration("health-probe-timeout", server.DefaultHealthProbeTimeout, "how long /healthz waits for that write before answering degraded")
+	storeRetry := fs.Duration("store-retry", server.DefaultStoreRetry, "how long a batch of messages the disk refused is retried before the senders are told it failed")
 	chatName := fs.String("name", "", "chat name joiners see in their list of chats on the network (default \"Confab on <host name>\")")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the Confab chat server without a window.\n"+
@@ -140,6 +144,9 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 			MaxReplyBytes:        per.MaxReplyBytes,
 			UserReadRate:         rate.Limit(*readRate),
 			UserReadBurst:        per.UserReadBurst,
+			HealthProbeInterval:  *healthProbe,
+			HealthProbeTimeout:   *healthTimeout,
+			StoreRetry:           *storeRetry,
 			Logger:               log,
 		},
 		Addr:     *addr,

@@ -182,8 +182,17 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// handleHealth answers 200 ok, or 503 degraded while the database cannot
+// be written (see health.go).
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, wire.Health{Status: "ok", Version: s.cfg.Version, Protocol: wire.ProtocolVersion, Fingerprint: s.cfg.TLSFingerprint})
+	h := wire.Health{Status: wire.HealthOK, Version: s.cfg.Version, Protocol: wire.ProtocolVersion, Fingerprint: s.cfg.TLSFingerprint}
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.store.Health(); err != nil {
+		h.Status, h.Message = wire.HealthDegraded, healthDegradedText
+		writeJSON(w, http.StatusServiceUnavailable, h)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
 }
 
 // bearer verifies the Authorization header, answering 401 with the reason.

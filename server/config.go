@@ -111,6 +111,18 @@ type Config struct {
 	// TLSFingerprint is the fingerprint of the certificate the server is
 	// served with (wire.Fingerprint), reported by /healthz; empty for plain HTTP.
 	TLSFingerprint string
+
+	// Storage health (health.go). HealthProbeInterval: /healthz answers from
+	// the last write when it is younger than this, else it tests the
+	// database with a tiny write, at most one per interval however often it
+	// is asked; a failing database is tested again as often (default 5s).
+	HealthProbeInterval time.Duration
+	// HealthProbeTimeout: how long /healthz waits for that write before it
+	// answers degraded (default 2s).
+	HealthProbeTimeout time.Duration
+	// StoreRetry: how long a batch of messages the disk refused is retried
+	// before its senders are told it failed (default 1s; negative: none).
+	StoreRetry time.Duration
 }
 
 func (c Config) socketOptions() sio.Options {

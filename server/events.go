@@ -122,7 +122,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 		Room: room, AuthorID: c.userID, AuthorName: c.username, Text: text, ClientID: clientID,
 	})
 	if err != nil {
-		c.srv.log.Error("store message", "user_id", c.userID, "err", err)
+		c.srv.limited.Error("store message", "user_id", c.userID, "err", err) // a failing disk fails every send
 		return fail(wire.ErrInternal)
 	}
 	msg := toWire(stored)

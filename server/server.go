@@ -58,7 +58,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (from %s)", err, source)
 	}
-	st, err := store.Open(cfg.DataDir)
+	st, err := store.OpenWith(cfg.DataDir, cfg.storeOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -153,13 +153,23 @@ type Error struct {
 
 // Health is the body of GET /healthz.
 type Health struct {
-	Status   string `json:"status"`
+	Status   string `json:"status"` // HealthOK (200) or HealthDegraded (503)
 	Version  string `json:"version"`
 	Protocol int    `json:"protocol,omitempty"` // this contract's version (1); absent means 1
 	// Fingerprint is the SHA-256 fingerprint (see Fingerprint) of the
 	// server's TLS certificate; absent when the server speaks plain HTTP.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Message says, for a person, what is wrong; absent when all is well.
+	Message string `json:"message,omitempty"`
 }
+
+// Health statuses.
+const (
+	HealthOK = "ok"
+	// HealthDegraded: the server answers, but its database cannot be
+	// written, so messages cannot be sent (HTTP 503).
+	HealthDegraded = "degraded"
+)
 
 // Fingerprint formats the SHA-256 of a certificate (DER) the way the host
 // panel, the server's log and the client's pin show it: uppercase hex pairs

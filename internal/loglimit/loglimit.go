@@ -44,6 +44,9 @@ func New(l *slog.Logger, every time.Duration) *Logger {
 // less than the interval ago.
 func (l *Logger) Warn(msg string, args ...any) { l.emit(slog.LevelWarn, msg, args) }
 
+// Error is Warn at error level.
+func (l *Logger) Error(msg string, args ...any) { l.emit(slog.LevelError, msg, args) }
+
 // Info is Warn at info level.
 func (l *Logger) Info(msg string, args ...any) { l.emit(slog.LevelInfo, msg, args) }
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 )
 
 // DBFile is the database's file name inside the data directory.
@@ -52,10 +52,15 @@ type Message struct {
 type Store struct {
 	db     *sql.DB // readers and account writes
 	writer *writer // the single goroutine that inserts messages
+	health *health // whether writes work
 }
 
 // Open opens (creating if needed) the database in dir and migrates it.
-func Open(dir string) (*Store, error) {
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(dir string, o Options) (*Store, error) {
+	o = o.withDefaults()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -70,10 +75,11 @@ func Open(dir string) (*Store, error) {
 	// busy_timeout covers the rare moment readers and the writer meet on a checkpoint.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	c, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	db := sql.OpenDB(connector{c}) // see conn.go: no connection stays broken
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(time.Minute)
 	if err := migrate(db); err != nil {
@@ -81,14 +87,49 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db}
-	s.writer = newWriter(db)
+	s.health = newHealth(o, s.probe)
+	s.writer = newWriter(db, o.WriteRetry, s.health)
 	return s, nil
 }
 
 // Close stops the writer (after committing what it holds) and closes the database.
 func (s *Store) Close() error {
+	s.health.close()
 	s.writer.close()
 	return s.db.Close()
+}
+
+// Health reports whether the database can be written: nil, or why not. It
+// answers from the last write when that is recent (Options.ProbeInterval),
+// else it makes a tiny test write, one at a time and at most one per
+// interval however often it is asked, and waits for it at most
+// Options.ProbeTimeout.
+func (s *Store) Health() error { return s.health.check() }
+
+// probe writes the schema version back as it is: one page written to the
+// log and synced, and nothing changed.
+func (s *Store) probe(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	var version int
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, version)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// noteWrite tells the health check how an account write went: a success, or
+// a failure of the disk (not a taken name).
+func (s *Store) noteWrite(err error) {
+	if err == nil || IsDiskError(err) {
+		s.health.wrote(err, true)
+	}
 }
 
 // usernameKey is the case-insensitive identity of a username.
@@ -100,6 +141,7 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (
 	res, err := s.db.ExecContext(ctx,
 		`INSERT INTO users(username, username_key, password_hash, created_at) VALUES(?,?,?,?)`,
 		username, usernameKey(username), passwordHash, time.Now().UnixMilli())
+	s.noteWrite(err)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			return User{}, ErrUsernameTaken
@@ -220,7 +262,9 @@ func (s *Store) ChangePassword(ctx context.Context, id int64, oldHash, newHash s
 	if err := tx.QueryRowContext(ctx, `SELECT session_gen FROM users WHERE id = ?`, id).Scan(&gen); err != nil {
 		return 0, fmt.Errorf("change password: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.noteWrite(err)
+	if err != nil {
 		return 0, fmt.Errorf("change password: %w", err)
 	}
 	return gen, nil
@@ -233,7 +277,9 @@ func (s *Store) DeleteUser(ctx context.Context, username string) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, u.ID); err != nil {
+	_, err = s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, u.ID)
+	s.noteWrite(err)
+	if err != nil {
 		return User{}, fmt.Errorf("delete user: %w", err)
 	}
 	return u, nil
@@ -245,6 +291,7 @@ func (s *Store) DeleteUser(ctx context.Context, username string) (User, error) {
 func (s *Store) RevokeSession(ctx context.Context, sid string, expires, now time.Time) error {
 	_, err := s.db.ExecContext(ctx,
 		`INSERT INTO revoked_sessions(sid, expires_at) VALUES(?, ?) ON CONFLICT(sid) DO NOTHING`, sid, expires.Unix())
+	s.noteWrite(err)
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}

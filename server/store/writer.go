@@ -29,15 +29,19 @@ type addRequest struct {
 // together and concurrent senders are committed in groups.
 type writer struct {
 	db       *sql.DB
+	retry    time.Duration // how long a batch the disk refused is retried
+	health   *health
 	requests chan addRequest
 	quit     chan struct{}
 	done     chan struct{}
 	once     sync.Once
 }
 
-func newWriter(db *sql.DB) *writer {
+func newWriter(db *sql.DB, retry time.Duration, h *health) *writer {
 	w := &writer{
 		db:       db,
+		retry:    retry,
+		health:   h,
 		requests: make(chan addRequest, MaxBatch),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -112,14 +116,41 @@ func (w *writer) drain() {
 	}
 }
 
+// commit stores a batch and answers its senders. A batch the disk refused is
+// tried again, on another connection (see conn.go), for up to w.retry; only
+// a committed message is ever answered with success.
 func (w *writer) commit(batch []addRequest) {
 	results := make([]addResult, len(batch))
 	err := w.insertAll(batch, results)
+	deadline := time.Now().Add(w.retry)
+	for wait := firstRetryWait; err != nil && IsDiskError(err); wait *= 2 {
+		if !time.Now().Add(wait).Before(deadline) || !w.sleep(wait) {
+			break
+		}
+		err = w.insertAll(batch, results)
+	}
+	changed := false
+	for _, r := range results {
+		changed = changed || (err == nil && r.created)
+	}
+	w.health.wrote(err, changed)
 	for i, req := range batch {
 		if err != nil {
 			results[i] = addResult{err: err}
 		}
 		req.reply <- results[i]
+	}
+}
+
+// sleep waits d, or less when the writer is closing (then it returns false).
+func (w *writer) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-w.quit:
+		return false
 	}
 }
 

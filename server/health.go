@@ -1,0 +1,26 @@
+package server
+
+import (
+	"confab/server/store"
+)
+
+// Defaults of the storage health options of Config (issue 11: storage
+// recovers by itself, and /healthz says when it cannot).
+const (
+	DefaultHealthProbeInterval = store.DefaultProbeInterval
+	DefaultHealthProbeTimeout  = store.DefaultProbeTimeout
+	DefaultStoreRetry          = store.DefaultWriteRetry
+)
+
+// healthDegradedText is /healthz's message while the database cannot be
+// written. It says nothing of the cause: the server's log has it.
+const healthDegradedText = "the server cannot store anything at the moment: messages cannot be sent"
+
+func (c Config) storeOptions() store.Options {
+	return store.Options{
+		ProbeInterval: c.HealthProbeInterval,
+		ProbeTimeout:  c.HealthProbeTimeout,
+		WriteRetry:    c.StoreRetry,
+		Logger:        c.Logger,
+	}
+}
