@@ -327,7 +327,7 @@ func (f *loginForm) show(err error) {
 	switch {
 	case errors.Is(err, client.ErrWrongCredentials), errors.Is(err, client.ErrWeakPassword):
 		showErr(f.passErr, err.Error())
-	case errors.Is(err, client.ErrUsernameTaken), errors.Is(err, client.ErrInvalidUsername):
+	case errors.Is(err, client.ErrUsernameTaken), errors.Is(err, client.ErrUsernameSimilar), errors.Is(err, client.ErrInvalidUsername):
 		showErr(f.userErr, err.Error())
 	case errors.Is(err, client.ErrUnreachable), errors.Is(err, client.ErrNotConfab), errors.Is(err, client.ErrTLS), errors.Is(err, client.ErrPlainHTTP),
 		errors.Is(err, client.ErrDowngrade),

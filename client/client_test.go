@@ -148,6 +148,7 @@ func TestLoginErrors(t *testing.T) {
 		{"wrong password again", func() error { _, err := client.Login(ctx, env.URL, "alice", "wrong-pass"); return err }, client.ErrWrongCredentials},
 		{"unknown user", func() error { _, err := client.Login(ctx, env.URL, "nobody", "wrong-pass"); return err }, client.ErrWrongCredentials},
 		{"taken", func() error { _, err := client.Register(ctx, env.URL, "ALICE", "password-b"); return err }, client.ErrUsernameTaken},
+		{"look-alike", func() error { _, err := client.Register(ctx, env.URL, "a1ice", "password-b"); return err }, client.ErrUsernameSimilar},
 		{"weak", func() error { _, err := client.Register(ctx, env.URL, "bob", "short"); return err }, client.ErrWeakPassword},
 		{"bad name", func() error { _, err := client.Login(ctx, env.URL, "a b", "password"); return err }, client.ErrInvalidUsername},
 		{"signup off", func() error { _, err := client.Register(ctx, noSignup.URL, "carol", "password-c"); return err }, client.ErrSignupDisabled},

@@ -15,6 +15,7 @@ var (
 	ErrWrongCredentials = errors.New("wrong username or password")
 	ErrWrongPassword    = errors.New("the current password is wrong")
 	ErrUsernameTaken    = errors.New("that username is taken")
+	ErrUsernameSimilar  = errors.New("that username looks too much like one already taken")
 	ErrInvalidUsername  = errors.New("a username is 3 to 32 letters, digits, '_', '.' or '-'")
 	ErrWeakPassword     = errors.New("the password is too short (at least 8 characters)")
 	ErrSignupDisabled   = errors.New("this server does not allow creating accounts")
@@ -77,6 +78,8 @@ func kindOfCode(code string) error {
 		return ErrWrongCredentials
 	case "username_taken":
 		return ErrUsernameTaken
+	case "username_too_similar":
+		return ErrUsernameSimilar
 	case "invalid_username":
 		return ErrInvalidUsername
 	case "weak_password":

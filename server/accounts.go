@@ -81,16 +81,19 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("a password needs at least %d characters", wire.MinPasswordLen))
 		return
 	}
-	// Every attempt that gets this far counts, the taken names too: they
-	// tell which usernames exist.
+	// Every attempt that gets this far counts, the taken and look-alike
+	// names too: they tell which usernames exist.
 	if _, wait := s.registerAddr.take(addr, time.Now()); wait > 0 {
 		tooMany(w, wait)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	if _, _, err := s.store.Credentials(ctx, c.Username); err == nil { // taken: no hash to waste
-		writeError(w, http.StatusConflict, wire.ErrUsernameTaken, "that username is taken")
+	// Taken, or too like a taken name: no hash to waste.
+	if err := s.store.UsernameConflict(ctx, c.Username); refuseName(w, err) {
+		return
+	} else if err != nil {
+		s.internalError(w, "check username", err)
 		return
 	}
 	hash, err := auth.HashPassword(c.Password)
@@ -98,9 +101,12 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "hash password", err)
 		return
 	}
+	// The hash may have queued for a slot (a sign-up storm): the insert has
+	// its own storeTimeout.
+	ctx, cancel = context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
 	u, err := s.store.CreateUser(ctx, c.Username, hash)
-	if errors.Is(err, store.ErrUsernameTaken) {
-		writeError(w, http.StatusConflict, wire.ErrUsernameTaken, "that username is taken")
+	if refuseName(w, err) {
 		return
 	}
 	if err != nil {
@@ -110,6 +116,20 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	s.hub.addUser(u.ID)
 	s.log.Info("account created", "user_id", u.ID, "remote", addr)
 	s.issue(w, http.StatusCreated, u.ID, u.Username, auth.Family{})
+}
+
+// refuseName answers 409 when err says the name is taken or too like a taken
+// one. The answer names no account.
+func refuseName(w http.ResponseWriter, err error) bool {
+	switch {
+	case errors.Is(err, store.ErrUsernameTaken):
+		writeError(w, http.StatusConflict, wire.ErrUsernameTaken, "that username is taken")
+	case errors.Is(err, store.ErrUsernameTooSimilar):
+		writeError(w, http.StatusConflict, wire.ErrUsernameTooSimilar, "that username looks too much like one already taken")
+	default:
+		return false
+	}
+	return true
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {

@@ -35,6 +35,7 @@ const (
 	ErrInvalidUsername    = "invalid_username"
 	ErrWeakPassword       = "weak_password"
 	ErrUsernameTaken      = "username_taken"
+	ErrUsernameTooSimilar = "username_too_similar" // looks like a taken name (I/l/1, 0/O, rn/m, other scripts' letters)
 	ErrSignupDisabled     = "signup_disabled"
 	ErrInvalidCredentials = "invalid_credentials"
 	ErrTooManyAttempts    = "too_many_attempts"

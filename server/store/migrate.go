@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 )
@@ -42,6 +43,49 @@ var migrations = []string{
 	INSERT INTO revoked_sessions(sid, expires_at) SELECT jti, expires_at FROM revoked_tokens;
 	DROP TABLE revoked_tokens;
 	ALTER TABLE users ADD COLUMN session_gen INTEGER NOT NULL DEFAULT 0;`,
+	// 3: look-alike keys of usernames (lookalike.go), filled from Go by
+	// fillLookalikeKeys. A key may belong to several users: accounts made
+	// before may look alike, and keep working; CreateUser refuses new ones.
+	`CREATE TABLE user_lookalikes (
+		skeleton TEXT NOT NULL,
+		user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		PRIMARY KEY (skeleton, user_id)
+	);
+	CREATE INDEX user_lookalikes_user ON user_lookalikes(user_id);`,
+}
+
+// fills complete a migration, in its transaction, with what only Go can
+// compute; keyed by the version the migration leads to.
+var fills = map[int]func(*sql.Tx) error{
+	3: fillLookalikeKeys,
+}
+
+// fillLookalikeKeys computes every user's look-alike keys.
+func fillLookalikeKeys(tx *sql.Tx) error {
+	rows, err := tx.Query(`SELECT id, username FROM users`)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		names[id] = name
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, name := range names {
+		if err := addLookalikeKeys(context.Background(), tx, id, name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the version this build migrates to.
@@ -63,6 +107,12 @@ func migrate(db *sql.DB) error {
 		if _, err := tx.Exec(migrations[i]); err != nil {
 			tx.Rollback() //nolint:errcheck
 			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+		if fill := fills[i+1]; fill != nil {
+			if err := fill(tx); err != nil {
+				tx.Rollback() //nolint:errcheck
+				return fmt.Errorf("migrate to version %d: %w", i+1, err)
+			}
 		}
 		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
 			tx.Rollback() //nolint:errcheck

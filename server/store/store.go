@@ -22,9 +22,10 @@ const DBFile = "confab.db"
 
 // Errors callers can test with errors.Is.
 var (
-	ErrUsernameTaken = errors.New("username taken")
-	ErrNotFound      = errors.New("not found")
-	ErrClosed        = errors.New("store closed")
+	ErrUsernameTaken      = errors.New("username taken")
+	ErrUsernameTooSimilar = errors.New("username too similar to a taken one") // see Lookalike
+	ErrNotFound           = errors.New("not found")
+	ErrClosed             = errors.New("store closed")
 )
 
 // User is an account. The password hash never leaves this package except
@@ -136,23 +137,104 @@ func (s *Store) noteWrite(err error) {
 func usernameKey(name string) string { return strings.ToLower(name) }
 
 // CreateUser stores a new account. It returns ErrUsernameTaken when the
-// name is in use in any letter case.
+// name is in use in any letter case, and ErrUsernameTooSimilar when it looks
+// like one in use (Lookalike).
+//
+// The check and the insert are one statement in a serializable transaction,
+// so of concurrent sign-ups of look-alikes only one is stored. (SQLite: the
+// transaction begins IMMEDIATE and writers take turns. PostgreSQL: the same
+// SQL under SERIALIZABLE, where the loser fails with a serialization error.)
 func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (User, error) {
-	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO users(username, username_key, password_hash, created_at) VALUES(?,?,?,?)`,
-		username, usernameKey(username), passwordHash, time.Now().UnixMilli())
-	s.noteWrite(err)
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
 	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO users(username, username_key, password_hash, created_at) SELECT ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM users WHERE `+takenWhere+`)
+		AND NOT EXISTS (SELECT 1 FROM user_lookalikes WHERE `+similarWhere+`)`,
+		append([]any{username, usernameKey(username), passwordHash, time.Now().UnixMilli()}, conflictArgs(username)...)...)
+	if err != nil {
+		s.noteWrite(err)
 		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			return User{}, ErrUsernameTaken
 		}
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
+	if n, err := res.RowsAffected(); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	} else if n == 0 {
+		if err := conflict(ctx, tx, username); err != nil {
+			return User{}, err
+		}
+		return User{}, errors.New("create user: refused without a conflict")
+	}
 	id, err := res.LastInsertId()
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
+	if err := addLookalikeKeys(ctx, tx, id, username); err != nil {
+		s.noteWrite(err)
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	err = tx.Commit()
+	s.noteWrite(err)
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
 	return User{ID: id, Username: username}, nil
+}
+
+// addLookalikeKeys stores a user's look-alike keys.
+func addLookalikeKeys(ctx context.Context, tx *sql.Tx, id int64, username string) error {
+	for _, k := range lookalikeKeys(username) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_lookalikes(skeleton, user_id) VALUES(?, ?)`, k, id); err != nil {
+			return fmt.Errorf("store look-alike keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// The conditions under which a name cannot be registered, on users and on
+// user_lookalikes, and their arguments: conflictArgs.
+const (
+	takenWhere   = `username_key = ?`
+	similarWhere = `skeleton IN (?, ?, ?, ?)` // a name has at most four keys
+)
+
+func conflictArgs(username string) []any {
+	keys := lookalikeKeys(username)
+	args := []any{usernameKey(username)}
+	for i := range 4 { // padded with the first key
+		args = append(args, keys[min(i, len(keys)-1)])
+	}
+	return args
+}
+
+// UsernameConflict tells whether a name could be registered now: nil,
+// ErrUsernameTaken (in any letter case) or ErrUsernameTooSimilar. CreateUser
+// checks again as it inserts.
+func (s *Store) UsernameConflict(ctx context.Context, username string) error {
+	return conflict(ctx, s.db, username)
+}
+
+func conflict(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, username string) error {
+	var taken, similar int
+	err := q.QueryRowContext(ctx,
+		`SELECT (SELECT COUNT(*) FROM users WHERE `+takenWhere+`),
+		(SELECT COUNT(*) FROM user_lookalikes WHERE `+similarWhere+`)`, conflictArgs(username)...).Scan(&taken, &similar)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check username: %w", err)
+	case taken > 0:
+		return ErrUsernameTaken
+	case similar > 0:
+		return ErrUsernameTooSimilar
+	}
+	return nil
 }
 
 // Credentials returns the user (with its session generation) and password
