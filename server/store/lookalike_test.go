@@ -167,7 +167,7 @@ func TestMigrationKeepsCollidingAccounts(t *testing.T) {
 	db.Close()
 
 	s := open(t, dir)
-	defer s.Close()
+	defer func() { s.Close() }()
 	ctx := context.Background()
 	for _, name := range old {
 		u, hash, err := s.Credentials(ctx, name)
@@ -199,6 +199,18 @@ func TestMigrationKeepsCollidingAccounts(t *testing.T) {
 	}
 	if n := len(mustUsers(t, s)); n != len(old)+1 {
 		t.Errorf("%d users, want %d", n, len(old)+1)
+	}
+	// Opened again, it is as it was: the fill ran once.
+	var keys int
+	s.db.QueryRow(`SELECT COUNT(*) FROM user_lookalikes`).Scan(&keys) //nolint:errcheck
+	s.Close()
+	s = open(t, dir)
+	var again int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM user_lookalikes`).Scan(&again); err != nil || again != keys || keys == 0 {
+		t.Errorf("look-alike keys: %d, then %d after reopening (%v)", keys, again, err)
+	}
+	if _, err := s.CreateUser(ctx, "aIlce", "h"); !errors.Is(err, ErrUsernameTooSimilar) {
+		t.Errorf("after reopening: %v", err)
 	}
 }
 
