@@ -179,7 +179,6 @@ func (s *Server) onConnection(args ...any) {
 		sock.Disconnect(true)
 		return
 	}
-	so.hold.release() // the socket is registered now (connecthold.go)
 	sock.On("disconnect", func(reason ...any) {
 		why := ""
 		if len(reason) > 0 {
@@ -189,6 +188,10 @@ func (s *Server) onConnection(args ...any) {
 	})
 	s.h.Connected(so)
 	close(so.connected)
+	// The socket is registered, and the handler knows it: its first event
+	// may go (connecthold.go). Released earlier, an event raced Connected
+	// (a users list that did not count the asker online).
+	so.hold.release()
 	s.closedMeanwhile(so) // lateclose.go
 }
 
