@@ -33,9 +33,9 @@ const (
 	DefaultPresenceGrace    = 3 * time.Second        // a user back within this never went offline for others
 	DefaultMaxOutbound      = sio.DefaultMaxOutbound // bytes waiting to be sent to one socket
 	DefaultMaxReplyBytes    = 512 << 10              // bytes of messages in one history or join reply
-	DefaultUserReadRate     = 4 << 20                // bytes of history per second per user, all sockets together
-	DefaultUserReadBurst    = 16 << 20
-	registerPerAddrEvery    = 30 * time.Second // then one more per this
+	DefaultUserReadRate     = 2 << 20                // bytes of history per second per user, all sockets together
+	DefaultUserReadBurst    = 4 << 20                // 8 of the largest pages; a catch-up of ordinary messages is far less
+	registerPerAddrEvery    = 30 * time.Second       // then one more per this
 	defaultVersion          = "0.1.0"
 )
 
@@ -95,8 +95,8 @@ type Config struct {
 	// (default 512 KiB); a page cut short says "more": true.
 	MaxReplyBytes int
 	// UserReadRate and UserReadBurst limit the bytes of history (history
-	// and join) one user reads, all sockets together (default 4 MiB/s,
-	// burst 16 MiB): reading and encoding is the costliest thing a client
+	// and join) one user reads, all sockets together (default 2 MiB/s,
+	// burst 4 MiB): reading and encoding is the costliest thing a client
 	// can ask for. Past it, reads answer rate_limited.
 	UserReadRate  rate.Limit
 	UserReadBurst int

@@ -133,6 +133,9 @@ func (e *Env) Restart() {
 	e.t.Helper()
 	addr := e.Addr
 	e.Stop()
+	// Kept-alive connections died with the old server; a POST on one would
+	// fail with EOF (net/http retries only idempotent requests).
+	e.HTTP.CloseIdleConnections()
 	e.start(addr)
 }
 
