@@ -29,14 +29,9 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, error
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "application/json":
-		var raw map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
-			return c, errors.New("the body is not a JSON object")
-		}
-		u, okU := raw["username"].(string)
-		p, okP := raw["password"].(string)
-		if !okU || !okP {
-			return c, errors.New("username and password must be strings")
+		u, p, err := jsonStrings(r, "username", "password")
+		if err != nil {
+			return c, err
 		}
 		c = credentials{Username: u, Password: p}
 	case "application/x-www-form-urlencoded", "multipart/form-data":
@@ -54,6 +49,30 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, error
 		return c, fmt.Errorf("the password is longer than %d bytes", wire.MaxPasswordBytes)
 	}
 	return c, nil
+}
+
+// jsonStrings reads a JSON object body's two string fields a and b.
+func jsonStrings(r *http.Request, a, b string) (string, string, error) {
+	var raw map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
+		return "", "", errors.New("the body is not a JSON object")
+	}
+	va, okA := raw[a].(string)
+	vb, okB := raw[b].(string)
+	if !okA || !okB {
+		return "", "", fmt.Errorf("%s and %s must be strings", a, b)
+	}
+	return va, vb, nil
+}
+
+// refuseWeak answers 400 weak_password for a password too short to keep.
+func refuseWeak(w http.ResponseWriter, password string) bool {
+	if len([]rune(password)) >= wire.MinPasswordLen {
+		return false
+	}
+	writeError(w, http.StatusBadRequest, wire.ErrWeakPassword,
+		fmt.Sprintf("a password needs at least %d characters", wire.MinPasswordLen))
+	return true
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
@@ -76,9 +95,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("a username is %d to %d letters, digits, '_', '.' or '-'", wire.MinUsernameLen, wire.MaxUsernameLen))
 		return
 	}
-	if len([]rune(c.Password)) < wire.MinPasswordLen {
-		writeError(w, http.StatusBadRequest, wire.ErrWeakPassword,
-			fmt.Sprintf("a password needs at least %d characters", wire.MinPasswordLen))
+	if refuseWeak(w, c.Password) {
 		return
 	}
 	// Every attempt that gets this far counts, the taken and look-alike

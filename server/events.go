@@ -113,7 +113,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	}
 	// The user's rate, all their sockets together: more sockets do not buy
 	// more messages.
-	if !c.srv.hub.limitsOf(c.userID).messages.Allow() {
+	if !c.limits.messages.Allow() {
 		return fail(wire.ErrRateLimited)
 	}
 	ctx, cancel := c.ctx()
@@ -187,8 +187,7 @@ func (c *conn) onJoin(payload any) ack {
 	if !c.sock.In(room) && c.sock.RoomCount() >= c.srv.cfg.RoomsPerSocket {
 		return fail(wire.ErrTooManyRooms)
 	}
-	limits := c.srv.hub.limitsOf(c.userID)
-	if !limits.mayRead() {
+	if !c.limits.mayRead() {
 		return fail(wire.ErrRateLimited)
 	}
 	// Join first: a message stored after the history read is then broadcast
@@ -201,13 +200,7 @@ func (c *conn) onJoin(payload any) ack {
 		c.srv.log.Error("read history", "err", err)
 		return fail(wire.ErrInternal)
 	}
-	page, more, size := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, true)
-	limits.charge(size)
-	res := ack{"room": room, "history": page}
-	if more {
-		res["more"] = true
-	}
-	return success(res)
+	return success(c.page(ack{"room": room}, "history", msgs, true))
 }
 
 func (c *conn) onLeave(payload any) ack {
@@ -231,8 +224,7 @@ func (c *conn) onHistory(payload any) ack {
 	if !isMap || err1 != nil || err2 != nil || err3 != nil || limit < 1 || limit > wire.MaxHistory {
 		return fail(wire.ErrBadRequest)
 	}
-	limits := c.srv.hub.limitsOf(c.userID)
-	if !limits.mayRead() {
+	if !c.limits.mayRead() {
 		return fail(wire.ErrRateLimited)
 	}
 	ctx, cancel := c.ctx()
@@ -243,13 +235,19 @@ func (c *conn) onHistory(payload any) ack {
 		return fail(wire.ErrInternal)
 	}
 	// A page after an id is read forwards: its oldest messages are kept.
-	page, more, size := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, after == 0)
-	limits.charge(size)
-	res := ack{"messages": page}
+	return success(c.page(ack{}, "messages", msgs, after == 0))
+}
+
+// page puts as many of msgs as fit in a reply under key, says "more" if
+// some were left out, and charges the user's read budget for them.
+func (c *conn) page(res ack, key string, msgs []store.Message, keepNewest bool) ack {
+	page, more, size := fitReply(toWireAll(msgs), c.srv.cfg.MaxReplyBytes, keepNewest)
+	c.limits.charge(size)
+	res[key] = page
 	if more {
 		res["more"] = true
 	}
-	return success(res)
+	return res
 }
 
 func (c *conn) onUsers(any) ack {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -35,14 +34,9 @@ func readPasswordChange(w http.ResponseWriter, r *http.Request) (wire.PasswordCh
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		return pc, errors.New("send JSON")
 	}
-	var raw map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
-		return pc, errors.New("the body is not a JSON object")
-	}
-	cur, okC := raw["current"].(string)
-	pw, okP := raw["password"].(string)
-	if !okC || !okP {
-		return pc, errors.New("current and password must be strings")
+	cur, pw, err := jsonStrings(r, "current", "password")
+	if err != nil {
+		return pc, err
 	}
 	if len(cur) > wire.MaxPasswordBytes || len(pw) > wire.MaxPasswordBytes {
 		return pc, fmt.Errorf("a password is at most %d bytes", wire.MaxPasswordBytes)
@@ -65,9 +59,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrBadRequest, err.Error())
 		return
 	}
-	if len([]rune(pc.Password)) < wire.MinPasswordLen {
-		writeError(w, http.StatusBadRequest, wire.ErrWeakPassword,
-			fmt.Sprintf("a password needs at least %d characters", wire.MinPasswordLen))
+	if refuseWeak(w, pc.Password) {
 		return
 	}
 	slots, ok := s.takeLoginSlots(w, clientAddr(r), strings.ToLower(claims.Username))

@@ -21,7 +21,8 @@ type conn struct {
 	userID   int64
 	userIDs  string // userID as the wire writes it
 	username string
-	limiter  *rate.Limiter
+	limiter  *rate.Limiter // the socket's events
+	limits   *userLimits   // the user's, shared by their sockets
 
 	mu     sync.Mutex // guards claims and expiry: `auth` replaces them
 	claims auth.Claims
@@ -84,6 +85,7 @@ func (h sockets) Connect(so *sio.Socket) error {
 		username: claims.Username,
 		claims:   claims,
 		limiter:  rate.NewLimiter(s.cfg.EventRate, s.cfg.EventBurst),
+		limits:   s.hub.limitsOf(claims.UserID),
 	})
 	return nil
 }
