@@ -84,36 +84,27 @@ func TestSlowReaderIsCutOff(t *testing.T) {
 			}
 		}()
 	}
-	var during time.Duration
-	signedIn := make(chan struct{})
-	go func() {
-		defer close(signedIn)
-		time.Sleep(100 * time.Millisecond)
-		during = signInTime(t, env, "127.0.0.5", "alice", "password-a")
-	}()
+	checkSignIn := signInDuring(t, env, "127.0.0.5", "alice", "password-a")
 	peak := base
 	deadline := time.Now().Add(60 * time.Second)
 	for cut.Load() < attackers && time.Now().Before(deadline) {
 		peak = max(peak, heapMB())
 		time.Sleep(100 * time.Millisecond)
 	}
-	<-signedIn
+	checkSignIn()
 	close(stop)
 	wg.Wait()
 	// The bound: each socket queues at most MaxOutbound, plus one batch in
 	// the transport's hands; 96 MB for the rest of the process, the pages
 	// being read and encoded included (before the cap: 2.7 GB in 30 s).
 	bound := base + float64(attackers)*2*maxOutbound/(1<<20) + 96
-	t.Logf("%d of %d attackers cut off; heap %.0f MB before, peak %.0f MB (bound %.0f); a sign-in took %v",
-		cut.Load(), attackers, base, peak, bound, during)
+	t.Logf("%d of %d attackers cut off; heap %.0f MB before, peak %.0f MB (bound %.0f)",
+		cut.Load(), attackers, base, peak, bound)
 	if cut.Load() < attackers {
 		t.Fatalf("only %d of %d sockets that do not read were cut off in 60 s", cut.Load(), attackers)
 	}
 	if peak > bound {
 		t.Fatalf("heap peaked at %.0f MB, bound %.0f MB", peak, bound)
-	}
-	if during > raceSlowdown*time.Second {
-		t.Fatalf("a sign-in took %v during the attack", during)
 	}
 	if !strings.Contains(env.Logs(), "socket cut off") {
 		t.Fatal("the cut was not logged")
