@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -51,6 +52,7 @@ type chatView struct {
 	online                      bool // presence is known only while online
 	composer                    *composer
 	counter                     *widget.Label
+	tooLong                     *widget.Label // by the composer, after Enter on an over-long message
 	jumpDown                    *widget.Button
 	loading                     bool // an older page is on its way
 	bottomOffset                float32
@@ -144,11 +146,17 @@ func (v *chatView) build() {
 	v.composer = newComposer(v.send)
 	v.counter = widget.NewLabel("")
 	v.counter.Hide()
+	v.tooLong = widget.NewLabel("")
+	v.tooLong.Importance = widget.DangerImportance
+	v.tooLong.Wrapping = fyne.TextWrapWord
+	v.tooLong.Hide()
 	v.composer.OnChanged = func(text string) { v.updateCounter(text) }
 	sendBtn := widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { v.send(v.composer.Text) })
-	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(v.counter, sendBtn), v.composer)
+	// The composer grows to a few lines; the counter and the button stay at its bottom.
+	bottom := container.NewBorder(nil, nil, nil,
+		container.NewVBox(layout.NewSpacer(), container.NewHBox(v.counter, sendBtn)), v.composer)
 
-	center := container.NewBorder(v.bannerBox, container.NewVBox(v.jumpDown, bottom), nil, nil, v.msgList)
+	center := container.NewBorder(v.bannerBox, container.NewVBox(v.jumpDown, v.tooLong, bottom), nil, nil, v.msgList)
 	split := container.NewHSplit(left, container.NewHSplit(center, v.userList))
 	split.Offset = 0.2
 	split.Trailing.(*container.Split).Offset = 0.8
@@ -470,8 +478,13 @@ func (v *chatView) scrollDown() {
 	v.jumpDown.Hide()
 }
 
+// updateCounter counts the characters as they near the limit, and takes
+// the over-long notice away once the text fits.
 func (v *chatView) updateCounter(text string) {
 	n := utf8.RuneCountInString(strings.TrimSpace(text))
+	if n <= wire.MaxMessageRunes {
+		v.tooLong.Hide()
+	}
 	if n < counterFrom {
 		v.counter.Hide()
 		return
@@ -486,10 +499,16 @@ func (v *chatView) updateCounter(text string) {
 	v.counter.Refresh()
 }
 
-// send queues the composer's text; empty or over-long text is not sent.
+// send queues the composer's text. Empty text is not sent; over-long text
+// stays in the composer with a notice of how much to cut.
 func (v *chatView) send(text string) {
 	text = strings.TrimSpace(text)
-	if text == "" || utf8.RuneCountInString(text) > wire.MaxMessageRunes {
+	if text == "" {
+		return
+	}
+	if over := utf8.RuneCountInString(text) - wire.MaxMessageRunes; over > 0 {
+		v.tooLong.SetText(fmt.Sprintf("This message is %d characters too long to send: a message has at most %d characters.", over, wire.MaxMessageRunes))
+		v.tooLong.Show()
 		return
 	}
 	if _, err := v.chat.Send(v.current, text); err != nil {
