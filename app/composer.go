@@ -319,9 +319,10 @@ func (c *composer) font() (size, lineH float32) {
 }
 
 // insets are the text's distances from the scroll area's left and top.
+// The scroll area starts below the box's top padding, so that it shows
+// whole rows only.
 func (c *composer) insets() (x, y float32) {
-	th := c.Theme()
-	return th.Size(theme.SizeNameInnerPadding), th.Size(theme.SizeNameInnerPadding) - th.Size(theme.SizeNameInputBorder)
+	return c.Theme().Size(theme.SizeNameInnerPadding), 0
 }
 
 // wrap computes the rows for the current width.
@@ -395,22 +396,17 @@ func (c *composer) posAt(p fyne.Position) int {
 	return c.colAt(r, p.X-padX)
 }
 
-// showCursor scrolls the cursor's row into view.
+// showCursor scrolls the cursor's row into view, by whole rows, and
+// leaves no empty room below the last row (after the composer grew).
 func (c *composer) showCursor() {
 	_, lineH := c.font()
 	_, padY := c.insets()
-	top := padY + float32(c.rowOf(c.cur))*lineH
-	view := c.scroll.Size().Height
-	off := c.scroll.Offset.Y
-	switch {
-	case top-padY < off:
-		off = top - padY
-	case top+lineH+padY > off+view:
-		off = top + lineH + padY - view
-	default:
-		return
-	}
-	c.scroll.ScrollToOffset(fyne.NewPos(0, off))
+	fits := max(1, int((c.scroll.Size().Height-2*padY)/lineH+0.01))
+	first := int(c.scroll.Offset.Y/lineH + 0.5)
+	r := c.rowOf(c.cur)
+	first = min(first, r, max(0, len(c.rows)-fits))
+	first = max(first, r-fits+1)
+	c.scroll.ScrollToOffset(fyne.NewPos(0, float32(first)*lineH))
 }
 
 // visibleLines is the composer's height in rows: it grows with the text.

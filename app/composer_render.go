@@ -25,11 +25,12 @@ type composerRenderer struct {
 }
 
 func (r *composerRenderer) Layout(size fyne.Size) {
-	b := r.c.Theme().Size(theme.SizeNameInputBorder)
+	th := r.c.Theme()
+	b, pad := th.Size(theme.SizeNameInputBorder), th.Size(theme.SizeNameInnerPadding)
 	r.bg.Resize(size)
 	r.border.Resize(size)
-	r.c.scroll.Move(fyne.NewPos(b, b))
-	r.c.scroll.Resize(size.Subtract(fyne.NewSize(2*b, 2*b)))
+	r.c.scroll.Move(fyne.NewPos(b, pad))
+	r.c.scroll.Resize(fyne.NewSize(size.Width-2*b, size.Height-2*pad))
 	if r.c.scroll.Size().Width != r.c.wrapW {
 		r.c.wrap()
 	}

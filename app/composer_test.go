@@ -283,3 +283,25 @@ func offlineChatView(t *testing.T) *chatView {
 		return v
 	})
 }
+
+// TestComposerScreenshot saves the chat window with a long message being
+// written, and with a short one (test-artifacts/composer-*.png).
+func TestComposerScreenshot(t *testing.T) {
+	v := offlineChatView(t)
+	bridge.DoAndWait(func() {
+		v.composer.SetText("Short one.")
+		v.content.Refresh()
+	})
+	screenshot(t, v.ui, "composer-short.png")
+	bridge.DoAndWait(func() {
+		v.composer.SetText(longSentence() + "\n\nSecond paragraph after an empty line.")
+		v.composer.TypedShortcut(&fyne.ShortcutSelectAll{})
+		v.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+		v.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyUp})
+		v.composer.KeyDown(&fyne.KeyEvent{Name: "LeftShift"})
+		v.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyUp})
+		v.composer.KeyUp(&fyne.KeyEvent{Name: "LeftShift"})
+		v.content.Refresh()
+	})
+	screenshot(t, v.ui, "composer-long.png")
+}
