@@ -148,8 +148,10 @@ func (c *composer) TypedKey(k *fyne.KeyEvent) {
 	case fyne.KeyRight:
 		_, b := c.selection()
 		c.moveTo(c.stepOr(b, c.cur+1))
-	case fyne.KeyUp, fyne.KeyDown:
-		c.moveRow(map[bool]int{true: -1, false: 1}[k.Name == fyne.KeyUp])
+	case fyne.KeyUp:
+		c.moveRow(-1)
+	case fyne.KeyDown:
+		c.moveRow(1)
 	case fyne.KeyHome:
 		c.moveTo(c.rows[c.rowOf(c.cur)].start)
 	case fyne.KeyEnd:
@@ -189,7 +191,70 @@ func (c *composer) TypedShortcut(s fyne.Shortcut) {
 		c.restore(c.history.undo(c.snapshot()))
 	case *fyne.ShortcutRedo:
 		c.restore(c.history.redo(c.snapshot()))
+	case *desktop.CustomShortcut:
+		c.typedCtrlKey(s)
 	}
+}
+
+// typedCtrlKey: Ctrl+arrows move by word (with Shift: select), Ctrl+Backspace
+// and Ctrl+Delete delete a word, Ctrl+Home and Ctrl+End go to the text's
+// start and end, Ctrl+Shift+Z redoes.
+func (c *composer) typedCtrlKey(s *desktop.CustomShortcut) {
+	if s.Modifier&fyne.KeyModifierControl == 0 {
+		return
+	}
+	shift := s.Modifier&fyne.KeyModifierShift != 0
+	was := c.shift
+	c.shift = shift
+	defer func() { c.shift = was }()
+	switch s.KeyName {
+	case fyne.KeyLeft:
+		c.moveTo(c.wordStart(c.cur))
+	case fyne.KeyRight:
+		c.moveTo(c.wordEnd(c.cur))
+	case fyne.KeyHome:
+		c.moveTo(0)
+	case fyne.KeyEnd:
+		c.moveTo(len(c.text))
+	case fyne.KeyBackspace:
+		if a, b := c.selection(); a != b {
+			c.replace(a, b, nil, editOther)
+		} else {
+			c.replace(c.wordStart(c.cur), c.cur, nil, editOther)
+		}
+	case fyne.KeyDelete:
+		if a, b := c.selection(); a != b {
+			c.replace(a, b, nil, editOther)
+		} else {
+			c.replace(c.cur, c.wordEnd(c.cur), nil, editOther)
+		}
+	case fyne.KeyZ:
+		if shift {
+			c.restore(c.history.redo(c.snapshot()))
+		}
+	}
+}
+
+// wordStart is the start of the word before pos (spaces before pos skipped).
+func (c *composer) wordStart(pos int) int {
+	for pos > 0 && unicode.IsSpace(c.text[pos-1]) {
+		pos--
+	}
+	for pos > 0 && !unicode.IsSpace(c.text[pos-1]) {
+		pos--
+	}
+	return pos
+}
+
+// wordEnd is the end of the word after pos.
+func (c *composer) wordEnd(pos int) int {
+	for pos < len(c.text) && unicode.IsSpace(c.text[pos]) {
+		pos++
+	}
+	for pos < len(c.text) && !unicode.IsSpace(c.text[pos]) {
+		pos++
+	}
+	return pos
 }
 
 func (c *composer) copyTo(cb fyne.Clipboard) bool {
@@ -217,6 +282,9 @@ func (c *composer) selection() (int, int) { return min(c.cur, c.anchor), max(c.c
 
 func (c *composer) insert(rs []rune, kind editKind) {
 	a, b := c.selection()
+	if kind == editTyping && a > 0 && unicode.IsSpace(c.text[a-1]) && !unicode.IsSpace(rs[0]) {
+		kind = editWordStart // undo takes back a word (and the spaces after it) at a time
+	}
 	c.replace(a, b, rs, kind)
 }
 
@@ -296,7 +364,7 @@ func (c *composer) moveRow(d int) {
 // selectWord selects the word (or run of spaces) at pos.
 func (c *composer) selectWord(pos int) {
 	a, b := pos, pos
-	if pos < len(c.text) || pos > 0 {
+	if len(c.text) > 0 {
 		at := min(pos, len(c.text)-1)
 		space := unicode.IsSpace(c.text[at])
 		for a > 0 && unicode.IsSpace(c.text[a-1]) == space && c.text[a-1] != '\n' {
@@ -415,7 +483,6 @@ func (c *composer) visibleLines() int {
 }
 
 func (c *composer) MinSize() fyne.Size {
-	c.ExtendBaseWidget(c)
 	if c.rows == nil {
 		c.wrap()
 	}
@@ -430,9 +497,10 @@ func (c *composer) MinSize() fyne.Size {
 type editKind int
 
 const (
-	editOther editKind = iota
-	editTyping
-	editDeleting
+	editOther     editKind = iota
+	editTyping             // keys typed one after another
+	editWordStart          // a key typed that starts a word: a new group
+	editDeleting           // Backspace or Delete pressed one after another
 )
 
 type edit struct {
@@ -451,11 +519,16 @@ type editHistory struct {
 const historyMax = 100
 
 func (h *editHistory) record(before edit, kind editKind, at int) {
-	if kind == editOther || kind != h.kind || at != h.end && !(kind == editDeleting && at == h.end-1) || len(h.undos) == 0 {
+	joins := kind == h.kind && kind != editOther && len(h.undos) > 0 &&
+		(at == h.end || kind == editDeleting && at == h.end-1)
+	if !joins {
 		h.undos = append(h.undos, before)
 		if len(h.undos) > historyMax {
 			h.undos = h.undos[1:]
 		}
+	}
+	if kind == editWordStart {
+		kind = editTyping // the rest of the word joins it
 	}
 	h.kind = kind
 	h.redos = nil

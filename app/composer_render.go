@@ -76,7 +76,8 @@ func (c *composer) fitArea() {
 // drags otherwise).
 type composerText struct {
 	widget.BaseWidget
-	c *composer
+	c       *composer
+	pressed bool // MouseDown placed the cursor; the Tapped that follows leaves it
 }
 
 func (t *composerText) MinSize() fyne.Size {
@@ -87,21 +88,31 @@ func (t *composerText) MinSize() fyne.Size {
 
 func (t *composerText) Cursor() desktop.Cursor { return desktop.TextCursor }
 
+// MouseDown places the cursor (Shift+click extends the selection); a drag
+// from there selects.
 func (t *composerText) MouseDown(e *desktop.MouseEvent) {
 	if e.Button == desktop.MouseButtonPrimary {
-		t.place(e.Position)
+		t.pressed = true
+		t.place(e.Position, e.Modifier&fyne.KeyModifierShift != 0)
 	}
 }
 
 func (t *composerText) MouseUp(*desktop.MouseEvent) {}
 
-func (t *composerText) Tapped(e *fyne.PointEvent) { t.place(e.Position) }
+// Tapped places the cursor where no MouseDown did (a touch screen).
+func (t *composerText) Tapped(e *fyne.PointEvent) {
+	if t.pressed {
+		t.pressed = false
+		return
+	}
+	t.place(e.Position, false)
+}
 
-func (t *composerText) place(p fyne.Position) {
+func (t *composerText) place(p fyne.Position, extend bool) {
 	c := t.c
 	c.requestFocus()
 	c.cur = c.posAt(p)
-	if !c.shift {
+	if !extend {
 		c.anchor = c.cur
 	}
 	c.goalX = -1

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -304,4 +305,81 @@ func TestComposerScreenshot(t *testing.T) {
 		v.content.Refresh()
 	})
 	screenshot(t, v.ui, "composer-long.png")
+}
+
+// TestComposerEditing: the editing a text box is expected to do.
+func TestComposerEditing(t *testing.T) {
+	test.NewTempApp(t)
+	bridge.DoAndWait(func() {
+		c := newComposer(func(string) {})
+		w := test.NewTempWindow(t, container.NewBorder(nil, c, nil, nil))
+		w.Resize(fyne.NewSize(500, 300))
+		cv := w.Canvas()
+		key := func(name fyne.KeyName) { c.TypedKey(&fyne.KeyEvent{Name: name}) }
+		ctrl := func(name fyne.KeyName, mod fyne.KeyModifier) {
+			c.TypedShortcut(&desktop.CustomShortcut{KeyName: name, Modifier: fyne.KeyModifierControl | mod})
+		}
+		expect := func(what, want string) {
+			t.Helper()
+			if c.Text != want {
+				t.Errorf("%s: %q, want %q", what, c.Text, want)
+			}
+		}
+
+		// A click puts the cursor between the letters it is nearest to.
+		c.SetText("hello world")
+		padX, _ := c.insets()
+		_, lineH := c.font()
+		test.Tap(c.area) // focuses
+		c.area.Tapped(&fyne.PointEvent{Position: fyne.NewPos(padX+c.meas.width([]rune("hello"))+1, lineH/2)})
+		if cv.Focused() != c {
+			t.Error("a tap does not focus the composer")
+		}
+		test.Type(c, ",")
+		expect("typed after a click", "hello, world")
+
+		// A double click selects a word; typing replaces it.
+		c.area.DoubleTapped(&fyne.PointEvent{Position: fyne.NewPos(padX+c.meas.width([]rune("hello, wo")), lineH/2)})
+		test.Type(c, "there")
+		expect("typed over a double-clicked word", "hello, there")
+
+		// Shift+Left selects, Backspace deletes the selection.
+		c.KeyDown(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
+		for range 5 {
+			key(fyne.KeyLeft)
+		}
+		c.KeyUp(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
+		key(fyne.KeyBackspace)
+		expect("Backspace on a selection", "hello, ")
+
+		// Ctrl+Backspace deletes a word; Ctrl+Z brings it back, a word at a time.
+		c.SetText("")
+		test.Type(c, "one two three")
+		ctrl(fyne.KeyBackspace, 0)
+		expect("Ctrl+Backspace", "one two ")
+		c.TypedShortcut(&fyne.ShortcutUndo{})
+		expect("undo", "one two three")
+		c.TypedShortcut(&fyne.ShortcutUndo{})
+		expect("undo a word", "one two ")
+		c.TypedShortcut(&fyne.ShortcutUndo{})
+		expect("undo another word", "one ")
+		c.TypedShortcut(&fyne.ShortcutRedo{})
+		expect("redo", "one two ")
+
+		// Select all, copy, paste.
+		cb := test.NewClipboard()
+		c.TypedShortcut(&fyne.ShortcutSelectAll{})
+		c.TypedShortcut(&fyne.ShortcutCopy{Clipboard: cb})
+		key(fyne.KeyPageDown)
+		c.TypedShortcut(&fyne.ShortcutPaste{Clipboard: cb})
+		expect("copied and pasted", "one two one two ")
+
+		// Ctrl+Left and Home/End.
+		ctrl(fyne.KeyLeft, 0)
+		test.Type(c, "_")
+		expect("Ctrl+Left", "one two one _two ")
+		key(fyne.KeyHome)
+		test.Type(c, ">")
+		expect("Home", ">one two one _two ")
+	})
 }
