@@ -305,6 +305,12 @@ func TestComposerScreenshot(t *testing.T) {
 		v.content.Refresh()
 	})
 	screenshot(t, v.ui, "composer-long.png")
+	bridge.DoAndWait(func() {
+		v.composer.SetText(strings.Repeat("Too long. ", wire.MaxMessageRunes/10+2))
+		v.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		v.content.Refresh()
+	})
+	screenshot(t, v.ui, "composer-too-long.png")
 }
 
 // TestComposerEditing: the editing a text box is expected to do.
