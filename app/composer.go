@@ -29,25 +29,28 @@ import (
 //     (entry.go:1683, 1319, 1344), which clamps it to the end of the last
 //     row: before the space. The next letters went in before the space
 //     ("mockups areready "), and sending trimmed the space off. Backspace
-//     at such an end deleted the letter before the space instead.
+//     at such an end deleted the letter before the space instead. Fyne's
+//     develop branch (v2.7.2, January 2026) has the same code; no upstream
+//     issue names it (#1737 and #2698 were other wrap/cursor cases).
 //   - Every key re-wrapped the whole text: updateText → updateRowBounds →
 //     lineBounds measures (shapes with HarfBuzz) the rest of the paragraph
 //     for each row and again for each step of a binary search, quadratic
-//     in the paragraph: 150-400 ms per key with 4,000 characters.
+//     in the paragraph: 0.4-0.7 s per key with 4,000 characters
+//     (BenchmarkTypeInto4000/fyne-entry).
 //
 // Here the text and the cursor are rune offsets, rows are computed from the
 // text (wrapRows), never the other way round, and words are measured once.
 type composer struct {
 	widget.BaseWidget
 
-	Text      string       // what the user wrote, exactly
+	Text      string       // what the user wrote, exactly (read only: SetText changes it)
 	OnChanged func(string) // after every change of Text
 	onSend    func(string) // Enter
 
 	placeholder string
 	text        []rune
-	cur, anchor int // cursor and selection anchor, as rune offsets; equal: no selection
-	goalX       float32
+	cur, anchor int     // cursor and selection anchor, as rune offsets; equal: no selection
+	goalX       float32 // the x that Up and Down keep to, or -1
 	shift       bool
 	focused     bool
 	history     editHistory
@@ -88,9 +91,6 @@ func (c *composer) SetPlaceHolder(s string) {
 	c.placeholder = s
 	c.area.Refresh()
 }
-
-// CursorOffset is the cursor's position in the text, in runes.
-func (c *composer) CursorOffset() int { return c.cur }
 
 // ---- focus and keys ----
 
@@ -282,7 +282,7 @@ func (c *composer) selection() (int, int) { return min(c.cur, c.anchor), max(c.c
 
 func (c *composer) insert(rs []rune, kind editKind) {
 	a, b := c.selection()
-	if kind == editTyping && a > 0 && unicode.IsSpace(c.text[a-1]) && !unicode.IsSpace(rs[0]) {
+	if kind == editTyping && a > 0 && len(rs) > 0 && unicode.IsSpace(c.text[a-1]) && !unicode.IsSpace(rs[0]) {
 		kind = editWordStart // undo takes back a word (and the spaces after it) at a time
 	}
 	c.replace(a, b, rs, kind)

@@ -379,6 +379,8 @@ func TestComposerEditing(t *testing.T) {
 		key(fyne.KeyPageDown)
 		c.TypedShortcut(&fyne.ShortcutPaste{Clipboard: cb})
 		expect("copied and pasted", "one two one two ")
+		c.TypedShortcut(&fyne.ShortcutPaste{Clipboard: test.NewClipboard()}) // nothing to paste
+		expect("pasted nothing", "one two one two ")
 
 		// Ctrl+Left and Home/End.
 		ctrl(fyne.KeyLeft, 0)
