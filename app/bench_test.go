@@ -93,6 +93,10 @@ func BenchmarkTypeInto4000(b *testing.B) {
 			b.Fatalf("%d rows: the text did not wrap", n)
 		}
 	})
+	b.Run("composer-no-spaces", func(b *testing.B) { // a pasted key or link: one long word
+		bridge.DoAndWait(func() { v.composer.SetText(strings.Repeat("x", wire.MaxMessageRunes)) })
+		typeKeys(b, v.composer.TypedRune)
+	})
 	b.Run("fyne-entry", func(b *testing.B) {
 		var e *widget.Entry
 		bridge.DoAndWait(func() {

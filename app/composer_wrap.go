@@ -34,6 +34,7 @@ func wrapRows(text []rune, width float32, w func([]rune) float32) []span {
 
 // wrapParagraph appends the rows of text[ps:pe], which has no '\n'.
 func wrapParagraph(rows []span, text []rune, ps, pe int, width float32, w func([]rune) float32) []span {
+	maxRunes := int(width/minGlyph) + 1 // more never fit in a row
 	rowStart, x, words := ps, float32(0), 0
 	for i := ps; i < pe; {
 		j := i
@@ -48,9 +49,13 @@ func wrapParagraph(rows []span, text []rune, ps, pe int, width float32, w func([
 		for j < pe && !unicode.IsSpace(text[j]) {
 			j++
 		}
-		ww := w(text[i:j])
+		fits, ww := false, float32(0)
+		if j-i <= maxRunes { // a longer word is not measured whole: that would be quadratic
+			ww = w(text[i:j])
+			fits = x+ww <= width || words == 0 && ww <= width
+		}
 		switch {
-		case x+ww <= width || words == 0 && ww <= width:
+		case fits:
 			x += ww
 			words++
 			i = j
@@ -67,11 +72,14 @@ func wrapParagraph(rows []span, text []rune, ps, pe int, width float32, w func([
 	return append(rows, span{rowStart, pe})
 }
 
+// minGlyph is narrower than any glyph at a readable size (px): a row holds
+// at most width/minGlyph runes.
+const minGlyph = 2
+
 // fitRunes returns the largest k in (i, j] with text[i:k] no wider than
-// width (at least i+1). A row holds at most width/minGlyph runes, which
-// bounds the search so that a long unbroken string costs little per row.
+// width (at least i+1). The search stops at width/minGlyph runes, so that
+// a long unbroken string costs little per row.
 func fitRunes(text []rune, i, j int, width float32, w func([]rune) float32) int {
-	const minGlyph = 2 // px: narrower than any glyph at a readable size
 	lo, hi := i+1, min(j, i+int(width/minGlyph)+1)
 	if hi < lo {
 		return lo
