@@ -156,11 +156,11 @@ func (f *loginForm) validate(create bool) bool {
 		ok = false
 	}
 	if !wire.ValidUsername(f.user.Text) {
-		showErr(f.userErr, "A username is 3 to 32 letters, digits, '_', '.' or '-'.")
+		showErr(f.userErr, usernameRule)
 		ok = false
 	}
 	if f.pass.Text == "" || (create && len([]rune(f.pass.Text)) < wire.MinPasswordLen) {
-		showErr(f.passErr, "A password has at least 8 characters.")
+		showErr(f.passErr, passwordRule)
 		ok = false
 	}
 	return ok
@@ -220,7 +220,7 @@ func (ui *UI) submit(f *loginForm, create bool) {
 	}
 	t, err := f.target()
 	if err != nil {
-		showErr(f.urlErr, err.Error())
+		showErr(f.urlErr, errText(err))
 		return
 	}
 	ui.submitTo(f, create, t)
@@ -255,7 +255,7 @@ func (ui *UI) submitTo(f *loginForm, create bool, t joinTarget) {
 			if h, err = startHost(dataDir, port, others, announceAs); err != nil {
 				bridge.Do(func() {
 					f.setBusy(false)
-					showErr(f.portErr, err.Error())
+					showErr(f.portErr, errText(err))
 				})
 				return
 			}
@@ -263,6 +263,9 @@ func (ui *UI) submitTo(f *loginForm, create bool, t joinTarget) {
 		}
 		sess, err := ui.signIn(t, user, pass, create)
 		if err != nil && h != nil {
+			if errors.Is(err, client.ErrWrongCredentials) && !hasAccount(h, user) {
+				err = errNoAccount{user: user}
+			}
 			h.Stop() //nolint:errcheck // the sign-in failed: nothing to tell
 		}
 		bridge.Do(func() {
@@ -324,20 +327,21 @@ func unbroken(code string) string { return strings.ReplaceAll(code, " ", "\u00a0
 
 // show puts a sign-in error next to the field it concerns.
 func (f *loginForm) show(err error) {
-	switch {
-	case errors.Is(err, client.ErrWrongCredentials), errors.Is(err, client.ErrWeakPassword):
-		showErr(f.passErr, err.Error())
+	var noAccount errNoAccount
+	switch text := errText(err); {
+	case errors.Is(err, client.ErrWrongCredentials), errors.Is(err, client.ErrWeakPassword), errors.As(err, &noAccount):
+		showErr(f.passErr, text)
 	case errors.Is(err, client.ErrUsernameTaken), errors.Is(err, client.ErrUsernameSimilar), errors.Is(err, client.ErrInvalidUsername):
-		showErr(f.userErr, err.Error())
+		showErr(f.userErr, text)
 	case errors.Is(err, client.ErrUnreachable), errors.Is(err, client.ErrNotConfab), errors.Is(err, client.ErrTLS), errors.Is(err, client.ErrPlainHTTP),
 		errors.Is(err, client.ErrDowngrade),
 		errors.Is(err, client.ErrServerTooOld), errors.Is(err, client.ErrServerTooNew):
 		if f.mode.Selected == modeJoin {
-			showErr(f.urlErr, err.Error())
+			showErr(f.urlErr, text)
 		} else {
-			showErr(f.formErr, err.Error())
+			showErr(f.formErr, text)
 		}
 	default:
-		showErr(f.formErr, err.Error())
+		showErr(f.formErr, text)
 	}
 }
