@@ -30,7 +30,7 @@ type loginForm struct {
 	found                    *foundList
 	urlErr, portErr, userErr *widget.Label
 	passErr, formErr         *widget.Label
-	signIn, create           *widget.Button
+	signIn, create           *focusButton
 	busy                     *widget.Activity
 	joinFields, hostFields   *fyne.Container
 	root                     *fyne.Container
@@ -113,9 +113,9 @@ func (ui *UI) showLogin(notice string) {
 	} else {
 		f.mode.SetSelected(modeJoin)
 	}
-	f.signIn = widget.NewButton("Sign in", func() { ui.submit(f, false) })
+	f.signIn = newFocusButton("Sign in", func() { ui.submit(f, false) })
 	f.signIn.Importance = widget.HighImportance
-	f.create = widget.NewButton("Create account", func() { ui.submit(f, true) })
+	f.create = newFocusButton("Create account", func() { ui.submit(f, true) })
 	f.pass.OnSubmitted = func(string) { ui.submit(f, false) }
 	if notice != "" {
 		showErr(f.formErr, notice)
@@ -167,7 +167,7 @@ func (f *loginForm) validate(create bool) bool {
 }
 
 func (f *loginForm) setBusy(busy bool) {
-	for _, b := range []*widget.Button{f.signIn, f.create} {
+	for _, b := range []*focusButton{f.signIn, f.create} {
 		if busy {
 			b.Disable()
 		} else {

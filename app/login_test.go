@@ -11,7 +11,6 @@ import (
 // A first-time host who presses Sign in (or Enter) is told there is no
 // account yet and how to make it; once it exists, a wrong password says so.
 func TestFirstTimeHostIsToldToCreateTheAccount(t *testing.T) {
-	t.Parallel()
 	port := freePort(t)
 	ui := newUI(t)
 	hostAs(ui, port, "hostess", "password-h", false)
