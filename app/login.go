@@ -33,7 +33,7 @@ type loginForm struct {
 	signIn, create           *focusButton
 	busy                     *widget.Activity
 	joinFields, hostFields   *fyne.Container
-	root                     *fyne.Container
+	root                     fyne.CanvasObject
 }
 
 // loginWidth is the login form's width.
@@ -54,6 +54,29 @@ func (w fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		o.Resize(size)
 		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+// topCentered lays one object out at its own size, centred across and a
+// margin below the top.
+type topCentered struct{}
+
+// loginTop is the margin above the login form.
+const loginTop = 24
+
+func (topCentered) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := fyne.NewSize(0, 0)
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s.AddWidthHeight(0, 2*loginTop)
+}
+
+func (topCentered) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		m := o.MinSize()
+		o.Resize(m)
+		o.Move(fyne.NewPos(max(0, (size.Width-m.Width)/2), loginTop))
 	}
 }
 
@@ -107,7 +130,8 @@ func (ui *UI) showLogin(notice string) {
 		f.joinFields.Refresh()
 		f.hostFields.Refresh()
 	})
-	f.mode.Horizontal = true
+	// One above the other: side by side, "Host a chat on this computer"
+	// ran past the form.
 	if p.StringWithFallback(prefMode, "join") == "host" {
 		f.mode.SetSelected(modeHost)
 	} else {
@@ -127,10 +151,12 @@ func (ui *UI) showLogin(notice string) {
 		f.mode, f.joinFields, f.hostFields,
 		widget.NewLabel("Username"), f.user, f.userErr,
 		widget.NewLabel("Password"), f.pass, f.passErr,
-		f.formErr,
 		container.NewHBox(f.signIn, f.create, f.busy),
+		f.formErr, // under the buttons: a refusal does not move them
 	)
-	f.root = container.NewCenter(container.New(fixedWidth(loginWidth), form))
+	// Anchored to the top: an error that appears moves nothing above it
+	// (centred, the whole form moved), and a long form scrolls.
+	f.root = container.NewVScroll(container.New(topCentered{}, container.New(fixedWidth(loginWidth), form)))
 	f.found.changed = f.root.Refresh // the list grows and shrinks: lay the form out again
 	ui.win.SetContent(f.root)
 	if f.user.Text == "" {
