@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -234,22 +233,7 @@ func (v *chatView) showState(e client.StateEvent) {
 	case client.Reconnecting:
 		v.showWaiting(e.NextAttempt)
 	case client.SignedOut:
-		reason := "Your session ended."
-		var ce *client.Error
-		if errors.As(e.Err, &ce) {
-			switch ce.Code {
-			case wire.ReasonTokenRevoked:
-				reason = "You were signed out (logged out elsewhere)."
-			case wire.ReasonTokenExpired:
-				reason = "Your session expired. Sign in again."
-			case wire.ReasonUnknownUser:
-				reason = "Your account no longer exists."
-			}
-		}
-		if errors.Is(e.Err, client.ErrCertChanged) || errors.Is(e.Err, client.ErrCertMismatch) {
-			reason = "The chat's key has changed since you joined: sign in again to check it with the host."
-		}
-		v.ui.signedOut(reason)
+		v.ui.signedOut(signedOutText(e.Err))
 	}
 }
 

@@ -44,6 +44,28 @@ var codeWords = map[string]string{
 	wire.ErrInternal:        "The server could not do that. Try again later.",
 }
 
+// signedOutWords say why the chat signed out, by the server's reason.
+var signedOutWords = map[string]string{
+	wire.ReasonTokenRevoked:    "You were signed out (logged out elsewhere).",
+	wire.ReasonTokenExpired:    "Your session expired. Sign in again.",
+	wire.ReasonSessionExpired:  "Your sign-in is older than this chat allows. Sign in again.",
+	wire.ReasonPasswordChanged: "Your password was changed elsewhere. Sign in with the new one.",
+	wire.ReasonUnknownUser:     "Your account no longer exists.",
+}
+
+// signedOutText is what the login screen says after the chat signed out.
+func signedOutText(err error) string {
+	slog.Info("signed out", "err", err)
+	var ce *client.Error
+	switch {
+	case errors.Is(err, client.ErrCertChanged), errors.Is(err, client.ErrCertMismatch):
+		return "The chat's key has changed since you joined: sign in again to check it with the host."
+	case errors.As(err, &ce) && signedOutWords[ce.Code] != "":
+		return signedOutWords[ce.Code]
+	}
+	return "Your session ended. Sign in again."
+}
+
 // kindWords are the client's kinds of failure, in the order they are tried.
 var kindWords = []struct {
 	kind error

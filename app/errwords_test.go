@@ -54,6 +54,19 @@ func TestErrText(t *testing.T) {
 			t.Errorf("%v:\n got %q\nwant %q", c.err, got, c.want)
 		}
 	}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&client.Error{Kind: client.ErrSignedOut, Code: wire.ReasonTokenRevoked}, "You were signed out (logged out elsewhere)."},
+		{&client.Error{Kind: client.ErrSignedOut, Code: wire.ReasonPasswordChanged}, "Your password was changed elsewhere. Sign in with the new one."},
+		{&client.Error{Kind: client.ErrCertChanged}, "The chat's key has changed since you joined: sign in again to check it with the host."},
+		{errors.New("EOF"), "Your session ended. Sign in again."},
+	} {
+		if got := signedOutText(c.err); got != c.want {
+			t.Errorf("signed out by %v:\n got %q\nwant %q", c.err, got, c.want)
+		}
+	}
 	if got := errText(refused); strings.Contains(got, "secret") {
 		t.Errorf("a query string reached the words: %q", got)
 	}
@@ -67,6 +80,9 @@ func TestErrWordsAreSentences(t *testing.T) {
 		texts = append(texts, w.text)
 	}
 	for _, text := range codeWords {
+		texts = append(texts, text)
+	}
+	for _, text := range signedOutWords {
 		texts = append(texts, text)
 	}
 	for _, text := range texts {
