@@ -186,3 +186,26 @@ func TestPlainDialogKeys(t *testing.T) {
 		}
 	})
 }
+
+// Enter in a login field goes on to the next one; in the password, it signs in.
+func TestLoginEnterMovesOn(t *testing.T) {
+	ui := newUI(t)
+	bridge.DoAndWait(func() {
+		f, c := ui.login, ui.win.Canvas()
+		for _, step := range []struct {
+			from, to fyne.Focusable
+			mode     string
+		}{{f.url, f.user, modeJoin}, {f.port, f.user, modeHost}, {f.user, f.pass, modeJoin}} {
+			f.mode.SetSelected(step.mode)
+			c.Focus(step.from)
+			press(c, fyne.KeyReturn)
+			if c.Focused() != step.to {
+				t.Errorf("Enter moved the focus to %T", c.Focused())
+			}
+		}
+		press(c, fyne.KeyReturn) // in the password, empty: the form says what is missing
+		if f.passErr.Hidden {
+			t.Error("Enter in the password did not submit")
+		}
+	})
+}

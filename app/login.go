@@ -141,6 +141,9 @@ func (ui *UI) showLogin(notice string) {
 	f.signIn.Importance = widget.HighImportance
 	f.create = newFocusButton("Create account", func() { ui.submit(f, true) })
 	f.pass.OnSubmitted = func(string) { ui.submit(f, false) }
+	// Enter in a field above the password goes on to the next one.
+	next := func(to fyne.Focusable) func(string) { return func(string) { ui.win.Canvas().Focus(to) } }
+	f.url.OnSubmitted, f.port.OnSubmitted, f.user.OnSubmitted = next(f.user), next(f.user), next(f.pass)
 	if notice != "" {
 		showErr(f.formErr, notice)
 	}
