@@ -131,6 +131,9 @@ func TestTrustDialogKeys(t *testing.T) {
 	}
 	bridge.DoAndWait(func() {
 		c := ask()
+		if shown := strings.Join(labels(c.Overlays().Top()), "\n"); !strings.Contains(shown, fingerprintLines(fp)) {
+			t.Errorf("the fingerprint is not shown as in the host panel:\n%s", shown)
+		}
 		if c.Focused() != fyne.Focusable(ui.trust.cancel) || !ui.trust.cancel.hasFocus {
 			t.Fatalf("the focus starts on %T, not on %q", c.Focused(), ui.trust.cancel.Text)
 		}
