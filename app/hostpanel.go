@@ -64,6 +64,7 @@ func hostJoinDialog(ui *UI, h *host.Host) {
 	for _, a := range hostAddresses(h) {
 		box.Add(container.NewBorder(nil, nil, nil, copyButton(a.url), widget.NewLabel(a.label)))
 	}
+	box.Add(widget.NewLabel("Safety code:"))
 	box.Add(safetyCodeLabel(h.SafetyCode()))
 	box.Add(widget.NewLabel("Key fingerprint:"))
 	box.Add(container.NewBorder(nil, nil, nil, copyButton(h.Fingerprint()), fingerprintLabel(h.Fingerprint())))
@@ -74,9 +75,14 @@ func hostJoinDialog(ui *UI, h *host.Host) {
 	closeBtn.onEscape = closeBtn.OnTapped
 	d = dialog.NewCustomWithoutButtons("How others join", container.NewBorder(nil, container.NewHBox(closeBtn), nil, nil,
 		container.NewVScroll(box)), ui.win)
-	d.Resize(fyne.NewSize(520, min(720, ui.win.Canvas().Size().Height-40)))
+	// As tall as its content (at 520 px across) where the window allows; it scrolls in a small window.
+	box.Resize(fyne.NewSize(480, box.MinSize().Height))
+	d.Resize(fyne.NewSize(520, min(box.MinSize().Height+dialogChrome, ui.win.Canvas().Size().Height-40)))
 	showKeyed(ui.win, d, closeBtn, closeBtn.OnTapped)
 }
+
+// dialogChrome is a dialog's height around its content: title, padding, buttons.
+const dialogChrome = 150
 
 // hostAddress is an address others may type, as shown and as copied.
 type hostAddress struct{ label, url string }
