@@ -89,6 +89,12 @@ func TestScreenshots(t *testing.T) {
 	})
 	screenshots(t, ui, "trust-details")
 	bridge.DoAndWait(func() { test.Tap(ui.trust.cancel) })
+	bridge.DoAndWait(func() {
+		ui.askTrust(&client.CertError{Server: "192.168.1.5:7878", Fingerprint: tlsEnv.Cert.Fingerprint,
+			Pinned: strings.Repeat("5A:", 31) + "5A"}, nil, func() {})
+	})
+	screenshots(t, ui, "trust-changed")
+	bridge.DoAndWait(func() { test.Tap(ui.trust.cancel) })
 
 	// Hosting: the host panel, and a conversation with a joiner.
 	port := freePort(t)
