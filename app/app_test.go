@@ -197,11 +197,11 @@ func TestLoginErrorsShowByTheirField(t *testing.T) {
 	ui := newUI(t)
 	signIn(t, ui, env.URL, "alice", "wrong-password", false)
 	waitUI(t, "wrong password shown", func() bool {
-		return !ui.login.passErr.Hidden && strings.Contains(ui.login.passErr.Text, "wrong username or password")
+		return !ui.login.passErr.Hidden && strings.Contains(ui.login.passErr.Text, "username or password is wrong")
 	})
 	signIn(t, ui, "127.0.0.1:1", "alice", "password-a", false)
 	waitUI(t, "unreachable shown by the URL", func() bool {
-		return !ui.login.urlErr.Hidden && strings.Contains(ui.login.urlErr.Text, "cannot be reached")
+		return !ui.login.urlErr.Hidden && strings.Contains(ui.login.urlErr.Text, "Nothing answers at 127.0.0.1:1.")
 	})
 	signIn(t, ui, env.URL, "a", "", false) // validated before any network
 	if onUI(func() bool { return ui.login.userErr.Hidden || ui.login.passErr.Hidden }) {

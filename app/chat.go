@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,7 +16,6 @@ import (
 
 	"confab/app/bridge"
 	"confab/client"
-	"confab/host"
 	"confab/wire"
 )
 
@@ -174,57 +172,6 @@ func (v *chatView) room(name string) *timeline {
 	return t
 }
 
-// hostPanel shows, when hosting, how others join: the safety code they
-// compare, an invitation (a link and its QR code) that needs no comparing,
-// and the addresses they can type.
-func (v *chatView) hostPanel() fyne.CanvasObject {
-	h := v.ui.host
-	if h == nil {
-		return container.NewVBox()
-	}
-	copyButton := func(text string) *widget.Button {
-		return widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(text) })
-	}
-	box := container.NewVBox(widget.NewLabelWithStyle("You are hosting.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	box.Add(widget.NewLabel("Safety code: joiners compare it\nthe first time they connect."))
-	box.Add(safetyCodeLabel(h.SafetyCode()))
-	if invs := h.Invitations(); len(invs) > 0 {
-		link := invs[0].String()
-		invite := widget.NewButtonWithIcon("Copy invitation link", theme.ContentCopyIcon(), func() { v.ui.app.Clipboard().SetContent(link) })
-		box.Add(invite)
-		if qr := qrImage(link); qr != nil {
-			box.Add(container.NewCenter(qr))
-		}
-	}
-	box.Add(widget.NewLabel("Or they type one of these:"))
-	addrs := h.Addresses()
-	if len(addrs) == 0 {
-		addrs = []string{h.LocalURL() + " (no network: this computer only)"}
-	}
-	for _, a := range addrs {
-		box.Add(container.NewBorder(nil, nil, nil, copyButton(a), widget.NewLabel(a)))
-	}
-	box.Add(widget.NewAccordion(widget.NewAccordionItem("Key fingerprint",
-		container.NewBorder(nil, nil, nil, copyButton(h.Fingerprint()), fingerprintLabel(h.Fingerprint())))))
-	listed := widget.NewLabel(announceText(h))
-	listed.Wrapping = fyne.TextWrapWord
-	box.Add(listed)
-	box.Add(widget.NewButton("Stop hosting", func() { v.ui.logout() }))
-	return box
-}
-
-// announceText says whether joiners on the LAN see the chat in their list.
-func announceText(h *host.Host) string {
-	name, err := h.Announced()
-	switch {
-	case name != "":
-		return fmt.Sprintf("Listed on this network as “%s”.", name)
-	case err != nil:
-		return "Not listed on this network (" + err.Error() + "): joiners type an address."
-	}
-	return "Not listed on this network: joiners type an address."
-}
-
 // apply shows one chat event.
 func (v *chatView) apply(e client.Event) {
 	if v.ui.view != v {
@@ -294,22 +241,7 @@ func (v *chatView) showState(e client.StateEvent) {
 	case client.Reconnecting:
 		v.showWaiting(e.NextAttempt)
 	case client.SignedOut:
-		reason := "Your session ended."
-		var ce *client.Error
-		if errors.As(e.Err, &ce) {
-			switch ce.Code {
-			case wire.ReasonTokenRevoked:
-				reason = "You were signed out (logged out elsewhere)."
-			case wire.ReasonTokenExpired:
-				reason = "Your session expired. Sign in again."
-			case wire.ReasonUnknownUser:
-				reason = "Your account no longer exists."
-			}
-		}
-		if errors.Is(e.Err, client.ErrCertChanged) || errors.Is(e.Err, client.ErrCertMismatch) {
-			reason = "The chat's key has changed since you joined: sign in again to check it with the host."
-		}
-		v.ui.signedOut(reason)
+		v.ui.signedOut(signedOutText(e.Err))
 	}
 }
 

@@ -83,7 +83,7 @@ func (l *foundList) show(hosts []client.Host) {
 	}
 	for i, h := range l.shown {
 		if i == maxFoundShown {
-			l.hosts.Add(widget.NewLabel(fmt.Sprintf("and %d more: type the address of the one you want", len(l.shown)-i)))
+			l.hosts.Add(widget.NewLabel(fmt.Sprintf("And %d more: type the address of the one you want.", len(l.shown)-i)))
 			break
 		}
 		icon := theme.ComputerIcon()

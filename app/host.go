@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"strconv"
@@ -26,4 +27,16 @@ func startHost(dataDir string, port int, allowOthers bool, announceAs string) (*
 		CertDir:  dataDir,
 		Announce: announceAs,
 	})
+}
+
+// hasAccount says whether the hosted chat has an account of this name; an
+// error counts as yes (no hint rather than a wrong one).
+func hasAccount(h *host.Host, user string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	ok, err := h.Server().HasUser(ctx, user)
+	if err != nil {
+		slog.Warn("looking up an account of the hosted chat", "err", err)
+	}
+	return ok || err != nil
 }

@@ -30,10 +30,10 @@ type loginForm struct {
 	found                    *foundList
 	urlErr, portErr, userErr *widget.Label
 	passErr, formErr         *widget.Label
-	signIn, create           *widget.Button
+	signIn, create           *focusButton
 	busy                     *widget.Activity
 	joinFields, hostFields   *fyne.Container
-	root                     *fyne.Container
+	root                     fyne.CanvasObject
 }
 
 // loginWidth is the login form's width.
@@ -54,6 +54,29 @@ func (w fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		o.Resize(size)
 		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+// topCentered lays one object out at its own size, centred across and a
+// margin below the top.
+type topCentered struct{}
+
+// loginTop is the margin above the login form.
+const loginTop = 24
+
+func (topCentered) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := fyne.NewSize(0, 0)
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s.AddWidthHeight(0, 2*loginTop)
+}
+
+func (topCentered) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		m := o.MinSize()
+		o.Resize(m)
+		o.Move(fyne.NewPos(max(0, (size.Width-m.Width)/2), loginTop))
 	}
 }
 
@@ -107,16 +130,20 @@ func (ui *UI) showLogin(notice string) {
 		f.joinFields.Refresh()
 		f.hostFields.Refresh()
 	})
-	f.mode.Horizontal = true
+	// One above the other: side by side, "Host a chat on this computer"
+	// ran past the form.
 	if p.StringWithFallback(prefMode, "join") == "host" {
 		f.mode.SetSelected(modeHost)
 	} else {
 		f.mode.SetSelected(modeJoin)
 	}
-	f.signIn = widget.NewButton("Sign in", func() { ui.submit(f, false) })
+	f.signIn = newFocusButton("Sign in", func() { ui.submit(f, false) })
 	f.signIn.Importance = widget.HighImportance
-	f.create = widget.NewButton("Create account", func() { ui.submit(f, true) })
+	f.create = newFocusButton("Create account", func() { ui.submit(f, true) })
 	f.pass.OnSubmitted = func(string) { ui.submit(f, false) }
+	// Enter in a field above the password goes on to the next one.
+	next := func(to fyne.Focusable) func(string) { return func(string) { ui.win.Canvas().Focus(to) } }
+	f.url.OnSubmitted, f.port.OnSubmitted, f.user.OnSubmitted = next(f.user), next(f.user), next(f.pass)
 	if notice != "" {
 		showErr(f.formErr, notice)
 	}
@@ -127,10 +154,12 @@ func (ui *UI) showLogin(notice string) {
 		f.mode, f.joinFields, f.hostFields,
 		widget.NewLabel("Username"), f.user, f.userErr,
 		widget.NewLabel("Password"), f.pass, f.passErr,
-		f.formErr,
 		container.NewHBox(f.signIn, f.create, f.busy),
+		f.formErr, // under the buttons: a refusal does not move them
 	)
-	f.root = container.NewCenter(container.New(fixedWidth(loginWidth), form))
+	// Anchored to the top: an error that appears moves nothing above it
+	// (centred, the whole form moved), and a long form scrolls.
+	f.root = container.NewVScroll(container.New(topCentered{}, container.New(fixedWidth(loginWidth), form)))
 	f.found.changed = f.root.Refresh // the list grows and shrinks: lay the form out again
 	ui.win.SetContent(f.root)
 	if f.user.Text == "" {
@@ -156,18 +185,18 @@ func (f *loginForm) validate(create bool) bool {
 		ok = false
 	}
 	if !wire.ValidUsername(f.user.Text) {
-		showErr(f.userErr, "A username is 3 to 32 letters, digits, '_', '.' or '-'.")
+		showErr(f.userErr, usernameRule)
 		ok = false
 	}
 	if f.pass.Text == "" || (create && len([]rune(f.pass.Text)) < wire.MinPasswordLen) {
-		showErr(f.passErr, "A password has at least 8 characters.")
+		showErr(f.passErr, passwordRule)
 		ok = false
 	}
 	return ok
 }
 
 func (f *loginForm) setBusy(busy bool) {
-	for _, b := range []*widget.Button{f.signIn, f.create} {
+	for _, b := range []*focusButton{f.signIn, f.create} {
 		if busy {
 			b.Disable()
 		} else {
@@ -220,7 +249,7 @@ func (ui *UI) submit(f *loginForm, create bool) {
 	}
 	t, err := f.target()
 	if err != nil {
-		showErr(f.urlErr, err.Error())
+		showErr(f.urlErr, errText(err))
 		return
 	}
 	ui.submitTo(f, create, t)
@@ -255,7 +284,7 @@ func (ui *UI) submitTo(f *loginForm, create bool, t joinTarget) {
 			if h, err = startHost(dataDir, port, others, announceAs); err != nil {
 				bridge.Do(func() {
 					f.setBusy(false)
-					showErr(f.portErr, err.Error())
+					showErr(f.portErr, errText(err))
 				})
 				return
 			}
@@ -263,6 +292,9 @@ func (ui *UI) submitTo(f *loginForm, create bool, t joinTarget) {
 		}
 		sess, err := ui.signIn(t, user, pass, create)
 		if err != nil && h != nil {
+			if errors.Is(err, client.ErrWrongCredentials) && !hasAccount(h, user) {
+				err = errNoAccount{user: user}
+			}
 			h.Stop() //nolint:errcheck // the sign-in failed: nothing to tell
 		}
 		bridge.Do(func() {
@@ -324,20 +356,21 @@ func unbroken(code string) string { return strings.ReplaceAll(code, " ", "\u00a0
 
 // show puts a sign-in error next to the field it concerns.
 func (f *loginForm) show(err error) {
-	switch {
-	case errors.Is(err, client.ErrWrongCredentials), errors.Is(err, client.ErrWeakPassword):
-		showErr(f.passErr, err.Error())
+	var noAccount errNoAccount
+	switch text := errText(err); {
+	case errors.Is(err, client.ErrWrongCredentials), errors.Is(err, client.ErrWeakPassword), errors.As(err, &noAccount):
+		showErr(f.passErr, text)
 	case errors.Is(err, client.ErrUsernameTaken), errors.Is(err, client.ErrUsernameSimilar), errors.Is(err, client.ErrInvalidUsername):
-		showErr(f.userErr, err.Error())
+		showErr(f.userErr, text)
 	case errors.Is(err, client.ErrUnreachable), errors.Is(err, client.ErrNotConfab), errors.Is(err, client.ErrTLS), errors.Is(err, client.ErrPlainHTTP),
 		errors.Is(err, client.ErrDowngrade),
 		errors.Is(err, client.ErrServerTooOld), errors.Is(err, client.ErrServerTooNew):
 		if f.mode.Selected == modeJoin {
-			showErr(f.urlErr, err.Error())
+			showErr(f.urlErr, text)
 		} else {
-			showErr(f.formErr, err.Error())
+			showErr(f.formErr, text)
 		}
 	default:
-		showErr(f.formErr, err.Error())
+		showErr(f.formErr, text)
 	}
 }
