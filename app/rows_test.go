@@ -1,0 +1,174 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"confab/app/bridge"
+	"confab/client"
+	"confab/wire"
+)
+
+// offlineView is a chat view with no connection, in a window of its own,
+// for looking at rows: the conversation alone (paneOnly) or the whole chat.
+func offlineView(t testing.TB, size fyne.Size, paneOnly bool) *chatView {
+	t.Helper()
+	a := test.NewTempApp(t)
+	return onUI(func() *chatView {
+		ui := New(a, NoLAN(), StorageDir(t.TempDir()))
+		v := &chatView{ui: ui, rooms: map[string]*timeline{wire.DefaultRoom: newTimeline()},
+			joined: []string{wire.DefaultRoom}, current: wire.DefaultRoom, users: map[string]wire.User{},
+			me: wire.Author{ID: "me", Username: "alice"}}
+		ui.view = v
+		v.build()
+		if paneOnly {
+			ui.win.SetContent(v.msgList)
+		} else {
+			ui.win.SetContent(v.content)
+		}
+		ui.win.Resize(size)
+		return v
+	})
+}
+
+var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+
+// say adds a stored message from author (on the UI thread).
+func say(v *chatView, id int, author, text string) {
+	v.apply(client.MessageEvent{Message: wire.Message{ID: int64(id), Room: v.current,
+		Author: wire.Author{ID: author, Username: author}, Text: text, SentAt: t0.Add(time.Duration(id) * time.Minute)}})
+	v.flush()
+}
+
+const longText = "This is a longer message to check that wrapping works across the width of the conversation pane " +
+	"without being cut off at the right edge, and that the row below starts where this one ends: " +
+	"https://example.com/a/rather/long/path/that/should/not/break?with=query#and-fragment and some words after it."
+
+// checkRows asserts that every row in view is exactly as tall as what it
+// draws (no text cut off, at most a padding of empty space), that rows do
+// not overlap, and that nothing is drawn past the right edge.
+func checkRows(t *testing.T, v *chatView, what string) {
+	t.Helper()
+	bridge.DoAndWait(func() {
+		p := v.msgList
+		if len(p.shown) == 0 && v.tl().len() > 0 {
+			t.Errorf("%s: no rows shown", what)
+		}
+		slack := 2 * theme.Padding()
+		prevBottom := float32(-1)
+		for i := range v.tl().len() {
+			r, ok := p.shown[i]
+			if !ok {
+				continue
+			}
+			size := r.Size()
+			if min := r.MinSize().Height; min != size.Height {
+				t.Errorf("%s: row %d is %v tall, needs %v", what, i, size.Height, min)
+			}
+			if size.Width != p.scroll.Size().Width {
+				t.Errorf("%s: row %d is %v wide in a %v wide pane", what, i, size.Width, p.scroll.Size().Width)
+			}
+			bottom := float32(0)
+			for _, o := range r.objs {
+				txt, ok := o.(*canvas.Text)
+				if !ok || strings.TrimSpace(txt.Text) == "" {
+					continue
+				}
+				end := txt.Position().Add(txt.MinSize())
+				bottom = max(bottom, end.Y)
+				if end.X > size.Width-theme.InnerPadding()+0.5 && !(r.spec.header && txt.Position().Y < r.geom.bodyY) {
+					t.Errorf("%s: row %d: %q ends at x=%v of %v", what, i, txt.Text, end.X, size.Width)
+				}
+			}
+			if bottom > size.Height {
+				t.Errorf("%s: row %d: text cut off (%v of %v px)", what, i, bottom, size.Height)
+			}
+			if r.spec.failure == "" && size.Height-bottom > slack {
+				t.Errorf("%s: row %d: %v px empty below the text", what, i, size.Height-bottom)
+			}
+			if top := r.Position().Y; prevBottom >= 0 && top < prevBottom {
+				t.Errorf("%s: row %d starts at %v, above the row before's end %v", what, i, top, prevBottom)
+			}
+			prevBottom = r.Position().Y + size.Height
+		}
+	})
+}
+
+// lastRowInView asserts the last row is shown whole, at the bottom.
+func lastRowInView(t *testing.T, v *chatView, what string) {
+	t.Helper()
+	bridge.DoAndWait(func() {
+		p := v.msgList
+		r, ok := p.shown[v.tl().len()-1]
+		if !ok {
+			t.Errorf("%s: last row not shown", what)
+			return
+		}
+		top := r.Position().Y - p.scroll.Offset.Y
+		if top < 0 || top+r.Size().Height > p.scroll.Size().Height+0.5 {
+			t.Errorf("%s: last row at %v..%v in a %v px view", what, top, top+r.Size().Height, p.scroll.Size().Height)
+		}
+	})
+}
+
+func TestRowsFitTheirTextAtEveryWidth(t *testing.T) {
+	t.Parallel()
+	v := offlineView(t, fyne.NewSize(270, 500), true)
+	bridge.DoAndWait(func() {
+		say(v, 1, "bob", "Hi Alice! Did you see the build is green?")
+		say(v, 2, "alice", "Yes, all green.")
+		say(v, 3, "bob", longText)
+		say(v, 4, "bob", "short")
+		say(v, 5, "carol", "**Bold** and *emphasis*, `code`, and\n```\nfunc main() {\n\tfmt.Println(\"a code block with a long line in it\")\n}\n```\nthen text.")
+	})
+	for _, w := range []float32{270, 400, 800, 270, 1200} {
+		bridge.DoAndWait(func() { v.ui.win.Resize(fyne.NewSize(w, 500)) })
+		what := fmt.Sprintf("%v px", w)
+		checkRows(t, v, what)
+		lastRowInView(t, v, what)
+	}
+}
+
+func TestNewLongMessageIsShownWhole(t *testing.T) {
+	t.Parallel()
+	v := offlineView(t, fyne.NewSize(270, 300), true)
+	for i := 1; i <= 30; i++ {
+		bridge.DoAndWait(func() { say(v, i, fmt.Sprint("user", i%3), strings.Repeat("word ", i%7+1)) })
+	}
+	bridge.DoAndWait(func() { say(v, 31, "bob", longText) })
+	checkRows(t, v, "after a long message")
+	lastRowInView(t, v, "after a long message")
+}
+
+// TestRowScreenshots saves the conversation with long and short messages,
+// Markdown, a pending and a failed message, 270 px wide and wide, in
+// test-artifacts/ for people to look at.
+func TestRowScreenshots(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		size     fyne.Size
+		paneOnly bool
+	}{{"rows-270.png", fyne.NewSize(270, 760), true}, {"rows-800x600.png", fyne.NewSize(800, 600), false}, {"rows-1400x900.png", fyne.NewSize(1400, 900), false}} {
+		v := offlineView(t, c.size, c.paneOnly)
+		bridge.DoAndWait(func() {
+			say(v, 1, "bob", "Hi Alice! Did you see the build is green?")
+			say(v, 2, "bob", "Details: https://ci.example.com/builds/1234 (all **42** suites passed)")
+			say(v, 3, "alice", "Yes, all green. Shipping it _this afternoon_.")
+			say(v, 4, "carol", longText)
+			say(v, 5, "carol", "Run `make package` then:\n```sh\ntar -xf Confab.tar.xz && cd Confab && sudo make install\n```\nSee [the docs](https://example.com/docs) — not [this](javascript:alert(1)).")
+			v.room(v.current).track(client.Outgoing{ClientID: "c1", Room: v.current, Text: "On my way, sending this one now", State: client.Pending})
+			v.room(v.current).track(client.Outgoing{ClientID: "c2", Room: v.current, Text: "and this failed", State: client.Failed, Err: fmt.Errorf("you are not in that room")})
+			v.refreshMessages(true)
+			v.flush()
+		})
+		screenshot(t, v.ui, c.name)
+	}
+}
