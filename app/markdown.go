@@ -142,24 +142,23 @@ func closer(s, marker string, wordEnd bool) int {
 		return -1
 	}
 	for i := m + 1; i < len(s); i++ {
-		switch {
-		case s[i] == '`':
+		if s[i] == '`' {
 			if end := strings.IndexByte(s[i+1:], '`'); end >= 0 {
 				i += end + 1
 			}
 			continue
-		case !strings.HasPrefix(s[i:], marker) || unicode.IsSpace(rune(s[i-1])):
+		}
+		if s[i] != marker[0] {
 			continue
 		}
 		run := i
 		for run < len(s) && s[run] == marker[0] {
 			run++
 		}
-		if m == 1 && run-i == 2 {
-			i = run - 1 // a "**" inside emphasis
-			continue
-		}
-		if wordEnd && run < len(s) && isWordByte(s[run]) {
+		switch {
+		case unicode.IsSpace(rune(s[i-1])), run-i < m, m == 1 && run-i == 2,
+			wordEnd && run < len(s) && isWordByte(s[run]):
+			i = run - 1 // not this run
 			continue
 		}
 		return run - m // the closer is the run's last marker

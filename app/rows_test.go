@@ -1,7 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +173,24 @@ func TestRowScreenshots(t *testing.T) {
 			v.refreshMessages(true)
 			v.flush()
 		})
-		screenshot(t, v.ui, c.name)
+		savePNG(t, v.ui, c.name)
+	}
+}
+
+// savePNG saves the window as test-artifacts/name (at any size).
+func savePNG(t *testing.T, ui *UI, name string) {
+	t.Helper()
+	dir := filepath.Join("..", "test-artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	bridge.DoAndWait(func() {
+		if err := png.Encode(&buf, ui.win.Canvas().Capture()); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+		t.Error(err)
 	}
 }
