@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,5 +193,132 @@ func savePNG(t *testing.T, ui *UI, name string) {
 	})
 	if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
 		t.Error(err)
+	}
+}
+
+// rowOf returns the row showing entry i.
+func rowOf(t *testing.T, v *chatView, i int) *msgRow {
+	t.Helper()
+	r, ok := v.msgList.shown[i]
+	if !ok {
+		t.Fatalf("row %d not shown", i)
+	}
+	return r
+}
+
+// TestLinksOpenSafelyAndMessagesCopyAsTyped: a tap on a link opens it,
+// a javascript: link is text, and the menu copies the message unaltered.
+func TestLinksOpenSafelyAndMessagesCopyAsTyped(t *testing.T) {
+	t.Parallel()
+	v := offlineView(t, fyne.NewSize(500, 400), true)
+	const text = "See **[the docs](https://example.com/d)** or [bad](javascript:alert(1)),  ok?"
+	var opened []string
+	bridge.DoAndWait(func() {
+		say(v, 1, "bob", text)
+		r := rowOf(t, v, 0)
+		r.act.openURL = func(u *url.URL) { opened = append(opened, u.String()) }
+		var linkPos, badPos fyne.Position
+		for _, p := range r.geom.body.pieces {
+			at := p.pos.AddXY(r.geom.padX+2, r.geom.bodyY+2)
+			switch {
+			case p.link != "":
+				linkPos = at
+			case strings.Contains(p.text, "javascript"):
+				badPos = at
+			}
+		}
+		r.Tapped(&fyne.PointEvent{Position: badPos})
+		r.Tapped(&fyne.PointEvent{Position: linkPos})
+		m := r.menu(fyne.Position{})
+		if m.Items[0].Label != "Copy message" {
+			t.Fatalf("menu: %v", m.Items[0].Label)
+		}
+		m.Items[0].Action()
+		if got := v.ui.app.Clipboard().Content(); got != text {
+			t.Errorf("copied %q, want the message as typed %q", got, text)
+		}
+		m.Items[1].Action()
+		if got := v.ui.app.Clipboard().Content(); got != "https://example.com/d" {
+			t.Errorf("copied link %q", got)
+		}
+	})
+	if len(opened) != 1 || opened[0] != "https://example.com/d" {
+		t.Fatalf("opened %v", opened)
+	}
+}
+
+// TestPendingRowIsCompact: a message on its way takes the room of a sent
+// one, with a status in the text's colour.
+func TestPendingRowIsCompact(t *testing.T) {
+	t.Parallel()
+	v := offlineView(t, fyne.NewSize(500, 400), true)
+	bridge.DoAndWait(func() {
+		say(v, 1, "bob", "hi")
+		say(v, 2, "alice", "short")
+		v.room(v.current).track(client.Outgoing{ClientID: "c1", Room: v.current, Text: "short", State: client.Pending})
+		v.refreshMessages(true)
+		v.flush()
+		sent, pending := rowOf(t, v, 1), rowOf(t, v, 2)
+		if !pending.spec.header || !sent.spec.header {
+			t.Fatal("both rows should start a group")
+		}
+		if pending.Size().Height > sent.Size().Height {
+			t.Errorf("pending row %v px, a sent one %v px", pending.Size().Height, sent.Size().Height)
+		}
+		found := false
+		for _, o := range pending.objs {
+			if txt, ok := o.(*canvas.Text); ok && txt.Text == sendingText {
+				found = true
+				if txt.Color != theme.Color(theme.ColorNameForeground) {
+					t.Errorf("status colour %v", txt.Color)
+				}
+			}
+		}
+		if !found {
+			t.Error("no status shown")
+		}
+	})
+}
+
+func TestEmptyRoomSaysSo(t *testing.T) {
+	t.Parallel()
+	v := offlineView(t, fyne.NewSize(500, 400), true)
+	bridge.DoAndWait(func() {
+		e := v.msgList.empty
+		if e.Hidden || e.Text != "No messages in #general yet. Say hello!" {
+			t.Errorf("empty room: hidden %v, %q", e.Hidden, e.Text)
+		}
+		say(v, 1, "bob", "hello")
+		if !e.Hidden {
+			t.Error("empty-room text still shown")
+		}
+	})
+}
+
+// TestOwnMessageShowsWhenTyped: a message of ours shows when it was
+// typed; if it reached the server much later, both times.
+func TestOwnMessageShowsWhenTyped(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 14, 2, 0, 0, time.Local)
+	tl := newTimeline()
+	tl.now = func() time.Time { return now }
+	for _, c := range []struct {
+		cid   string
+		delay time.Duration
+		want  string
+	}{{"c1", 20 * time.Second, "14:02"}, {"c2", 7 * time.Minute, "14:02 (delivered 14:09)"}} {
+		tl.track(client.Outgoing{ClientID: c.cid, Room: "general", Text: "x", State: client.Pending})
+		if got := tl.stamp(tl.pending[0], now); got != "14:02" {
+			t.Errorf("pending: %q", got)
+		}
+		m := wire.Message{ID: int64(len(tl.stored) + 1), Room: "general", Text: "x", ClientID: c.cid, SentAt: now.Add(c.delay)}
+		tl.track(client.Outgoing{ClientID: c.cid, Room: "general", Text: "x", State: client.Sent, Message: &m})
+		if got := tl.stamp(tl.stored[len(tl.stored)-1], now); got != c.want {
+			t.Errorf("delivered after %v: %q, want %q", c.delay, got, c.want)
+		}
+	}
+	other := entry{msg: wire.Message{SentAt: now.Add(3 * time.Minute)}}
+	if got := tl.stamp(other, now); got != "14:05" {
+		t.Errorf("someone else's: %q", got)
 	}
 }
