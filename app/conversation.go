@@ -55,13 +55,12 @@ func (v *chatView) rowSpec(i int) rowSpec {
 // for rows never shown, which count with an estimate until they are.
 const estCharPx = 0.55
 
-func (v *chatView) cachedHeight(i int, width float32) (float32, bool) {
+func (v *chatView) cachedHeight(i int, width float32, m *textMetrics) (float32, bool) {
 	t := v.tl()
 	e := t.at(i)
 	if c, ok := t.heights[e.msg.ID]; ok && e.outgoing == nil && c.width == width {
 		return c.height, false // the header may have changed: looked at again when shown
 	}
-	m := currentMetrics()
 	perLine := max(1, int(width/(m.size*estCharPx)))
 	lines := 1 + len(e.msg.Text)/perLine
 	return float32(lines)*m.lineH + 2*4, false

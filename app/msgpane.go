@@ -39,7 +39,7 @@ type rowSource interface {
 	rowCount() int
 	// cachedHeight returns row i's height at width if it was computed
 	// before (exact), or an estimate.
-	cachedHeight(i int, width float32) (h float32, exact bool)
+	cachedHeight(i int, width float32, m *textMetrics) (h float32, exact bool)
 	// rowHeight returns row i's exact height at width (computed once).
 	rowHeight(i int, width float32) float32
 	bindRow(i int, r *msgRow)
@@ -203,8 +203,9 @@ func (p *msgPane) refreshHeights() {
 	n := p.src.rowCount()
 	p.heights = resize(p.heights, n)
 	p.exact = resize(p.exact, n)
+	m := currentMetrics()
 	for i := range n {
-		p.heights[i], p.exact[i] = p.src.cachedHeight(i, w)
+		p.heights[i], p.exact[i] = p.src.cachedHeight(i, w, &m)
 	}
 	p.sumTops(0)
 	for i, r := range p.shown {
