@@ -21,7 +21,8 @@ import (
 	"confab/wire"
 )
 
-// offlineView is a chat view with no connection, in a window of its own,
+// offlineView is a chat view (Fyne's test app is one per process: tests
+// that use it do not run in parallel) with no connection, in a window of its own,
 // for looking at rows: the conversation alone (paneOnly) or the whole chat.
 func offlineView(t testing.TB, size fyne.Size, paneOnly bool) *chatView {
 	t.Helper()
@@ -124,7 +125,6 @@ func lastRowInView(t *testing.T, v *chatView, what string) {
 }
 
 func TestRowsFitTheirTextAtEveryWidth(t *testing.T) {
-	t.Parallel()
 	v := offlineView(t, fyne.NewSize(270, 500), true)
 	bridge.DoAndWait(func() {
 		say(v, 1, "bob", "Hi Alice! Did you see the build is green?")
@@ -142,7 +142,6 @@ func TestRowsFitTheirTextAtEveryWidth(t *testing.T) {
 }
 
 func TestNewLongMessageIsShownWhole(t *testing.T) {
-	t.Parallel()
 	v := offlineView(t, fyne.NewSize(270, 300), true)
 	for i := 1; i <= 30; i++ {
 		bridge.DoAndWait(func() { say(v, i, fmt.Sprint("user", i%3), strings.Repeat("word ", i%7+1)) })
@@ -156,7 +155,6 @@ func TestNewLongMessageIsShownWhole(t *testing.T) {
 // Markdown, a pending and a failed message, 270 px wide and wide, in
 // test-artifacts/ for people to look at.
 func TestRowScreenshots(t *testing.T) {
-	t.Parallel()
 	for _, c := range []struct {
 		name     string
 		size     fyne.Size
@@ -209,7 +207,6 @@ func rowOf(t *testing.T, v *chatView, i int) *msgRow {
 // TestLinksOpenSafelyAndMessagesCopyAsTyped: a tap on a link opens it,
 // a javascript: link is text, and the menu copies the message unaltered.
 func TestLinksOpenSafelyAndMessagesCopyAsTyped(t *testing.T) {
-	t.Parallel()
 	v := offlineView(t, fyne.NewSize(500, 400), true)
 	const text = "See **[the docs](https://example.com/d)** or [bad](javascript:alert(1)),  ok?"
 	var opened []string
@@ -250,7 +247,6 @@ func TestLinksOpenSafelyAndMessagesCopyAsTyped(t *testing.T) {
 // TestPendingRowIsCompact: a message on its way takes the room of a sent
 // one, with a status in the text's colour.
 func TestPendingRowIsCompact(t *testing.T) {
-	t.Parallel()
 	v := offlineView(t, fyne.NewSize(500, 400), true)
 	bridge.DoAndWait(func() {
 		say(v, 1, "bob", "hi")
@@ -281,7 +277,6 @@ func TestPendingRowIsCompact(t *testing.T) {
 }
 
 func TestEmptyRoomSaysSo(t *testing.T) {
-	t.Parallel()
 	v := offlineView(t, fyne.NewSize(500, 400), true)
 	bridge.DoAndWait(func() {
 		e := v.msgList.empty
