@@ -132,6 +132,7 @@ func (v *chatView) build() {
 	v.msgList = v.newConversation()
 	v.jumpDown = widget.NewButton("New messages ↓", func() { v.scrollDown() })
 	v.jumpDown.Hide()
+	v.msgList.onEnd = v.jumpDown.Hide
 
 	v.userList = widget.NewList(func() int { return len(v.userIDs) },
 		func() fyne.CanvasObject { return widget.NewLabel("user") },

@@ -32,6 +32,7 @@ type msgPane struct {
 	self    bool // the pane itself is scrolling
 	stick   bool // keep the end in view (until the user scrolls up)
 	act     rowActions
+	onEnd   func() // the user scrolled to the end
 }
 
 // rowSource gives the pane its rows.
@@ -53,6 +54,9 @@ func newMsgPane(src rowSource, act rowActions) *msgPane {
 	p.scroll.OnScrolled = func(fyne.Position) {
 		if !p.self {
 			p.stick = p.atBottom()
+			if p.stick && p.onEnd != nil {
+				p.onEnd()
+			}
 		}
 		p.place()
 	}

@@ -92,7 +92,8 @@ type msgRow struct {
 	objs    []fyne.CanvasObject
 	retry   *widget.Button
 	del     *widget.Button
-	hovered string // the link under the pointer
+	hovered string      // the link under the pointer
+	fg      color.Color // the text colour it was built with
 }
 
 func newMsgRow(act *rowActions) *msgRow {
@@ -142,10 +143,11 @@ func (rr *msgRowRenderer) MinSize() fyne.Size {
 // Refresh rebuilds only what is stale: containers refresh every child
 // often, and a row in view is already built.
 func (rr *msgRowRenderer) Refresh() {
-	if !rr.r.built || rr.r.geom.width != rr.r.Size().Width {
-		rr.r.build(rr.r.Size().Width)
+	r := rr.r
+	if !r.built || r.geom.width != r.Size().Width || r.fg != theme.Color(theme.ColorNameForeground) {
+		r.build(r.Size().Width) // new, resized, or the theme changed
 	}
-	canvas.Refresh(rr.r)
+	canvas.Refresh(r)
 }
 
 func (rr *msgRowRenderer) Objects() []fyne.CanvasObject { return rr.r.objs }
@@ -161,6 +163,7 @@ func (r *msgRow) build(width float32) {
 	r.geom, r.built = g, true
 	objs := r.objs[:0]
 	fg := theme.Color(theme.ColorNameForeground)
+	r.fg = fg
 	if r.spec.header {
 		name := textAt(r.spec.author, fg, fyne.TextStyle{Bold: true}, m.size, fyne.NewPos(g.padX, g.headerY))
 		objs = append(objs, name)

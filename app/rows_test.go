@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"confab/app/bridge"
 	"confab/client"
@@ -316,4 +317,65 @@ func TestOwnMessageShowsWhenTyped(t *testing.T) {
 	if got := tl.stamp(other, now); got != "14:05" {
 		t.Errorf("someone else's: %q", got)
 	}
+}
+
+// TestScrolledUpStaysPut: scrolled up, a new message does not move the
+// view but offers a jump; scrolling to the end follows again.
+func TestScrolledUpStaysPut(t *testing.T) {
+	v := offlineView(t, fyne.NewSize(400, 300), true)
+	bridge.DoAndWait(func() {
+		for i := 1; i <= 40; i++ {
+			say(v, i, "bob", fmt.Sprint("message ", i))
+		}
+		v.msgList.scroll.Scrolled(&fyne.ScrollEvent{Scrolled: fyne.Delta{DY: 200}}) // up
+		at := v.msgList.GetScrollOffset()
+		say(v, 41, "bob", longText)
+		if got := v.msgList.GetScrollOffset(); got != at || v.jumpDown.Hidden {
+			t.Errorf("scrolled up: offset %v → %v, jump button hidden %v", at, got, v.jumpDown.Hidden)
+		}
+		v.msgList.scroll.Scrolled(&fyne.ScrollEvent{Scrolled: fyne.Delta{DY: -100000}}) // to the end
+		if !v.jumpDown.Hidden {
+			t.Error("jump button still shown at the end")
+		}
+		say(v, 42, "bob", longText)
+	})
+	lastRowInView(t, v, "following again")
+	checkRows(t, v, "following again")
+}
+
+// TestSelectTextShowsTheMessageAsTyped: "Select text…" opens the message,
+// unaltered, in a label that can be selected.
+func TestSelectTextShowsTheMessageAsTyped(t *testing.T) {
+	v := offlineView(t, fyne.NewSize(600, 400), true)
+	const text = "a *styled* `message` with https://example.com"
+	bridge.DoAndWait(func() {
+		say(v, 1, "bob", text)
+		m := rowOf(t, v, 0).menu(fyne.Position{})
+		m.Items[len(m.Items)-1].Action()
+		top := v.ui.win.Canvas().Overlays().Top()
+		if top == nil {
+			t.Fatal("no dialog")
+		}
+		var found bool
+		var walk func(o fyne.CanvasObject)
+		walk = func(o fyne.CanvasObject) {
+			if l, ok := o.(*widget.Label); ok && l.Text == text && l.Selectable {
+				found = true
+			}
+			if c, ok := o.(*fyne.Container); ok {
+				for _, o := range c.Objects {
+					walk(o)
+				}
+			}
+			if w, ok := o.(fyne.Widget); ok {
+				for _, o := range test.WidgetRenderer(w).Objects() {
+					walk(o)
+				}
+			}
+		}
+		walk(top)
+		if !found {
+			t.Error("no selectable label with the message as typed")
+		}
+	})
 }
