@@ -165,12 +165,7 @@ func (r *msgRow) build(width float32) {
 	fg := theme.Color(theme.ColorNameForeground)
 	r.fg = fg
 	if r.spec.header {
-		name := textAt(r.spec.author, fg, fyne.TextStyle{Bold: true}, m.size, fyne.NewPos(g.padX, g.headerY))
-		objs = append(objs, name)
-		if r.spec.stamp != "" {
-			x := g.padX + name.MinSize().Width + 2*theme.Padding()
-			objs = append(objs, textAt(r.spec.stamp, theme.Color(theme.ColorNamePlaceHolder), fyne.TextStyle{}, m.size, fyne.NewPos(x, g.headerY)))
-		}
+		objs = r.appendHeader(objs, g, m)
 	}
 	objs = appendBody(objs, g.body, fyne.NewPos(g.padX, g.bodyY), fg, m)
 	if r.spec.sending {
@@ -188,6 +183,24 @@ func (r *msgRow) build(width float32) {
 		r.objs[i] = nil
 	}
 	r.objs = objs
+}
+
+// appendHeader adds the author and the time; in a narrow pane the name is
+// shortened to fit, and the time left out if it cannot fit beside it.
+func (r *msgRow) appendHeader(objs []fyne.CanvasObject, g rowGeom, m textMetrics) []fyne.CanvasObject {
+	room := g.width - 2*g.padX
+	bold := mdStrong
+	name := []rune(r.spec.author)
+	for len(name) > 1 && m.width(string(name), bold) > room {
+		name = append(name[:len(name)-2], '…')
+	}
+	nameText := textAt(string(name), theme.Color(theme.ColorNameForeground), bold.textStyle(), m.size, fyne.NewPos(g.padX, g.headerY))
+	objs = append(objs, nameText)
+	x := g.padX + nameText.MinSize().Width + 2*theme.Padding()
+	if r.spec.stamp != "" && x+m.width(r.spec.stamp, 0) <= g.width-g.padX {
+		objs = append(objs, textAt(r.spec.stamp, theme.Color(theme.ColorNamePlaceHolder), fyne.TextStyle{}, m.size, fyne.NewPos(x, g.headerY)))
+	}
+	return objs
 }
 
 func textAt(s string, c color.Color, st fyne.TextStyle, size float32, pos fyne.Position) *canvas.Text {

@@ -90,7 +90,7 @@ func checkRows(t *testing.T, v *chatView, what string) {
 				}
 				end := txt.Position().Add(txt.MinSize())
 				bottom = max(bottom, end.Y)
-				if end.X > size.Width-theme.InnerPadding()+0.5 && !(r.spec.header && txt.Position().Y < r.geom.bodyY) {
+				if end.X > size.Width-theme.InnerPadding()+0.5 {
 					t.Errorf("%s: row %d: %q ends at x=%v of %v", what, i, txt.Text, end.X, size.Width)
 				}
 			}
@@ -131,10 +131,10 @@ func TestRowsFitTheirTextAtEveryWidth(t *testing.T) {
 		say(v, 1, "bob", "Hi Alice! Did you see the build is green?")
 		say(v, 2, "alice", "Yes, all green.")
 		say(v, 3, "bob", longText)
-		say(v, 4, "bob", "short")
+		say(v, 4, "a-rather-long-username-indeed", "short")
 		say(v, 5, "carol", "**Bold** and *emphasis*, `code`, and\n```\nfunc main() {\n\tfmt.Println(\"a code block with a long line in it\")\n}\n```\nthen text.")
 	})
-	for _, w := range []float32{270, 400, 800, 270, 1200} {
+	for _, w := range []float32{270, 400, 800, 270, 1200, 150} {
 		bridge.DoAndWait(func() { v.ui.win.Resize(fyne.NewSize(w, 500)) })
 		what := fmt.Sprintf("%v px", w)
 		checkRows(t, v, what)
