@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"confab/client"
@@ -55,15 +56,15 @@ func (v *chatView) rowSpec(i int) rowSpec {
 // for rows never shown, which count with an estimate until they are.
 const estCharPx = 0.55
 
-func (v *chatView) cachedHeight(i int, width float32, m *textMetrics) (float32, bool) {
+func (v *chatView) estimateHeight(i int, width float32, m *textMetrics) float32 {
 	t := v.tl()
 	e := t.at(i)
 	if c, ok := t.heights[e.msg.ID]; ok && e.outgoing == nil && c.width == width {
-		return c.height, false // the header may have changed: looked at again when shown
+		return c.height
 	}
 	perLine := max(1, int(width/(m.size*estCharPx)))
 	lines := 1 + len(e.msg.Text)/perLine
-	return float32(lines)*m.lineH + 2*4, false
+	return float32(lines)*m.lineH + 2*theme.Padding()
 }
 
 func (v *chatView) rowHeight(i int, width float32) float32 {

@@ -38,9 +38,9 @@ type msgPane struct {
 // rowSource gives the pane its rows.
 type rowSource interface {
 	rowCount() int
-	// cachedHeight returns row i's height at width if it was computed
-	// before (exact), or an estimate.
-	cachedHeight(i int, width float32, m *textMetrics) (h float32, exact bool)
+	// estimateHeight is row i's height when it was last measured at
+	// width (its header may have come or gone since), else an estimate.
+	estimateHeight(i int, width float32, m *textMetrics) float32
 	// rowHeight returns row i's exact height at width (computed once).
 	rowHeight(i int, width float32) float32
 	bindRow(i int, r *msgRow)
@@ -209,7 +209,7 @@ func (p *msgPane) refreshHeights() {
 	p.exact = resize(p.exact, n)
 	m := currentMetrics()
 	for i := range n {
-		p.heights[i], p.exact[i] = p.src.cachedHeight(i, w, &m)
+		p.heights[i], p.exact[i] = p.src.estimateHeight(i, w, &m), false
 	}
 	p.sumTops(0)
 	for i, r := range p.shown {
