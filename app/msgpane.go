@@ -298,6 +298,9 @@ func (p *msgPane) place() {
 			break
 		}
 		p.sumTops(first)
+		if p.stick { // following: the end stays in view
+			p.scroll.Offset.Y = max(0, p.total()-viewH)
+		}
 		p.self = true
 		p.updateArea()
 		p.self = false

@@ -379,3 +379,27 @@ func TestSelectTextShowsTheMessageAsTyped(t *testing.T) {
 		}
 	})
 }
+
+// TestTallerWindowKeepsFollowing: at the end, a taller window shows more
+// rows above, still with the last one whole at the bottom.
+func TestTallerWindowKeepsFollowing(t *testing.T) {
+	v := offlineView(t, fyne.NewSize(300, 200), true)
+	bridge.DoAndWait(func() {
+		for i := 1; i <= 30; i++ { // one batch, wide letters: taller than estimated
+			v.apply(client.MessageEvent{Message: wire.Message{ID: int64(i), Room: v.current, Author: wire.Author{ID: "bob", Username: "bob"},
+				Text: strings.Repeat("WWWW MMMM ", 12), SentAt: t0.Add(time.Duration(i) * time.Minute)}})
+		}
+		v.flush()
+	})
+	for _, h := range []float32{400, 900} {
+		bridge.DoAndWait(func() { v.ui.win.Resize(fyne.NewSize(300, h)) })
+		lastRowInView(t, v, fmt.Sprint(h, " px tall"))
+		checkRows(t, v, fmt.Sprint(h, " px tall"))
+		bridge.DoAndWait(func() {
+			p := v.msgList
+			if end := p.total() - p.scroll.Size().Height; p.scroll.Offset.Y != end {
+				t.Errorf("%v px tall: offset %v, the end is at %v", h, p.scroll.Offset.Y, end)
+			}
+		})
+	}
+}
