@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"fyne.io/fyne/v2/test"
 )
 
 // render shows parsed blocks compactly: *em*, **strong**, `code`,
@@ -91,5 +93,41 @@ func TestMarkdownLinksAreSafe(t *testing.T) {
 				t.Errorf("%q: link %q", in, l)
 			}
 		}
+	}
+}
+
+// TestURLsMoveWhole: a URL that fits on a line is never broken (it starts
+// the next line instead); one longer than a line breaks after a '/'.
+func TestURLsMoveWhole(t *testing.T) {
+	test.NewTempApp(t)
+	m := currentMetrics()
+	const url = "https://example.com/a/path/to/a/page"
+	urlW := m.width(url, 0)
+	l := layoutMarkdown(parseMarkdown("see the page at "+url+" now"), urlW+5, m)
+	var pieces []string
+	for _, p := range l.pieces {
+		if p.link != "" {
+			pieces = append(pieces, p.text)
+			if p.pos.X != 0 {
+				t.Errorf("the URL starts at x=%v, not on a line of its own", p.pos.X)
+			}
+		}
+	}
+	if len(pieces) != 1 || pieces[0] != url {
+		t.Errorf("URL drawn as %q", pieces)
+	}
+	l = layoutMarkdown(parseMarkdown(url), urlW*0.6, m)
+	if len(l.pieces) < 2 {
+		t.Fatalf("a URL wider than the line: %d pieces", len(l.pieces))
+	}
+	var joined string
+	for _, p := range l.pieces[:len(l.pieces)-1] {
+		if !strings.HasSuffix(p.text, "/") {
+			t.Errorf("broken after %q, not after a '/'", p.text)
+		}
+		joined += p.text
+	}
+	if joined+l.pieces[len(l.pieces)-1].text != url {
+		t.Errorf("pieces do not make the URL: %q", joined)
 	}
 }
