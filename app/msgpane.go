@@ -95,12 +95,11 @@ func (p *msgPane) Refresh() {
 	p.BaseWidget.Refresh()
 }
 
-// show starts over with other rows (another room's), at the top.
+// show starts over with other rows (another room's); the caller then
+// scrolls (to the end).
 func (p *msgPane) show() {
 	p.stale = true
-	p.stick = false
 	p.scroll.Offset = fyne.Position{}
-	p.relayout(false)
 }
 
 // update takes new or changed rows, and shows the end if bottom.

@@ -406,3 +406,29 @@ func TestTallerWindowKeepsFollowing(t *testing.T) {
 		})
 	}
 }
+
+// TestSwitchingRoomsShowsEachRoomsEnd: each room shows its own rows from
+// the end, or says it is empty.
+func TestSwitchingRoomsShowsEachRoomsEnd(t *testing.T) {
+	v := offlineView(t, fyne.NewSize(400, 300), true)
+	bridge.DoAndWait(func() {
+		for i := 1; i <= 20; i++ {
+			say(v, i, "bob", fmt.Sprint("general ", i, " ", longText))
+		}
+		v.room("dev")
+		v.joined = append(v.joined, "dev")
+		v.switchRoom("dev")
+		if e := v.msgList.empty; e.Hidden || !strings.Contains(e.Text, "#dev") || len(v.msgList.shown) != 0 {
+			t.Errorf("empty dev: text %q hidden %v, %d rows", e.Text, e.Hidden, len(v.msgList.shown))
+		}
+		v.switchRoom("general")
+		if !v.msgList.empty.Hidden {
+			t.Error("empty-room text shown in general")
+		}
+		if r := rowOf(t, v, 19); !strings.HasPrefix(r.spec.text, "general 20 ") {
+			t.Errorf("last row shows %q", r.spec.text)
+		}
+	})
+	lastRowInView(t, v, "back in general")
+	checkRows(t, v, "back in general")
+}
