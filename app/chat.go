@@ -28,7 +28,6 @@ const (
 	scrollPoll    = 250 * time.Millisecond     // how often the view looks at its scroll position
 	callTimeout   = 15 * time.Second
 	countdownFrom = 3 * time.Second // shorter waits before reconnecting show no countdown
-	approxCharPx  = 0.55            // average glyph width as a share of the text size, for row heights
 )
 
 // chatView is the chat window's state and widgets. All its methods run on
@@ -43,21 +42,21 @@ type chatView struct {
 	current string
 	users   map[string]wire.User
 
-	roomList, msgList, userList *widget.List
-	banner                      *widget.Label
-	reconnect                   *widget.Button // "Reconnect now", while waiting to reconnect
-	bannerBox                   *fyne.Container
-	online                      bool // presence is known only while online
-	composer                    *composer
-	counter                     *widget.Label
-	tooLong                     *widget.Label // by the composer, after Enter on an over-long message
-	jumpDown                    *widget.Button
-	loading                     bool // an older page is on its way
-	bottomOffset                float32
-	dirty, follow               bool // the conversation needs a redraw (and to follow down)
-	userIDs                     []string
-	countdown                   *time.Timer
-	content                     fyne.CanvasObject
+	roomList, userList *widget.List
+	msgList            *msgPane // the conversation
+	banner             *widget.Label
+	reconnect          *widget.Button // "Reconnect now", while waiting to reconnect
+	bannerBox          *fyne.Container
+	online             bool // presence is known only while online
+	composer           *composer
+	counter            *widget.Label
+	tooLong            *widget.Label // by the composer, after Enter on an over-long message
+	jumpDown           *widget.Button
+	loading            bool // an older page is on its way
+	dirty, follow      bool // the conversation needs a redraw (and to follow down)
+	userIDs            []string
+	countdown          *time.Timer
+	content            fyne.CanvasObject
 }
 
 // openChat connects the session and shows the chat window.
@@ -130,9 +129,10 @@ func (v *chatView) build() {
 	joinEntry.OnSubmitted = func(name string) { v.join(strings.TrimSpace(strings.ToLower(name)), joinEntry) }
 	left := container.NewBorder(nil, container.NewVBox(joinEntry, v.hostPanel()), nil, nil, v.roomList)
 
-	v.msgList = widget.NewList(func() int { return v.tl().len() }, newMessageRow, v.updateRow)
+	v.msgList = v.newConversation()
 	v.jumpDown = widget.NewButton("New messages ↓", func() { v.scrollDown() })
 	v.jumpDown.Hide()
+	v.msgList.onEnd = v.jumpDown.Hide
 
 	v.userList = widget.NewList(func() int { return len(v.userIDs) },
 		func() fyne.CanvasObject { return widget.NewLabel("user") },
@@ -317,7 +317,7 @@ func (v *chatView) switchRoom(name string) {
 	v.current = name
 	v.room(name).unread = 0
 	v.roomList.Refresh()
-	v.msgList.Refresh()
+	v.msgList.show() // another room's rows
 	v.scrollDown()
 }
 
@@ -394,11 +394,11 @@ func (v *chatView) flush() {
 	if !v.dirty || v.ui.view != v {
 		return
 	}
-	atBottom := v.msgList.GetScrollOffset() >= v.bottomOffset-bottomSlack
-	v.msgList.Refresh()
-	if v.follow || atBottom {
-		v.scrollDown()
+	if v.follow || v.msgList.stick {
+		v.msgList.update(true)
+		v.jumpDown.Hide()
 	} else {
+		v.msgList.update(false)
 		v.jumpDown.Show()
 	}
 	v.dirty, v.follow = false, false
@@ -406,7 +406,6 @@ func (v *chatView) flush() {
 
 func (v *chatView) scrollDown() {
 	v.msgList.ScrollToBottom()
-	v.bottomOffset = v.msgList.GetScrollOffset()
 	v.jumpDown.Hide()
 }
 

@@ -20,17 +20,27 @@ func (e entry) id() int64 { return e.msg.ID }
 // timeline is one room's conversation, ordered by message id, with our
 // unsent messages after the stored ones. It holds no widgets.
 type timeline struct {
-	stored  []entry          // by id, no duplicates
-	ids     map[int64]bool   //
-	pending []entry          // ours, in the order typed
-	unread  int              // messages that arrived while the room was not shown
-	oldest  int64            // smallest id loaded (for loading older pages)
-	more    bool             // older messages may exist
-	byCID   map[string]int64 // clientId -> stored id, to settle pending entries
+	stored  []entry                // by id, no duplicates
+	ids     map[int64]bool         //
+	pending []entry                // ours, in the order typed
+	unread  int                    // messages that arrived while the room was not shown
+	oldest  int64                  // smallest id loaded (for loading older pages)
+	more    bool                   // older messages may exist
+	byCID   map[string]int64       // clientId -> stored id, to settle pending entries
+	typed   map[string]time.Time   // clientId -> when we sent it (this session)
+	heights map[int64]cachedHeight // message id -> its row's height, as last measured
+	now     func() time.Time
+}
+
+// cachedHeight is a row's height at one width, with or without a header.
+type cachedHeight struct {
+	width, height float32
+	header        bool
 }
 
 func newTimeline() *timeline {
-	return &timeline{ids: map[int64]bool{}, byCID: map[string]int64{}, more: true}
+	return &timeline{ids: map[int64]bool{}, byCID: map[string]int64{}, more: true,
+		typed: map[string]time.Time{}, heights: map[int64]cachedHeight{}, now: time.Now}
 }
 
 // add inserts a stored message; it reports whether it was new.
@@ -65,6 +75,9 @@ func (t *timeline) track(o client.Outgoing) {
 			t.pending[i].outgoing = &o
 			return
 		}
+	}
+	if _, seen := t.typed[o.ClientID]; !seen {
+		t.typed[o.ClientID] = t.now() // its first event comes as it is sent
 	}
 	if _, stored := t.byCID[o.ClientID]; !stored {
 		t.pending = append(t.pending, entry{outgoing: &o, msg: wire.Message{Text: o.Text, Room: o.Room}})
