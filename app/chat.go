@@ -478,8 +478,8 @@ func (ui *UI) signedOut(reason string) {
 	ui.showLogin(reason)
 }
 
-// logoutNow signs out on the server, off the UI thread, then shows the login.
-func (ui *UI) logoutNow() {
+// logout signs out on the server, off the UI thread, then shows the login.
+func (ui *UI) logout() {
 	chat := ui.chat
 	ui.chat = nil
 	ui.view = nil

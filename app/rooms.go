@@ -107,7 +107,6 @@ func (v *chatView) updateRoomRow(i widget.ListItemID, l *widget.Label) {
 		text += fmt.Sprintf("  (%d)", unread)
 	}
 	l.SetText(text)
-	l.Refresh()
 }
 
 // updateHeader shows the current room and how many people are online.

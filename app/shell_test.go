@@ -9,8 +9,10 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"confab/app/bridge"
 	"confab/client"
@@ -89,6 +91,20 @@ func TestRoomListMarksTheCurrentRoom(t *testing.T) {
 	if h := onUI(func() string { return v.header.Text }); h != "# dev" {
 		t.Fatalf("header %q", h)
 	}
+	// One row drawn for dev, then reused once for general.
+	bridge.DoAndWait(func() {
+		row := v.roomList.CreateItem().(*widget.Label)
+		test.NewWindow(row).Resize(fyne.NewSize(200, 40))
+		for _, name := range []string{"dev", "general"} {
+			v.updateRoomRow(v.roomIndex(name), row)
+			// The text as the label handed it to its renderer (laying it
+			// out again, as test.LaidOutObjects does, would hide staleness).
+			seg := test.WidgetRenderer(row).Objects()[0].(*widget.RichText).Segments[0].(*widget.TextSegment)
+			if seg.Text != "# "+name || seg.Style.TextStyle.Bold != (name == "dev") {
+				t.Errorf("a reused row draws %q, bold %v", seg.Text, seg.Style.TextStyle.Bold)
+			}
+		}
+	})
 	waitUI(t, "online count in the header", func() bool { return v.headerInfo.Text == "1 of 1 online" })
 }
 
@@ -166,7 +182,7 @@ func TestColumnsFitNarrowWindows(t *testing.T) {
 	ui := newUI(t)
 	v := signedInView(t, ui, env.URL, true)
 	placeholder := onUI(func() float32 {
-		return fyne.MeasureText(roomPlaceholder, theme.TextSize(), fyne.TextStyle{}).Width
+		return fyne.MeasureText(v.roomBox.PlaceHolder, theme.TextSize(), fyne.TextStyle{}).Width
 	})
 	for _, tc := range []struct {
 		size fyne.Size
@@ -185,6 +201,16 @@ func TestColumnsFitNarrowWindows(t *testing.T) {
 		if need := placeholder + 4*4 + 20; box < need {
 			t.Errorf("%v: room box %.0f px, its placeholder needs %.0f", tc.size, box, need)
 		}
+	}
+	// Dividers dragged to the edges keep the side columns usable.
+	sizes := onUI(func() [2]float32 {
+		split := v.content.(*container.Split)
+		split.SetOffset(0)
+		split.Trailing.(*container.Split).SetOffset(1)
+		return [2]float32{v.roomBox.Size().Width, v.userList.Size().Width}
+	})
+	if need := placeholder + 4*4 + 20; sizes[0] < need || sizes[1] < peopleMinWidth {
+		t.Errorf("dividers at the edges: room box %.0f px (needs %.0f), people %.0f px", sizes[0], need, sizes[1])
 	}
 }
 
@@ -380,4 +406,20 @@ func TestWindowSizeIsRemembered(t *testing.T) {
 	if got := start().win.Canvas().Size(); got != fyne.NewSize(minWinSize.Width, maxWinSize.Height) {
 		t.Fatalf("a remembered size out of bounds became %v", got)
 	}
+}
+
+// Log out while hosting ends the chat for everyone: it is asked first;
+// Escape keeps hosting, Enter logs out.
+func TestLogoutWhileHostingAsks(t *testing.T) {
+	ui := newUI(t)
+	hostAs(ui, freePort(t), "hostess", "password-h", true)
+	waitUI(t, "hosting", func() bool { return ui.host != nil && ui.view != nil })
+	bridge.DoAndWait(ui.confirmLogout)
+	pressKey(t, ui, fyne.KeyEscape)
+	if onUI(func() bool { return ui.asking != nil || ui.host == nil || ui.view == nil }) {
+		t.Fatal("Escape did not keep hosting")
+	}
+	bridge.DoAndWait(ui.confirmLogout)
+	pressKey(t, ui, fyne.KeyReturn)
+	waitUI(t, "login after stopping", func() bool { return ui.login != nil && ui.host == nil })
 }

@@ -89,7 +89,7 @@ func (ui *UI) setMenus() {
 	if v == nil {
 		return
 	}
-	leave := fyne.NewMenuItem("Log out", ui.logout)
+	leave := fyne.NewMenuItem("Log out", ui.confirmLogout)
 	if ui.host != nil {
 		leave.Label = "Stop hosting and log out"
 	}

@@ -48,16 +48,16 @@ func (ui *UI) saveSize() {
 	p.SetFloat(prefWinHeight, float64(s.Height))
 }
 
-// logout logs out; when hosting, that ends the chat for everyone, so it
-// is asked first (the menu's Log out and the host panel's Stop hosting).
-func (ui *UI) logout() {
+// confirmLogout is the menu's Log out: when hosting, that ends the chat
+// for everyone, so it is asked first.
+func (ui *UI) confirmLogout() {
 	if ui.host == nil {
-		ui.logoutNow()
+		ui.logout()
 		return
 	}
-	ui.ask("Stop hosting?", wrapped("Logging out stops the chat you host: everyone in it is disconnected until you host it again."),
+	ui.ask("Stop hosting?", paragraph("Logging out stops the chat you host: everyone in it is disconnected until you host it again."),
 		answer{label: "Cancel", cancel: true},
-		answer{label: "Stop hosting and log out", run: ui.logoutNow, primary: true, danger: true})
+		answer{label: "Stop hosting and log out", run: ui.logout, primary: true, danger: true})
 }
 
 // requestClose answers the window's close button and Quit. Without a
@@ -79,11 +79,11 @@ func (ui *UI) requestClose() {
 	} else {
 		answers = append(answers, answer{label: "Stop the chat and quit", run: ui.win.Close, primary: true, danger: true})
 	}
-	ui.ask("Keep hosting?", wrapped(text), answers...)
+	ui.ask("Keep hosting?", paragraph(text), answers...)
 }
 
-// wrapped is a paragraph for a dialog.
-func wrapped(text string) fyne.CanvasObject {
+// paragraph is a paragraph for a dialog.
+func paragraph(text string) fyne.CanvasObject {
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
 	return container.New(minWidth(dialogWidth), l)
