@@ -47,6 +47,7 @@ type chatView struct {
 	roomList, msgList, userList *widget.List
 	roomBox                     *roomEntry    // join or switch to a room
 	roomErr                     *widget.Label // why a room could not be joined, by the room box
+	roomTop                     *fyne.Container
 	header, headerInfo          *widget.Label // the room's name and who is online, above the conversation
 	rejoined, restoring         bool          // remembered rooms asked for (and not all back yet)
 	find                        *findBar      // Ctrl+F: find in the loaded messages
@@ -142,7 +143,9 @@ func (v *chatView) build() {
 	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(v.counter, sendBtn), v.composer)
 
 	v.find = newFindBar(v)
-	center := container.NewBorder(container.NewVBox(v.headerBar(), v.bannerBox, v.find.box), container.NewVBox(v.jumpDown, bottom), nil, nil, v.msgList)
+	top := container.NewVBox(v.headerBar(), v.bannerBox, v.find.box)
+	v.find.parent = top
+	center := container.NewBorder(top, container.NewVBox(v.jumpDown, bottom), nil, nil, v.msgList)
 	v.content = columns(left, center, v.userList)
 }
 

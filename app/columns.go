@@ -15,11 +15,14 @@ const (
 	peopleShare    = 0.82 // the conversation's share of what the rooms leave
 )
 
-// roomsMinWidth fits the room box's whole placeholder and its "+" button.
+// roomsMinWidth fits the room box's whole placeholder and its "+" button,
+// and a room name of about 14 letters.
 func roomsMinWidth() float32 {
 	text := fyne.MeasureText(roomPlaceholder, theme.TextSize(), fyne.TextStyle{}).Width
-	return text + 4*theme.InnerPadding() + theme.IconInlineSize() + 2*theme.Padding()
+	return max(roomsFloor, text+4*theme.InnerPadding()+theme.IconInlineSize()+2*theme.Padding())
 }
+
+const roomsFloor = 160 // px
 
 // minWidth lays its objects out at full size, and is never narrower than w.
 type minWidth float32

@@ -17,6 +17,7 @@ import (
 type findBar struct {
 	v       *chatView
 	box     *fyne.Container // hidden until opened
+	parent  *fyne.Container // what lays the bar out
 	entry   *findEntry
 	count   *widget.Label
 	matches []int // timeline indexes, oldest first
@@ -37,16 +38,28 @@ func newFindBar(v *chatView) *findBar {
 	return f
 }
 
+// setShown shows or hides the bar, and lays out what is around it again.
+func (f *findBar) setShown(shown bool) {
+	if shown {
+		f.box.Show()
+	} else {
+		f.box.Hide()
+	}
+	if f.parent != nil {
+		f.parent.Refresh()
+	}
+}
+
 // open shows the bar with the keyboard in it.
 func (f *findBar) open() {
-	f.box.Show()
+	f.setShown(true)
 	f.v.ui.win.Canvas().Focus(f.entry)
 	f.search()
 }
 
 // close hides the bar and gives the keyboard back to the composer.
 func (f *findBar) close() {
-	f.box.Hide()
+	f.setShown(false)
 	f.matches = nil
 	f.v.msgList.UnselectAll()
 	f.v.focusComposer()
@@ -84,6 +97,7 @@ func (f *findBar) step(d int) {
 }
 
 func (f *findBar) show() {
+	defer f.box.Refresh() // the count's width changes
 	if len(f.matches) == 0 {
 		f.count.SetText("No match")
 		f.v.msgList.UnselectAll()

@@ -51,13 +51,8 @@ func (e *roomEntry) TypedKey(k *fyne.KeyEvent) {
 // buildRooms makes the room list, the room box with its error line, and
 // the header; build lays them out.
 func (v *chatView) buildRooms() {
-	v.roomList = widget.NewList(func() int { return len(v.joined) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("room")
-			l.Truncation = fyne.TextTruncateEllipsis // a long name must not widen the column
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) { v.updateRoomRow(i, o.(*widget.Label)) })
+	v.roomList = widget.NewList(func() int { return len(v.joined) }, newRoomRow,
+		func(i widget.ListItemID, o fyne.CanvasObject) { v.updateRoomRow(i, o.(*fyne.Container)) })
 	v.roomList.OnSelected = func(i widget.ListItemID) {
 		if i < len(v.joined) && v.joined[i] != v.current {
 			v.switchRoom(v.joined[i])
@@ -81,7 +76,8 @@ func (v *chatView) buildRooms() {
 
 // roomColumnTop is the room box and its error, above the host panel.
 func (v *chatView) roomColumnTop() fyne.CanvasObject {
-	return container.NewVBox(v.roomBox, v.roomErr)
+	v.roomTop = container.NewVBox(v.roomBox, v.roomErr)
+	return v.roomTop
 }
 
 // headerBar is the room's name and who is online, above the conversation.
@@ -89,24 +85,42 @@ func (v *chatView) headerBar() fyne.CanvasObject {
 	return container.NewBorder(nil, widget.NewSeparator(), nil, v.headerInfo, v.header)
 }
 
+// newRoomRow is a room's name (cut with "…" when long: it must not widen
+// the column) and its unread count beside it, never cut.
+func newRoomRow() fyne.CanvasObject {
+	name := widget.NewLabel("room")
+	name.Truncation = fyne.TextTruncateEllipsis
+	count := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	count.Importance = widget.HighImportance
+	return container.NewBorder(nil, nil, nil, count, name)
+}
+
+// roomRowParts are a room row's name and count.
+func roomRowParts(row *fyne.Container) (name, count *widget.Label) {
+	return row.Objects[0].(*widget.Label), row.Objects[1].(*widget.Label)
+}
+
 // updateRoomRow draws one joined room: the current one bold, one with
-// unread messages with their count, highlighted.
-func (v *chatView) updateRoomRow(i widget.ListItemID, l *widget.Label) {
+// unread messages highlighted, with their count.
+func (v *chatView) updateRoomRow(i widget.ListItemID, row *fyne.Container) {
 	if i >= len(v.joined) {
 		return
 	}
+	l, count := roomRowParts(row)
 	name := v.joined[i]
 	unread := v.room(name).unread
 	// The style is set before SetText, which redraws: the list reuses rows,
 	// and a row must not keep the style of the room it showed before.
 	l.TextStyle.Bold = name == v.current
 	l.Importance = widget.MediumImportance
-	text := "# " + name
+	count.Hide()
 	if unread > 0 {
 		l.Importance = widget.HighImportance
-		text += fmt.Sprintf("  (%d)", unread)
+		count.SetText(fmt.Sprint(unread))
+		count.Show()
 	}
-	l.SetText(text)
+	l.SetText("# " + name)
+	row.Refresh()
 }
 
 // updateHeader shows the current room and how many people are online.
@@ -170,7 +184,7 @@ func (v *chatView) join(name string, entry *widget.Entry) {
 		v.showRoomErr(roomRules)
 		return
 	}
-	v.roomErr.Hide()
+	v.showRoomErr("")
 	entry.SetText("")
 	if v.roomIndex(name) >= 0 {
 		v.switchRoom(name)
@@ -198,7 +212,7 @@ func (v *chatView) joinRoom(name string, show bool) {
 				v.room(name)
 				v.joined = append(v.joined, name)
 			}
-			v.roomErr.Hide()
+			v.showRoomErr("")
 			if show {
 				v.switchRoom(name)
 				return
@@ -209,9 +223,14 @@ func (v *chatView) joinRoom(name string, show bool) {
 	}()
 }
 
+// showRoomErr says why a room could not be joined, by the room box; ""
+// clears it.
 func (v *chatView) showRoomErr(text string) {
 	v.roomErr.SetText(text)
-	v.roomErr.Show()
+	v.roomErr.Hidden = text == ""
+	if v.roomTop != nil {
+		v.roomTop.Refresh() // the column lays out the line (or its absence)
+	}
 }
 
 // joinErrText says in a sentence why a room could not be joined.

@@ -93,10 +93,11 @@ func TestRoomListMarksTheCurrentRoom(t *testing.T) {
 	}
 	// One row drawn for dev, then reused once for general.
 	bridge.DoAndWait(func() {
-		row := v.roomList.CreateItem().(*widget.Label)
-		test.NewWindow(row).Resize(fyne.NewSize(200, 40))
+		item := v.roomList.CreateItem().(*fyne.Container)
+		row, _ := roomRowParts(item)
+		test.NewWindow(item).Resize(fyne.NewSize(200, 40))
 		for _, name := range []string{"dev", "general"} {
-			v.updateRoomRow(v.roomIndex(name), row)
+			v.updateRoomRow(v.roomIndex(name), item)
 			// The text as the label handed it to its renderer (laying it
 			// out again, as test.LaidOutObjects does, would hide staleness).
 			seg := test.WidgetRenderer(row).Objects()[0].(*widget.RichText).Segments[0].(*widget.TextSegment)
@@ -422,4 +423,47 @@ func TestLogoutWhileHostingAsks(t *testing.T) {
 	bridge.DoAndWait(ui.confirmLogout)
 	pressKey(t, ui, fyne.KeyReturn)
 	waitUI(t, "login after stopping", func() bool { return ui.login != nil && ui.host == nil })
+}
+
+// TestShellScreenshots saves the chat window at 700×500 (rooms, header,
+// find bar), the shortcut list, and the question when closing while
+// hosting, in test-artifacts/.
+func TestShellScreenshots(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
+	ui := newUI(t)
+	v := signedInView(t, ui, env.URL, true)
+	joinAndWait(t, v, "design-review")
+	joinAndWait(t, v, "dev")
+	for _, r := range []string{"design-review", "dev"} {
+		if err := bob.Chat.Join(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.Chat.Send("dev", "The mockups are ready for review.")
+	bob.Chat.Send("design-review", "Anyone free at three?")
+	waitUI(t, "messages", func() bool { return v.tl().len() == 1 && v.room("design-review").unread == 1 })
+	bridge.DoAndWait(func() { v.send("Thanks, the mockups look good.") })
+	waitUI(t, "sent", func() bool { return v.tl().len() == 2 && v.tl().at(1).outgoing == nil })
+	bridge.DoAndWait(func() { ui.win.Resize(fyne.NewSize(700, 500)) })
+	shortcutOn(ui, custom(fyne.KeyF, ctrl))
+	bridge.DoAndWait(func() { test.Type(v.find.entry, "mockups") })
+	screenshot(t, ui, "shell-chat-700.png")
+	pressKey(t, ui, fyne.KeyEscape)
+	bridge.DoAndWait(func() { ui.win.Resize(fyne.NewSize(800, 600)) })
+	shortcutOn(ui, helpShortcut)
+	screenshot(t, ui, "shell-shortcuts.png")
+	pressKey(t, ui, fyne.KeyEscape)
+
+	tray := &trayApp{App: test.NewTempApp(t)}
+	dir := t.TempDir()
+	host := onUI(func() *UI { return New(tray, NoLAN(), StorageDir(dir)) })
+	t.Cleanup(func() { bridge.DoAndWait(host.shutdown) })
+	hostAs(host, freePort(t), "hostess", "password-h", true)
+	waitUI(t, "hosting", func() bool { return host.host != nil && host.view != nil })
+	bridge.DoAndWait(func() {
+		host.win.Resize(fyne.NewSize(800, 600))
+		host.requestClose()
+	})
+	screenshot(t, host, "shell-close-hosting.png")
 }
