@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -367,8 +369,8 @@ func TestClosingWhileHosting(t *testing.T) {
 		ui.view.joined = append(ui.view.joined, "elsewhere")
 		ui.view.unreadChanged()
 	})
-	if l := tray.menu.Items[0].Label; l != "Show Confab (2 unread)" {
-		t.Fatalf("tray menu says %q", l)
+	if l := tray.menu.Items[0].Label; l != "Show Confab (2 unread)" || tray.icon.Name() != "confab-tray-unread.png" {
+		t.Fatalf("tray menu says %q, icon %s", l, tray.icon.Name())
 	}
 	bridge.DoAndWait(tray.menu.Items[0].Action)
 	if onUI(func() bool { return ui.inTray }) {
@@ -466,4 +468,7 @@ func TestShellScreenshots(t *testing.T) {
 		host.requestClose()
 	})
 	screenshot(t, host, "shell-close-hosting.png")
+	if err := os.WriteFile(filepath.Join("..", "test-artifacts", "shell-tray-unread.png"), trayIcon(nil, true).Content(), 0o644); err != nil {
+		t.Error(err)
+	}
 }

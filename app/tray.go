@@ -69,33 +69,49 @@ func (ui *UI) showWindow() {
 }
 
 // trayIcon is the app's icon, with a red dot in its corner when dot.
+// Without a PNG icon (a build without the app's metadata) it is a blue
+// disc, so that the dot can still be drawn.
 func trayIcon(icon fyne.Resource, dot bool) fyne.Resource {
-	if icon == nil {
-		icon = theme.MailComposeIcon()
+	var src image.Image
+	if icon != nil {
+		src, _ = png.Decode(bytes.NewReader(icon.Content()))
 	}
-	if !dot {
+	if src == nil {
+		src = disc(image.Rect(0, 0, trayIconSize, trayIconSize), color.RGBA{R: 0x29, G: 0x79, B: 0xff, A: 0xff})
+	} else if !dot {
 		return icon
-	}
-	src, err := png.Decode(bytes.NewReader(icon.Content()))
-	if err != nil {
-		return theme.MailComposeIcon() // the icon is not a PNG: no dot
 	}
 	b := src.Bounds()
 	img := image.NewRGBA(b)
 	draw.Draw(img, b, src, b.Min, draw.Src)
-	r := b.Dx() / 5 // the dot's radius
-	cx, cy := b.Max.X-r-1, b.Min.Y+r+1
-	red := color.RGBA{R: 0xe0, G: 0x20, B: 0x20, A: 0xff}
-	for y := cy - r; y <= cy+r; y++ {
-		for x := cx - r; x <= cx+r; x++ {
-			if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= r*r {
-				img.Set(x, y, red)
-			}
-		}
+	if dot {
+		r := b.Dx() / 5
+		dotImg := disc(image.Rect(b.Max.X-2*r-1, b.Min.Y+1, b.Max.X-1, b.Min.Y+2*r+1), color.RGBA{R: 0xe0, G: 0x20, B: 0x20, A: 0xff})
+		draw.Draw(img, dotImg.Bounds(), dotImg, dotImg.Bounds().Min, draw.Over)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return icon
+		return theme.MailComposeIcon()
 	}
-	return fyne.NewStaticResource("confab-unread.png", buf.Bytes())
+	name := "confab-tray.png"
+	if dot {
+		name = "confab-tray-unread.png"
+	}
+	return fyne.NewStaticResource(name, buf.Bytes())
+}
+
+const trayIconSize = 64 // px, when the icon is drawn here
+
+// disc is a filled circle in the square r.
+func disc(r image.Rectangle, c color.Color) *image.RGBA {
+	img := image.NewRGBA(r)
+	cx, cy, rad := (r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2, r.Dx()/2
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= rad*rad {
+				img.Set(x, y, c)
+			}
+		}
+	}
+	return img
 }
