@@ -24,6 +24,10 @@ func (ui *UI) setupTray() {
 	if !ok {
 		return
 	}
+	// A test's app with a tray says so (testTray): no desktop to ask.
+	if _, test := ui.app.(interface{ testTray() }); !test && !trayShown() {
+		return // nothing would show the icon: closing must not hide the window
+	}
 	ui.tray = d
 	ui.trayShow = fyne.NewMenuItem("Show Confab", ui.showWindow)
 	quit := fyne.NewMenuItem("Quit", ui.requestClose)
