@@ -117,7 +117,7 @@ func (v *chatView) build() {
 	v.bannerBox = container.NewBorder(nil, nil, nil, v.reconnect, v.banner)
 
 	v.buildRooms()
-	left := container.NewBorder(nil, container.NewVBox(v.roomColumnTop(), v.hostPanel()), nil, nil, v.roomList)
+	left := v.roomColumn(v.hostPanel())
 
 	v.msgList = widget.NewList(func() int { return v.tl().len() }, newMessageRow, v.updateRow)
 	v.jumpDown = widget.NewButton("New messages ↓", func() { v.scrollDown() })

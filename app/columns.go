@@ -11,6 +11,7 @@ import (
 // conversation gets the rest, and the most.
 const (
 	peopleMinWidth = 130  // px: "● " and a short name; longer ones are cut with "…"
+	roomsHeight    = 0.35 // of the column's height for the rooms, above the host panel
 	roomsShare     = 0.2  // of the window's width, when wider than the minimum
 	peopleShare    = 0.82 // the conversation's share of what the rooms leave
 )
@@ -49,4 +50,17 @@ func columns(rooms, conversation, people fyne.CanvasObject) *container.Split {
 	split := container.NewHSplit(container.New(minWidth(roomsMinWidth()), rooms), right)
 	split.Offset = roomsShare
 	return split
+}
+
+// roomColumn is the room box above the joined rooms and, when hosting,
+// the host panel below them, scrolling when the window is short: the rooms
+// keep a few rows whatever the panel's height.
+func (v *chatView) roomColumn(hostPanel fyne.CanvasObject) fyne.CanvasObject {
+	var rooms fyne.CanvasObject = v.roomList
+	if v.ui.host != nil {
+		s := container.NewVSplit(v.roomList, container.NewVScroll(hostPanel))
+		s.Offset = roomsHeight
+		rooms = s
+	}
+	return container.NewBorder(v.roomColumnTop(), nil, nil, nil, rooms)
 }

@@ -339,7 +339,8 @@ func (a *trayApp) SetSystemTrayWindow(fyne.Window)   {}
 func (a *trayApp) testTray()                         {} // shown whatever the desktop
 
 // Closing the window while hosting asks: keep hosting in the tray (Enter),
-// or stop and quit; without hosting it closes at once.
+// or stop and quit; without hosting it closes at once. (While hosting, the
+// room list also keeps its rows beside the host panel.)
 func TestClosingWhileHosting(t *testing.T) {
 	tray := &trayApp{App: test.NewTempApp(t)}
 	dir := t.TempDir()
@@ -350,6 +351,14 @@ func TestClosingWhileHosting(t *testing.T) {
 	}
 	hostAs(ui, freePort(t), "hostess", "password-h", true)
 	waitUI(t, "hosting", func() bool { return ui.host != nil && ui.view != nil })
+	// The host panel leaves the rooms a few rows at 700×500.
+	rows := onUI(func() float32 {
+		ui.win.Resize(fyne.NewSize(700, 500))
+		return ui.view.roomList.Size().Height / newRoomRow().MinSize().Height
+	})
+	if rows < 3 {
+		t.Errorf("hosting at 700×500, the room list has room for %.1f rows", rows)
+	}
 	bridge.DoAndWait(ui.requestClose)
 	q := onUI(func() *question { return ui.asking })
 	if q == nil || len(q.answers) != 3 {
