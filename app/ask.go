@@ -49,6 +49,9 @@ func (ui *UI) ask(title string, content fyne.CanvasObject, answers ...answer) *q
 		if ui.asking == q {
 			ui.asking = nil
 		}
+		if ui.view != nil && ui.win.Canvas().Focused() == nil {
+			ui.view.focusComposer() // the keyboard goes back where it was
+		}
 	})
 	ui.asking = q
 	q.d.Show()

@@ -58,6 +58,7 @@ func (v *chatView) buildRooms() {
 			v.switchRoom(v.joined[i])
 		}
 	}
+	v.roomList.Select(v.roomIndex(v.current)) // highlighted from the start
 	v.roomBox = newRoomEntry(v.focusComposer)
 	v.roomBox.SetPlaceHolder(roomPlaceholder)
 	v.roomBox.OnSubmitted = func(string) { v.joinTyped() }
