@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
 
 	"confab/client"
 	"confab/host"
@@ -42,6 +43,13 @@ type UI struct {
 	// hostStopped is closed once the last hosted server has stopped (its
 	// port is free again): a stop runs off the UI thread.
 	hostStopped chan struct{}
+
+	asking   *question   // the dialog shown, if any
+	tray     desktop.App // the system tray, where the app has one
+	trayMenu *fyne.Menu  //
+	trayShow *fyne.MenuItem
+	unread   int  // messages unread in the rooms not shown (title, tray)
+	inTray   bool // the window is hidden; the tray shows it again
 
 	storage    string // the app's files; default: the app's storage
 	hostDir    string // where a hosted server keeps its data; default: storage/server
@@ -80,8 +88,11 @@ func New(a fyne.App, opts ...Option) *UI {
 	ui.pinStore = newAppPins(a, ui.storage)
 	a.Lifecycle().SetOnEnteredForeground(func() { ui.foreground = true })
 	a.Lifecycle().SetOnExitedForeground(func() { ui.foreground = false })
-	ui.win.Resize(fyne.NewSize(960, 640))
+	ui.restoreSize()
 	ui.win.SetMaster()
+	ui.setupTray()
+	ui.win.SetCloseIntercept(ui.requestClose)
+	ui.registerShortcuts()
 	ui.showLogin("")
 	return ui
 }

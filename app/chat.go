@@ -42,21 +42,27 @@ type chatView struct {
 	current string
 	users   map[string]wire.User
 
-	roomList, userList *widget.List
-	msgList            *msgPane // the conversation
-	banner             *widget.Label
-	reconnect          *widget.Button // "Reconnect now", while waiting to reconnect
-	bannerBox          *fyne.Container
-	online             bool // presence is known only while online
-	composer           *composer
-	counter            *widget.Label
-	tooLong            *widget.Label // by the composer, after Enter on an over-long message
-	jumpDown           *widget.Button
-	loading            bool // an older page is on its way
-	dirty, follow      bool // the conversation needs a redraw (and to follow down)
-	userIDs            []string
-	countdown          *time.Timer
-	content            fyne.CanvasObject
+	roomList, userList  *widget.List
+	msgList             *msgPane      // the conversation
+	roomBox             *roomEntry    // join or switch to a room
+	roomErr             *widget.Label // why a room could not be joined, by the room box
+	roomTop             *fyne.Container
+	header, headerInfo  *widget.Label // the room's name and who is online, above the conversation
+	rejoined, restoring bool          // remembered rooms asked for (and not all back yet)
+	find                *findBar      // Ctrl+F: find in the loaded messages
+	banner              *widget.Label
+	reconnect           *widget.Button // "Reconnect now", while waiting to reconnect
+	bannerBox           *fyne.Container
+	online              bool // presence is known only while online
+	composer            *composer
+	counter             *widget.Label
+	tooLong             *widget.Label // by the composer, after Enter on an over-long message
+	jumpDown            *widget.Button
+	loading             bool // an older page is on its way
+	dirty, follow       bool // the conversation needs a redraw (and to follow down)
+	userIDs             []string
+	countdown           *time.Timer
+	content             fyne.CanvasObject
 }
 
 // openChat connects the session and shows the chat window.
@@ -71,9 +77,7 @@ func (ui *UI) openChat(sess *client.Session) {
 	ui.view = v
 	v.build()
 	ui.win.SetContent(v.content)
-	ui.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Confab",
-		fyne.NewMenuItem("Log out", func() { ui.logout() }),
-	)))
+	ui.setMenus()
 	ui.win.Canvas().Focus(v.composer)
 	bridge.Drain(chat.Events(), v.apply, v.flush)
 	go v.watchScroll()
@@ -111,23 +115,8 @@ func (v *chatView) build() {
 	v.banner.Truncation = fyne.TextTruncateEllipsis
 	v.bannerBox = container.NewBorder(nil, nil, nil, v.reconnect, v.banner)
 
-	v.roomList = widget.NewList(func() int { return len(v.joined) },
-		func() fyne.CanvasObject { return widget.NewLabel("room") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			name := v.joined[i]
-			label := "# " + name
-			if n := v.rooms[name].unread; n > 0 {
-				label += fmt.Sprintf("  (%d)", n)
-			}
-			l := o.(*widget.Label)
-			l.SetText(label)
-			l.TextStyle.Bold = name == v.current
-		})
-	v.roomList.OnSelected = func(i widget.ListItemID) { v.switchRoom(v.joined[i]) }
-	joinEntry := widget.NewEntry()
-	joinEntry.SetPlaceHolder("join or create a room")
-	joinEntry.OnSubmitted = func(name string) { v.join(strings.TrimSpace(strings.ToLower(name)), joinEntry) }
-	left := container.NewBorder(nil, container.NewVBox(joinEntry, v.hostPanel()), nil, nil, v.roomList)
+	v.buildRooms()
+	left := v.roomColumn(v.hostPanel())
 
 	v.msgList = v.newConversation()
 	v.jumpDown = widget.NewButton("New messages ↓", func() { v.scrollDown() })
@@ -140,6 +129,11 @@ func (v *chatView) build() {
 			u := v.users[v.userIDs[i]]
 			o.(*widget.Label).SetText(presenceMark(u, v.online) + u.Username)
 		})
+	v.userList.CreateItem = func() fyne.CanvasObject {
+		l := widget.NewLabel("user")
+		l.Truncation = fyne.TextTruncateEllipsis // a long name must not widen the column
+		return l
+	}
 
 	v.composer = newComposer(v.send)
 	v.counter = widget.NewLabel("")
@@ -154,11 +148,11 @@ func (v *chatView) build() {
 	bottom := container.NewBorder(nil, nil, nil,
 		container.NewVBox(layout.NewSpacer(), container.NewHBox(v.counter, sendBtn)), v.composer)
 
-	center := container.NewBorder(v.bannerBox, container.NewVBox(v.jumpDown, v.tooLong, bottom), nil, nil, v.msgList)
-	split := container.NewHSplit(left, container.NewHSplit(center, v.userList))
-	split.Offset = 0.2
-	split.Trailing.(*container.Split).Offset = 0.8
-	v.content = split
+	v.find = newFindBar(v)
+	top := container.NewVBox(v.headerBar(), v.bannerBox, v.find.box)
+	v.find.parent = top
+	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, bottom), nil, nil, v.msgList)
+	v.content = columns(left, center, v.userList)
 }
 
 func (v *chatView) tl() *timeline { return v.room(v.current) }
@@ -187,7 +181,7 @@ func (v *chatView) apply(e client.Event) {
 		if m.Room != v.current {
 			if !e.Historic {
 				t.unread++
-				v.roomList.Refresh()
+				v.unreadChanged()
 			}
 		} else {
 			v.refreshMessages(m.Author.ID == v.me.ID)
@@ -236,6 +230,7 @@ func (v *chatView) showState(e client.StateEvent) {
 	case client.Online:
 		v.bannerBox.Hide()
 		v.loadUsers()
+		v.rejoinRooms()
 	case client.Connecting:
 		v.setBanner("Connecting…")
 	case client.Reconnecting:
@@ -294,6 +289,7 @@ func (v *chatView) sortUsers() {
 		return strings.ToLower(a.Username) < strings.ToLower(b.Username)
 	})
 	v.userList.Refresh()
+	v.updateHeader()
 }
 
 func (v *chatView) loadUsers() {
@@ -309,43 +305,6 @@ func (v *chatView) loadUsers() {
 			for _, u := range users {
 				v.setUser(u)
 			}
-		})
-	}()
-}
-
-func (v *chatView) switchRoom(name string) {
-	v.current = name
-	v.room(name).unread = 0
-	v.roomList.Refresh()
-	v.msgList.show() // another room's rows
-	v.scrollDown()
-}
-
-func (v *chatView) join(name string, entry *widget.Entry) {
-	if !wire.ValidRoom(name) {
-		v.setBanner("Room names are 1-64 of a-z, 0-9, '_' and '-'.")
-		return
-	}
-	entry.SetText("")
-	for _, r := range v.joined {
-		if r == name {
-			v.switchRoom(name)
-			return
-		}
-	}
-	chat := v.chat
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-		defer cancel()
-		err := chat.Join(ctx, name)
-		bridge.Do(func() {
-			if err != nil {
-				v.setBanner("Could not join #" + name + ": " + err.Error())
-				return
-			}
-			v.room(name)
-			v.joined = append(v.joined, name)
-			v.switchRoom(name)
 		})
 	}()
 }
@@ -468,6 +427,7 @@ func (ui *UI) signedOut(reason string) {
 	ui.shutdown()
 	ui.view = nil
 	ui.win.SetMainMenu(nil)
+	ui.showUnread(0)
 	ui.showLogin(reason)
 }
 

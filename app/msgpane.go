@@ -33,6 +33,7 @@ type msgPane struct {
 	stick   bool // keep the end in view (until the user scrolls up)
 	act     rowActions
 	onEnd   func() // the user scrolled to the end
+	marked  int    // the row the find bar points at, or -1
 }
 
 // rowSource gives the pane its rows.
@@ -48,7 +49,7 @@ type rowSource interface {
 }
 
 func newMsgPane(src rowSource, act rowActions) *msgPane {
-	p := &msgPane{src: src, shown: map[int]*msgRow{}, act: act, stale: true, stick: true}
+	p := &msgPane{src: src, shown: map[int]*msgRow{}, act: act, marked: -1, stale: true, stick: true}
 	p.area = container.New(&areaLayout{p: p})
 	p.scroll = container.NewVScroll(p.area)
 	p.scroll.OnScrolled = func(fyne.Position) {
@@ -128,6 +129,21 @@ func (p *msgPane) ScrollTo(i int) {
 	if i >= 0 && i < len(p.heights) {
 		p.stick = false
 		p.scrollTo(p.tops[i])
+	}
+}
+
+// Select marks row i (the find bar's match) and scrolls it into view.
+func (p *msgPane) Select(i int) {
+	p.marked = i
+	p.ScrollTo(i)
+	p.place()
+}
+
+// UnselectAll takes the mark off.
+func (p *msgPane) UnselectAll() {
+	p.marked = -1
+	for _, r := range p.shown {
+		r.mark(false)
 	}
 }
 
@@ -318,6 +334,7 @@ func (p *msgPane) place() {
 			p.src.bindRow(i, r)
 			p.shown[i] = r
 		}
+		r.mark(i == p.marked)
 		r.Move(fyne.NewPos(0, p.tops[i]))
 		r.Resize(fyne.NewSize(p.width, p.heights[i]))
 		objs = append(objs, r)

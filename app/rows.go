@@ -20,6 +20,7 @@ type rowSpec struct {
 	blocks  []mdBlock
 	sending bool   // ours, on its way: a short status at the right
 	failure string // ours, not sent: why, with Retry and Delete below
+	marked  bool   // the find bar's current match: on the selection colour
 }
 
 const (
@@ -121,6 +122,16 @@ func (r *msgRow) bind(s rowSpec, retry, discard func()) {
 	canvas.Refresh(r)
 }
 
+// mark puts the row on the selection colour, or takes it off.
+func (r *msgRow) mark(on bool) {
+	if r.spec.marked != on {
+		r.spec.marked = on
+		r.built = false
+		r.build(r.Size().Width)
+		canvas.Refresh(r)
+	}
+}
+
 func (r *msgRow) CreateRenderer() fyne.WidgetRenderer { return &msgRowRenderer{r: r} }
 
 type msgRowRenderer struct{ r *msgRow }
@@ -164,6 +175,11 @@ func (r *msgRow) build(width float32) {
 	objs := r.objs[:0]
 	fg := theme.Color(theme.ColorNameForeground)
 	r.fg = fg
+	if r.spec.marked {
+		bg := canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
+		bg.Resize(fyne.NewSize(g.width, g.height))
+		objs = append(objs, bg)
+	}
 	if r.spec.header {
 		objs = r.appendHeader(objs, g, m)
 	}
