@@ -22,7 +22,7 @@ type answer struct {
 type question struct {
 	d       *dialog.CustomDialog
 	keys    *dialogKeys
-	buttons []*widget.Button
+	buttons []*focusButton
 	answers []answer
 }
 
@@ -34,7 +34,10 @@ func (ui *UI) ask(title string, content fyne.CanvasObject, answers ...answer) *q
 	q.d = dialog.NewCustomWithoutButtons(title, container.NewStack(q.keys, content), ui.win)
 	var buttons []fyne.CanvasObject
 	for i, a := range answers {
-		b := widget.NewButton(a.label, func() { q.choose(i) })
+		// Tab reaches the buttons (with a visible ring); Enter presses the
+		// focused one, Escape still cancels.
+		b := newFocusButton(a.label, func() { q.choose(i) })
+		b.onEscape = func() { q.key(fyne.KeyEscape) }
 		switch {
 		case a.danger:
 			b.Importance = widget.DangerImportance

@@ -320,7 +320,7 @@ func (v *chatView) loadOlder() {
 		bridge.Do(func() {
 			v.loading = false
 			if err != nil {
-				v.setBanner("Could not load older messages: " + err.Error())
+				v.setBanner("Could not load older messages. " + errText(err))
 				return
 			}
 			added := 0
@@ -402,7 +402,8 @@ func (v *chatView) send(text string) {
 		return
 	}
 	if _, err := v.chat.Send(v.current, text); err != nil {
-		v.setBanner(err.Error())
+		v.tooLong.SetText(errText(err)) // by the composer, where the message still is
+		v.tooLong.Show()
 		return
 	}
 	v.composer.SetText("")

@@ -46,7 +46,7 @@ func (v *chatView) rowSpec(i int) rowSpec {
 		case client.Pending:
 			s.sending = true
 		case client.Failed:
-			s.failure = "Not sent: " + o.Err.Error()
+			s.failure = "Not sent. " + errWords(o.Err)
 		}
 	}
 	return s

@@ -102,10 +102,18 @@ var kindWords = []struct {
 // errText is what the person reads for err. The error's own text is logged
 // (it holds no secrets: the client keeps tokens and passwords out of it).
 func errText(err error) string {
+	if err != nil {
+		slog.Info("shown to the user", "err", err)
+	}
+	return errWords(err)
+}
+
+// errWords is errText without the log line, for text drawn again and again
+// (a failed message's row).
+func errWords(err error) string {
 	if err == nil {
 		return ""
 	}
-	slog.Info("shown to the user", "err", err)
 	if text := specificText(err); text != "" {
 		return text
 	}

@@ -104,19 +104,11 @@ func wrapped(text string) *widget.Label {
 }
 
 // confirmStop asks before stopping the chat: it ends it for everyone.
+// Enter keeps hosting; stopping takes a deliberate choice.
 func confirmStop(ui *UI) {
-	var d dialog.Dialog
-	keep := newFocusButton(keepHostingBtn, func() { d.Hide() })
-	stop := newFocusButton(stopChatBtn, func() {
-		d.Hide()
-		ui.logout()
-	})
-	stop.Importance = widget.DangerImportance
-	keep.onEscape, stop.onEscape = keep.OnTapped, keep.OnTapped
-	d = dialog.NewCustomWithoutButtons("Stop hosting", container.NewVBox(wrapped(stopQuestion),
-		container.NewHBox(keep, stop)), ui.win)
-	d.Resize(fyne.NewSize(420, 0))
-	showKeyed(ui.win, d, keep, keep.OnTapped)
+	ui.ask("Stop hosting", paragraph(stopQuestion),
+		answer{label: keepHostingBtn, primary: true, cancel: true},
+		answer{label: stopChatBtn, run: ui.logout, danger: true})
 }
 
 // announceText says whether joiners on the LAN see the chat in their list.
