@@ -77,7 +77,12 @@ func TestHostPanel(t *testing.T) {
 			t.Fatal("Escape stopped hosting, or left the question open")
 		}
 		test.Tap(stop)
-		c.FocusNext()
+		for range 4 { // Tab to "Stop the chat"
+			if b, ok := c.Focused().(*focusButton); ok && b.Text == stopChatBtn {
+				break
+			}
+			c.FocusNext()
+		}
 		press(c, fyne.KeyReturn)
 	})
 	waitUI(t, "stopped", func() bool { return ui.host == nil && ui.login != nil })

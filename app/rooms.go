@@ -284,7 +284,7 @@ func (v *chatView) roomsKey() string {
 }
 
 func (v *chatView) saveRooms() {
-	if v.restoring {
+	if v.restoring || v.chat == nil { // nil: a view without a chat (benchmarks)
 		return
 	}
 	p := v.ui.app.Preferences()
