@@ -37,13 +37,7 @@ func BenchmarkShow10kMessages(b *testing.B) {
 	a := test.NewTempApp(b)
 	var v *chatView
 	bridge.DoAndWait(func() {
-		ui := New(a, NoLAN())
-		v = &chatView{ui: ui, rooms: map[string]*timeline{wire.DefaultRoom: newTimeline(), big: newTimeline()},
-			joined: []string{wire.DefaultRoom, big}, current: wire.DefaultRoom, users: map[string]wire.User{}}
-		ui.view = v
-		v.build()
-		ui.win.SetContent(v.content)
-		ui.win.Resize(fyne.NewSize(960, 640))
+		v = offlineChat(New(a, NoLAN()), fyne.NewSize(960, 640), big)
 	})
 	b.ResetTimer()
 	for range b.N {
@@ -72,14 +66,8 @@ func BenchmarkTypeInto4000(b *testing.B) {
 	a := test.NewTempApp(b)
 	var v *chatView
 	bridge.DoAndWait(func() {
-		ui := New(a, NoLAN())
-		v = &chatView{ui: ui, rooms: map[string]*timeline{wire.DefaultRoom: newTimeline()},
-			joined: []string{wire.DefaultRoom}, current: wire.DefaultRoom, users: map[string]wire.User{}}
-		ui.view = v
-		v.build()
-		ui.win.SetContent(v.content)
-		ui.win.Resize(fyne.NewSize(960, 640))
-		ui.win.Canvas().Focus(v.composer)
+		v = offlineChat(New(a, NoLAN()), fyne.NewSize(960, 640))
+		v.ui.win.Canvas().Focus(v.composer)
 		v.composer.SetText(prose(wire.MaxMessageRunes))
 	})
 	width := onUI(func() float32 { return v.composer.Size().Width })

@@ -274,12 +274,7 @@ func TestComposerOverLongMessage(t *testing.T) {
 func offlineChatView(t *testing.T) *chatView {
 	ui := newUI(t)
 	return onUI(func() *chatView {
-		v := &chatView{ui: ui, rooms: map[string]*timeline{wire.DefaultRoom: newTimeline()},
-			joined: []string{wire.DefaultRoom}, current: wire.DefaultRoom, users: map[string]wire.User{}}
-		ui.view = v
-		v.build()
-		ui.win.SetContent(v.content)
-		ui.win.Resize(fyne.NewSize(960, 640))
+		v := offlineChat(ui, fyne.NewSize(960, 640))
 		ui.win.Canvas().Focus(v.composer)
 		return v
 	})

@@ -193,6 +193,24 @@ func (v *chatView) join(name string, entry *widget.Entry) {
 	v.joinRoom(name, true)
 }
 
+// listJoined takes the outcome of joining name: it says why it failed by
+// the room box, or lists the room. It is false when the room was not joined
+// or the view is gone.
+func (v *chatView) listJoined(name string, err error) bool {
+	if v.ui.view != v {
+		return false
+	}
+	if err != nil {
+		v.showRoomErr(joinErrText(name, err))
+		return false
+	}
+	if v.roomIndex(name) < 0 {
+		v.room(name)
+		v.joined = append(v.joined, name)
+	}
+	return true
+}
+
 // joinRoom joins on the server, then lists the room (and shows it if show).
 func (v *chatView) joinRoom(name string, show bool) {
 	chat := v.chat
@@ -201,16 +219,8 @@ func (v *chatView) joinRoom(name string, show bool) {
 		defer cancel()
 		err := chat.Join(ctx, name)
 		bridge.Do(func() {
-			if v.ui.view != v {
+			if !v.listJoined(name, err) {
 				return
-			}
-			if err != nil {
-				v.showRoomErr(joinErrText(name, err))
-				return
-			}
-			if v.roomIndex(name) < 0 {
-				v.room(name)
-				v.joined = append(v.joined, name)
 			}
 			v.showRoomErr("")
 			if show {
@@ -319,16 +329,7 @@ func (v *chatView) rejoinRooms() {
 			err := chat.Join(ctx, name)
 			cancel()
 			bridge.Do(func() {
-				if v.ui.view != v {
-					return
-				}
-				if err != nil {
-					v.showRoomErr(joinErrText(name, err))
-					return
-				}
-				if v.roomIndex(name) < 0 {
-					v.room(name)
-					v.joined = append(v.joined, name)
+				if v.listJoined(name, err) {
 					v.roomList.Refresh()
 				}
 			})

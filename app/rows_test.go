@@ -29,20 +29,28 @@ func offlineView(t testing.TB, size fyne.Size, paneOnly bool) *chatView {
 	t.Helper()
 	a := test.NewTempApp(t)
 	return onUI(func() *chatView {
-		ui := New(a, NoLAN(), StorageDir(t.TempDir()))
-		v := &chatView{ui: ui, rooms: map[string]*timeline{wire.DefaultRoom: newTimeline()},
-			joined: []string{wire.DefaultRoom}, current: wire.DefaultRoom, users: map[string]wire.User{},
-			me: wire.Author{ID: "me", Username: "alice"}}
-		ui.view = v
-		v.build()
+		v := offlineChat(New(a, NoLAN(), StorageDir(t.TempDir())), size)
 		if paneOnly {
-			ui.win.SetContent(v.msgList)
-		} else {
-			ui.win.SetContent(v.content)
+			v.ui.win.SetContent(v.msgList)
 		}
-		ui.win.Resize(size)
 		return v
 	})
+}
+
+// offlineChat is the chat window without a server (rows, the composer,
+// benchmarks), in general and rooms, signed in as alice. Call it on the UI
+// thread.
+func offlineChat(ui *UI, size fyne.Size, rooms ...string) *chatView {
+	v := &chatView{ui: ui, rooms: map[string]*timeline{}, joined: append([]string{wire.DefaultRoom}, rooms...),
+		current: wire.DefaultRoom, users: map[string]wire.User{}, me: wire.Author{ID: "me", Username: "alice"}}
+	for _, r := range v.joined {
+		v.rooms[r] = newTimeline()
+	}
+	ui.view = v
+	v.build()
+	ui.win.SetContent(v.content)
+	ui.win.Resize(size)
+	return v
 }
 
 var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)

@@ -146,13 +146,7 @@ func TestRoomErrorsShowByTheRoomBox(t *testing.T) {
 // after logging out and in again.
 func TestJoinedRoomsAreRemembered(t *testing.T) {
 	env := testserver.Start(t, server.Config{})
-	a := test.NewTempApp(t)
-	dir := t.TempDir()
-	start := func() *UI {
-		ui := onUI(func() *UI { return New(a, NoLAN(), StorageDir(dir)) })
-		t.Cleanup(func() { bridge.DoAndWait(ui.shutdown) })
-		return ui
-	}
+	start := restartable(t)
 	ui := start()
 	v := signedInView(t, ui, env.URL, true)
 	joinAndWait(t, v, "dev")
@@ -399,13 +393,7 @@ func TestClosingWhileHosting(t *testing.T) {
 
 // The window's size is remembered, within bounds.
 func TestWindowSizeIsRemembered(t *testing.T) {
-	a := test.NewTempApp(t)
-	dir := t.TempDir()
-	start := func() *UI {
-		ui := onUI(func() *UI { return New(a, NoLAN(), StorageDir(dir)) })
-		t.Cleanup(func() { bridge.DoAndWait(ui.shutdown) })
-		return ui
-	}
+	start := restartable(t)
 	ui := start()
 	bridge.DoAndWait(func() {
 		ui.win.Resize(fyne.NewSize(1111, 777))
@@ -414,8 +402,8 @@ func TestWindowSizeIsRemembered(t *testing.T) {
 	if got := start().win.Canvas().Size(); got != fyne.NewSize(1111, 777) {
 		t.Fatalf("restored %v", got)
 	}
-	a.Preferences().SetFloat(prefWinWidth, 20)
-	a.Preferences().SetFloat(prefWinHeight, 1e6)
+	ui.app.Preferences().SetFloat(prefWinWidth, 20)
+	ui.app.Preferences().SetFloat(prefWinHeight, 1e6)
 	if got := start().win.Canvas().Size(); got != fyne.NewSize(minWinSize.Width, maxWinSize.Height) {
 		t.Fatalf("a remembered size out of bounds became %v", got)
 	}
@@ -480,5 +468,17 @@ func TestShellScreenshots(t *testing.T) {
 	screenshot(t, host, "shell-close-hosting.png")
 	if err := os.WriteFile(filepath.Join("..", "test-artifacts", "shell-tray-unread.png"), trayIcon(nil, true).Content(), 0o644); err != nil {
 		t.Error(err)
+	}
+}
+
+// restartable returns a start for the app that keeps one storage, as a
+// restart on one computer does.
+func restartable(t *testing.T) func() *UI {
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	return func() *UI {
+		ui := onUI(func() *UI { return New(a, NoLAN(), StorageDir(dir)) })
+		t.Cleanup(func() { bridge.DoAndWait(ui.shutdown) })
+		return ui
 	}
 }
