@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -101,8 +100,7 @@ func (v *chatView) showMessageText(text string) {
 	l.Selectable = true
 	scroll := container.NewVScroll(l)
 	scroll.SetMinSize(fyne.NewSize(420, 200))
-	d := dialog.NewCustom("Select text", "Close", scroll, v.ui.win)
-	d.Show()
+	v.ui.ask("Select text", scroll, answer{label: "Close", primary: true, cancel: true})
 }
 
 // stamp is the time shown in a row's header: when we typed it for our

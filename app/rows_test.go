@@ -355,7 +355,7 @@ func TestScrolledUpStaysPut(t *testing.T) {
 }
 
 // TestSelectTextShowsTheMessageAsTyped: "Select text…" opens the message,
-// unaltered, in a label that can be selected.
+// unaltered, in a label that can be selected; Escape closes it.
 func TestSelectTextShowsTheMessageAsTyped(t *testing.T) {
 	v := offlineView(t, fyne.NewSize(600, 400), true)
 	const text = "a *styled* `message` with https://example.com"
@@ -387,6 +387,10 @@ func TestSelectTextShowsTheMessageAsTyped(t *testing.T) {
 		walk(top)
 		if !found {
 			t.Error("no selectable label with the message as typed")
+		}
+		press(v.ui.win.Canvas(), fyne.KeyEscape)
+		if v.ui.win.Canvas().Overlays().Top() != nil {
+			t.Error("Escape did not close the dialog")
 		}
 	})
 }

@@ -28,14 +28,7 @@ import (
 // shown), as the window would.
 func pressKey(t *testing.T, ui *UI, key fyne.KeyName) {
 	t.Helper()
-	bridge.DoAndWait(func() {
-		ev := &fyne.KeyEvent{Name: key}
-		if f := ui.win.Canvas().Focused(); f != nil {
-			f.TypedKey(ev)
-		} else if on := ui.win.Canvas().OnTypedKey(); on != nil {
-			on(ev)
-		}
-	})
+	bridge.DoAndWait(func() { press(ui.win.Canvas(), key) })
 }
 
 // shortcutOn invokes a shortcut on the window's canvas.
