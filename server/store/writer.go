@@ -36,6 +36,7 @@ type writer struct {
 	maxBatch int          // MaxBatch; tests set 1 to measure without grouping
 	commits  atomic.Int64 // transactions committed, for tests and metrics
 	held     func(n int)  // tests only: runs before each batch of n is written
+	onCommit func(took time.Duration, messages int)
 	quit     chan struct{}
 	done     chan struct{}
 	once     sync.Once
@@ -129,6 +130,7 @@ func (w *writer) commit(batch []addRequest) {
 		w.held(len(batch))
 	}
 	results := make([]addResult, len(batch))
+	start := time.Now()
 	err := w.insertAll(batch, results)
 	deadline := time.Now().Add(w.retry)
 	for wait := firstRetryWait; err != nil && IsDiskError(err); wait *= 2 {
@@ -142,6 +144,9 @@ func (w *writer) commit(batch []addRequest) {
 		changed = changed || (err == nil && r.created)
 	}
 	w.health.wrote(err, changed)
+	if w.onCommit != nil && err == nil {
+		w.onCommit(time.Since(start), len(batch))
+	}
 	for i, req := range batch {
 		if err != nil {
 			results[i] = addResult{err: err}
