@@ -46,7 +46,8 @@ func StartConfab(bin string, env []string, extra ...string) (*Server, error) {
 	cmd := exec.Command(bin, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir, "--log-level", "error", "--insecure-http",
 		"--event-rate", strconv.Itoa(BenchEventRate), "--event-burst", strconv.Itoa(BenchEventBurst), "--signup-burst", "100000",
 		"--user-message-rate", strconv.Itoa(BenchEventRate), "--user-message-burst", strconv.Itoa(BenchEventBurst),
-		"--sockets-per-user", "100000", "--user-read-rate", "1000000000000") // the scenarios share 20 accounts among up to thousands of sockets
+		"--sockets-per-user", "100000", "--user-read-rate", "1000000000000", // the scenarios share 20 accounts among up to thousands of sockets
+		"--max-conns-per-addr", "100000") // all from loopback
 	cmd.Args = append(cmd.Args, extra...)
 	cmd.Env = append(append(os.Environ(), "LOCAL_JWT_SECRET="), env...)
 	return start("confab", cmd, port, dir)

@@ -81,6 +81,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	fs.DurationVar(&lim.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "an idle keep-alive connection is closed after this")
 	fs.IntVar(&lim.MaxHeaderBytes, "max-header-bytes", host.DefaultMaxHeaderBytes, "largest request headers, in bytes")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9464; off by default")
 	signupBurst := fs.Int("signup-burst", server.DefaultRegisterPerAddr, "accounts one address may create in a burst")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, instead of the generated self-signed one")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
@@ -157,6 +158,9 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	})
 	if err != nil {
 		return err
+	}
+	if *metricsAddr != "" {
+		defer serveMetrics(*metricsAddr, h.Server().Metrics(), log)()
 	}
 	logAnnounce(h, log)
 	return serveUntilStopped(ctx, h, log)

@@ -128,3 +128,7 @@ func (c *countedConn) Close() error {
 	c.once.Do(func() { c.l.release(c.addr) })
 	return c.Conn.Close()
 }
+
+// NetConn is the connection under the count, for writers that batch
+// (internal/sio's coalescer writes with writev on it).
+func (c *countedConn) NetConn() net.Conn { return c.Conn }

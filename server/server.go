@@ -33,6 +33,7 @@ type Server struct {
 
 	sockets *sio.Server
 	mux     *http.ServeMux
+	metrics *metrics // metrics.go
 
 	loginPerUser *throttle
 	loginPerAddr *throttle
@@ -58,7 +59,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (from %s)", err, source)
 	}
-	st, err := store.OpenWith(cfg.DataDir, cfg.storeOptions())
+	m := newMetrics()
+	storeOpts := cfg.storeOptions()
+	storeOpts.OnCommit = m.committed
+	st, err := store.OpenWith(cfg.DataDir, storeOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +80,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:     cfg,
+		metrics: m,
 		log:     cfg.Logger,
 		limited: loglimit.New(cfg.Logger, 0),
 		store:   st,
@@ -91,6 +96,8 @@ func New(cfg Config) (*Server, error) {
 		registerAddr: newThrottle(cfg.RegistrationsPerAddr, registerPerAddrEvery, MaxThrottleKeys),
 	}
 	s.sockets = sio.NewServer(cfg.socketOptions(), sockets{s})
+	s.sockets.ObserveFlushes(m.flushed)
+	m.reg.MustRegister(socketCollector{s.sockets})
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /register", s.handleRegister)
 	s.mux.HandleFunc("POST /login", s.handleLogin)

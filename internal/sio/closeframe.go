@@ -1,6 +1,8 @@
 package sio
 
 import (
+	"sync/atomic"
+
 	"github.com/zishang520/engine.io/v2/transports"
 	"github.com/zishang520/engine.io/v2/types"
 )
@@ -25,15 +27,31 @@ func init() {
 // closingWebSocket is the library's builder, with its New wrapped.
 type closingWebSocket struct{ transports.WebSocketBuilder }
 
+// libraryWebSocket makes New build the library's transport as it is
+// (tests only: the canaries).
+var libraryWebSocket atomic.Bool
+
 func (*closingWebSocket) New(ctx *types.HttpContext) transports.Transport {
+	if libraryWebSocket.Load() {
+		return (&transports.WebSocketBuilder{}).New(ctx)
+	}
+	var co *coalescer
+	var h *hijacked
 	if wsc := ctx.Websocket; wsc != nil && wsc.Conn != nil {
-		if h := hijackedOf(ctx.Request()); h != nil {
+		if h = hijackedOf(ctx.Request()); h != nil {
 			h.setWebSocket(wsc.Conn)
+			if conn, _ := h.parts(); conn != nil {
+				co = conn.co
+			}
 		}
 		// The read loop, which the transport starts, emits "close" on a
 		// Close frame (after the default handler has answered it) or at the
 		// end of the connection.
 		wsc.On("close", func(...any) { wsc.Conn.Close() })
 	}
-	return (&transports.WebSocketBuilder{}).New(ctx)
+	t := (&transports.WebSocketBuilder{}).New(ctx)
+	if co != nil {
+		return coalesce(t, co, h) // coalesce.go
+	}
+	return t
 }

@@ -63,10 +63,15 @@
 //	30  client write buffer unbounded                 backlog.go      TestServerThatDoesNotReadIsDropped       -
 //	31  server write buffer unbounded                 outbound.go     TestSocketThatDoesNotReadIsCutOff,       TestCanaryOutboundQueueUnbounded
 //	                                                                  TestPollingClientThatDoesNotPollIsCutOff,
+//	                                                                  TestBacklogCapAtTheEdge,
 //	                                                                  server: TestSlowReaderIsCutOff
 //	32  CORS answers "Allow-Origin: false"            cors.go         server: TestCORSHeaders                  -
 //	33  a close during registration is never seen     lateclose.go    TestEverySocketThatConnectsIsSeenGone,   -
 //	                                                                  server: TestPresenceIgnoresQuickReconnects
+//	34  one write (TLS record) per frame              coalesce.go     TestBurstGoesOutInOneWrite,              TestCanaryOneWritePerFrame
+//	                                                                  TestCoalescedOrderUnderConcurrentWriters,
+//	                                                                  TestCloseFlushesTheQueue,
+//	                                                                  TestStalledFlushClosesTheConnection
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the
@@ -95,5 +100,10 @@
 //     and a payload packet over 64 KiB is dropped silently by the library.
 //   - A Conn never reconnects by itself: the caller dials again, with a
 //     fresh token.
+//   - coalesce.go wraps the websocket transport's Send and listens to its
+//     "drain" before the engine does: a batch is written once the
+//     transport has handed over its last frame. This relies on the
+//     transport emitting "drain" after the whole batch (v2.5.0 does, from
+//     a deferred call).
 //   - `make stress` runs TestDialCloseStress at full size (SIO_STRESS=2000).
 package sio

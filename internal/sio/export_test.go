@@ -1,14 +1,17 @@
 package sio
 
-import "github.com/zishang520/engine.io/v2/transports"
-
 // WithoutBatchLossFix turns off the pitfall 1 workaround (batchloss.go), so
 // the canary can show the library still loses frames without it.
 func WithoutBatchLossFix(o *Options) { o.noBatchLossFix = true }
 
+// WithoutCoalescing turns off the coalesced writes (coalesce.go) and their
+// stall timeout, so a canary sees the library's own writes.
+func WithoutCoalescing(o *Options) { o.noCoalesce = true }
+
 // WithLibraryWebSocket puts the library's own websocket transport back
 // (closeframe.go) until undo is called; no other server may run meanwhile.
+// The table itself is left alone: a handshake still reading it would race.
 func WithLibraryWebSocket() (undo func()) {
-	transports.Transports()[transports.WEBSOCKET] = &transports.WebSocketBuilder{}
-	return func() { transports.Transports()[transports.WEBSOCKET] = &closingWebSocket{} }
+	libraryWebSocket.Store(true)
+	return func() { libraryWebSocket.Store(false) }
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -22,8 +23,10 @@ type hijacked struct {
 	gate *readGate
 
 	mu   sync.Mutex
-	conn net.Conn        // once hijacked
+	conn *hijackedConn   // once hijacked
 	ws   *websocket.Conn // once the library made its websocket of it
+
+	out atomic.Pointer[outbound] // the engine socket's backlog (outbound.go)
 }
 
 type hijackedKey struct{}
@@ -78,6 +81,11 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("client sent data before the handshake completed")
 	}
 	c := &hijackedConn{Conn: conn, h: w.h}
+	if !w.h.srv.opts.noCoalesce {
+		c.co = newCoalescer(conn, w.h.srv.flushes) // coalesce.go
+		c.co.hook = w.h.srv.opts.flushHook
+		c.co.onStall = w.h.srv.writeStalled
+	}
 	w.h.attach(c)
 	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, hijackReaderSize), brw.Writer), nil
 }
@@ -93,7 +101,30 @@ func (gone) Unwrap() http.ResponseWriter { return nil }
 
 type hijackedConn struct {
 	net.Conn
-	h *hijacked
+	h  *hijacked
+	co *coalescer // nil: writes go straight out
+}
+
+func (c *hijackedConn) Write(p []byte) (int, error) {
+	if c.co == nil {
+		return c.Conn.Write(p)
+	}
+	return c.co.write(p)
+}
+
+func (c *hijackedConn) SetWriteDeadline(t time.Time) error {
+	if c.co == nil {
+		return c.Conn.SetWriteDeadline(t)
+	}
+	c.co.setWriteDeadline(t) // applied to each flush
+	return nil
+}
+
+func (c *hijackedConn) SetDeadline(t time.Time) error {
+	if err := c.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *hijackedConn) Read(p []byte) (int, error) {
@@ -103,10 +134,13 @@ func (c *hijackedConn) Read(p []byte) (int, error) {
 
 func (c *hijackedConn) Close() error {
 	c.h.srv.untrack(c.h)
+	if c.co != nil {
+		c.co.close()
+	}
 	return c.Conn.Close()
 }
 
-func (h *hijacked) attach(c net.Conn) {
+func (h *hijacked) attach(c *hijackedConn) {
 	h.mu.Lock()
 	h.conn = c
 	h.mu.Unlock()
@@ -119,7 +153,7 @@ func (h *hijacked) setWebSocket(ws *websocket.Conn) {
 	h.mu.Unlock()
 }
 
-func (h *hijacked) parts() (net.Conn, *websocket.Conn) {
+func (h *hijacked) parts() (*hijackedConn, *websocket.Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.conn, h.ws

@@ -29,6 +29,7 @@ func (so *Socket) gone(reason string) {
 	<-so.connected
 	so.goneOnce.Do(func() {
 		so.ended.Store(true)
+		so.srv.stats.sockets.Add(-1)
 		if so.out != nil && so.out.cut.Load() {
 			reason = ReasonOutboundFull
 		}

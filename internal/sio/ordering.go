@@ -66,6 +66,7 @@ func (so *Socket) dispatch(name string, args []any) (res any) {
 			res = nil
 		}
 	}()
+	so.srv.stats.events.Add(1)
 	return so.srv.h.Event(so, name, args)
 }
 

@@ -15,11 +15,13 @@ import (
 // connected: its pongs kept arriving.
 //
 // Every packet the engine creates for a socket is counted in bytes, and
-// uncounted when the engine hands it to the transport. A socket whose
-// queue goes over Options.MaxOutbound is closed at once (its queue is
-// freed with it) and the handler's Disconnected says ReasonOutboundFull.
-// At most one more batch, itself under the cap, is in the transport's
-// hands, so a socket holds at most about twice the cap.
+// uncounted when the engine hands it to the transport; a websocket's batch
+// is then counted by the coalescer (coalesce.go) until it is written. A
+// socket whose engine queue and coalescer together go over
+// Options.MaxOutbound is dropped at once (its queue is freed with it): one
+// log line with reason slow_reader, a count in Stats, and the handler's
+// Disconnected says ReasonOutboundFull. Nothing more is encoded for it:
+// Socket.Emit skips it and its transport discards the batches it is handed.
 
 // DefaultMaxOutbound is the bytes that may wait to be sent to one socket.
 const DefaultMaxOutbound = 4 << 20
@@ -29,9 +31,23 @@ const DefaultMaxOutbound = 4 << 20
 const ReasonOutboundFull = "outbound queue full"
 
 type outbound struct {
-	queued atomic.Int64
+	queued atomic.Int64 // in the engine's buffer
+	co     *coalescer   // a websocket's batch being written; nil over polling
 	cut    atomic.Bool
 }
+
+// waiting is what the socket has not been sent yet, in bytes.
+func (o *outbound) waiting() int64 {
+	n := o.queued.Load()
+	if o.co != nil {
+		n += o.co.queued.Load()
+	}
+	return n
+}
+
+// dropped reports whether the socket is being dropped: nothing more is
+// encoded for it.
+func (o *outbound) dropped() bool { return o != nil && o.cut.Load() }
 
 // trackOutbound counts a new engine socket's queue; it listens to the
 // engine's "connection", before Socket.IO sends anything but the open
@@ -45,14 +61,26 @@ func (s *Server) trackOutbound(args ...any) {
 		return
 	}
 	o := &outbound{}
+	if r := sock.Request(); r != nil {
+		if h := hijackedOf(r.Request()); h != nil {
+			if conn, _ := h.parts(); conn != nil {
+				o.co = conn.co
+			}
+			h.out.Store(o)
+		}
+	}
 	s.outbound.Store(sock, o)
 	sock.On("packetCreate", func(args ...any) {
 		if len(args) == 0 {
 			return
 		}
 		p, _ := args[0].(*packet.Packet)
-		if o.queued.Add(packetSize(p)) > s.opts.MaxOutbound && !o.cut.Swap(true) {
-			s.cutOff(sock, o.queued.Load())
+		if p != nil && p.Type == packet.MESSAGE {
+			s.stats.packets.Add(1)
+		}
+		o.queued.Add(packetSize(p))
+		if w := o.waiting(); w > s.opts.MaxOutbound && !o.cut.Swap(true) {
+			s.cutOff(sock, w)
 		}
 	})
 	sock.On("flush", func(args ...any) {
@@ -69,10 +97,15 @@ func (s *Server) trackOutbound(args ...any) {
 	sock.Once("close", func(...any) { s.outbound.Delete(sock) })
 }
 
+// DropSlowReader is the drop reason (log and Stats) of a socket whose
+// backlog passed MaxOutbound.
+const DropSlowReader = "slow_reader"
+
 // cutOff closes a socket that does not read. It runs inside the engine's
 // send path, so the close is left to another goroutine.
 func (s *Server) cutOff(sock engine.Socket, queued int64) {
-	s.limited.Warn("socket cut off: it does not read what it is sent",
+	s.stats.drop(DropSlowReader)
+	s.limited.Warn("socket dropped: it does not read what it is sent", "reason", DropSlowReader,
 		"queued_bytes", queued, "limit", s.opts.MaxOutbound, "remote", sock.RemoteAddress())
 	go sock.Close(true)
 }

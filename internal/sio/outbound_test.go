@@ -72,6 +72,9 @@ func TestSocketThatReadsIsNotCutOff(t *testing.T) {
 		for {
 			_, f, err := ws.ReadMessage()
 			must(t, err)
+			if string(f) == "2" { // a ping: a slow run must not end by its timeout
+				must(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+			}
 			if strings.HasPrefix(string(f), fmt.Sprintf("43%d[", i)) {
 				break
 			}
@@ -141,7 +144,9 @@ func between(s, from, to string) string {
 // Pitfall 31 canary: without a cap the library queues every reply for a
 // client that does not read, and keeps it connected.
 func TestCanaryOutboundQueueUnbounded(t *testing.T) {
-	ts := startServer(t, sio.Options{MaxOutbound: 1 << 40})
+	opts := sio.Options{MaxOutbound: 1 << 40}
+	sio.WithoutCoalescing(&opts) // its stall timeout would end the socket
+	ts := startServer(t, opts)
 	ws := rawDial(t, ts.URL)
 	before := heapMB()
 	for i := range 1000 { // 32 MB of replies asked for

@@ -43,7 +43,9 @@ type Options struct {
 	MaxOutbound int64
 	Logger      *slog.Logger
 
-	noBatchLossFix bool // tests only: batchloss.go
+	noBatchLossFix bool                          // tests only: batchloss.go
+	noCoalesce     bool                          // tests only: coalesce.go
+	flushHook      func(pieces int, bytes int64) // tests only: runs before each flush
 }
 
 func (o Options) withDefaults() Options {
@@ -96,6 +98,8 @@ type Server struct {
 
 	limited  *loglimit.Logger // lines a client can cause, at most one per kind per interval
 	outbound sync.Map         // engine.Socket -> *outbound (outbound.go)
+	flushes  *flushStats      // coalesce.go
+	stats    serverStats      // stats.go
 
 	closing atomic.Bool
 	mu      sync.Mutex
@@ -104,7 +108,7 @@ type Server struct {
 
 // NewServer builds a Server for h.
 func NewServer(o Options, h Handler) *Server {
-	s := &Server{opts: o.withDefaults(), h: h, conns: map[*hijacked]struct{}{}}
+	s := &Server{opts: o.withDefaults(), h: h, conns: map[*hijacked]struct{}{}, flushes: &flushStats{}}
 	s.limited = loglimit.New(s.opts.Logger, 0)
 	opts := socket.DefaultServerOptions()
 	opts.SetPath(strings.TrimSuffix(s.opts.Path, "/"))
@@ -186,6 +190,7 @@ func (s *Server) onConnection(args ...any) {
 		}
 		so.gone(why)
 	})
+	s.stats.sockets.Add(1)
 	s.h.Connected(so)
 	close(so.connected)
 	// The socket is registered, and the handler knows it: its first event

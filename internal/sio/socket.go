@@ -77,6 +77,9 @@ func (so *Socket) RoomCount() int {
 // Emit sends the socket an event. Pitfall 4: no emit flag is ever used
 // (they are shared state of the library's socket).
 func (so *Socket) Emit(event string, data any) {
+	if so.out.dropped() { // outbound.go: not even encoded
+		return
+	}
 	so.sock.Emit(event, data) //nolint:errcheck // only a reserved name fails
 }
 

@@ -36,9 +36,12 @@ type Cert struct {
 	SelfSigned  bool
 }
 
-// Config returns a server TLS configuration serving c.
+// Config returns a server TLS configuration serving c. Records are full
+// size from the first byte: a coalesced burst of websocket frames
+// (internal/sio/coalesce.go) is one record per 16 KiB, where Go's default
+// starts each connection with records of one TCP segment.
 func (c *Cert) Config() *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{c.TLS}, MinVersion: tls.VersionTLS12}
+	return &tls.Config{Certificates: []tls.Certificate{c.TLS}, MinVersion: tls.VersionTLS12, DynamicRecordSizingDisabled: true}
 }
 
 // Load reads a configured certificate chain and key (PEM files).

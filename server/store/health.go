@@ -34,6 +34,9 @@ type Options struct {
 	// Logger receives one line when writes start failing and one when they
 	// work again (default slog.Default()).
 	Logger *slog.Logger
+	// OnCommit, if set, learns each message commit: how long it took
+	// (retries included) and how many messages it held. For metrics.
+	OnCommit func(took time.Duration, messages int)
 }
 
 func (o Options) withDefaults() Options {

@@ -90,6 +90,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	s := &Store{db: db}
 	s.health = newHealth(o, s.probe)
 	s.writer = newWriter(db, o.WriteRetry, s.health)
+	s.writer.onCommit = o.OnCommit
 	return s, nil
 }
 

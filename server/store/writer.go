@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,10 @@ type writer struct {
 	retry    time.Duration // how long a batch the disk refused is retried
 	health   *health
 	requests chan addRequest
+	maxBatch int          // MaxBatch; tests set 1 to measure without grouping
+	commits  atomic.Int64 // transactions committed, for tests and metrics
+	held     func(n int)  // tests only: runs before each batch of n is written
+	onCommit func(took time.Duration, messages int)
 	quit     chan struct{}
 	done     chan struct{}
 	once     sync.Once
@@ -43,6 +48,7 @@ func newWriter(db *sql.DB, retry time.Duration, h *health) *writer {
 		retry:    retry,
 		health:   h,
 		requests: make(chan addRequest, MaxBatch),
+		maxBatch: MaxBatch,
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -92,7 +98,7 @@ func (w *writer) run() {
 			return
 		}
 	fill:
-		for len(batch) < MaxBatch {
+		for len(batch) < w.maxBatch {
 			select {
 			case req := <-w.requests:
 				batch = append(batch, req)
@@ -120,7 +126,11 @@ func (w *writer) drain() {
 // tried again, on another connection (see conn.go), for up to w.retry; only
 // a committed message is ever answered with success.
 func (w *writer) commit(batch []addRequest) {
+	if w.held != nil {
+		w.held(len(batch))
+	}
 	results := make([]addResult, len(batch))
+	start := time.Now()
 	err := w.insertAll(batch, results)
 	deadline := time.Now().Add(w.retry)
 	for wait := firstRetryWait; err != nil && IsDiskError(err); wait *= 2 {
@@ -134,6 +144,9 @@ func (w *writer) commit(batch []addRequest) {
 		changed = changed || (err == nil && r.created)
 	}
 	w.health.wrote(err, changed)
+	if w.onCommit != nil && err == nil {
+		w.onCommit(time.Since(start), len(batch))
+	}
 	for i, req := range batch {
 		if err != nil {
 			results[i] = addResult{err: err}
@@ -190,6 +203,7 @@ func (w *writer) insertAll(batch []addRequest, results []addResult) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store message: %w", err)
 	}
+	w.commits.Add(1)
 	return nil
 }
 

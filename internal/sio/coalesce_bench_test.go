@@ -1,0 +1,93 @@
+package sio
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// BenchmarkBroadcast broadcasts b.N events as fast as they can go to 200
+// sockets that read everything, with and without coalesced writes, and
+// reports the process's CPU per delivery (the readers are in the process
+// too, and cost the same either way) and the server's writes per delivery.
+// Run both in one go: the ratio holds on a loaded machine, absolute
+// times do not.
+func BenchmarkBroadcast(b *testing.B) {
+	for _, mode := range []string{"coalesced", "per-frame"} {
+		b.Run(mode, func(b *testing.B) { benchBroadcast(b, mode == "per-frame") })
+	}
+}
+
+func benchBroadcast(b *testing.B, off bool) {
+	const sockets = 200
+	srv := NewServer(Options{noCoalesce: off}, admitAll{})
+	hs := httptest.NewServer(srv)
+	defer func() { srv.Shutdown(context.Background()); hs.Close() }() //nolint:errcheck
+	u := "ws" + strings.TrimPrefix(hs.URL, "http") + DefaultPath + "?EIO=4&transport=websocket"
+	var got atomic.Int64
+	var wg sync.WaitGroup
+	conns := make([]*websocket.Conn, sockets)
+	for i := range conns {
+		ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns[i] = ws
+		ws.ReadMessage()                                     //nolint:errcheck // open
+		ws.WriteMessage(websocket.TextMessage, []byte("40")) //nolint:errcheck
+		ws.ReadMessage()                                     //nolint:errcheck // connect
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				_, f, err := ws.ReadMessage()
+				if err != nil {
+					return
+				}
+				if strings.HasPrefix(string(f), `42["b"`) {
+					got.Add(1)
+				}
+			}
+		}()
+	}
+	for srv.Stats().Sockets < sockets {
+		time.Sleep(time.Millisecond)
+	}
+	text := strings.Repeat("a chat message of a usual length. ", 4)
+	flushes0 := srv.flushes.flushes.Load()
+	cpu0 := processCPU()
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		srv.Broadcast("b", text)
+	}
+	for got.Load() < int64(b.N)*sockets {
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	deliveries := float64(b.N) * sockets
+	b.ReportMetric(float64(processCPU()-cpu0)/deliveries, "cpu-ns/delivery")
+	b.ReportMetric(deliveries/time.Since(start).Seconds(), "deliveries/s")
+	if !off {
+		b.ReportMetric(float64(srv.flushes.flushes.Load()-flushes0)/deliveries, "writes/delivery")
+	} else {
+		b.ReportMetric(1, "writes/delivery")
+	}
+	for _, ws := range conns {
+		ws.Close()
+	}
+	wg.Wait()
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru) //nolint:errcheck
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
