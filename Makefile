@@ -25,7 +25,7 @@ package: sysdeps
 WIN_ENV := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
 package-windows: sysdeps
 	GOBIN=$(CURDIR)/bin $(GO) install $(FYNE_TOOLS)
-	rm -f Confab.exe
+	rm -f Confab.exe confab.exe
 	$(WIN_ENV) bin/fyne package --os windows --release
 	@ls -l Confab.exe
 
