@@ -65,7 +65,7 @@ npmdeps: interop/node_modules/.installed bench/peer-node/node_modules/.installed
 bench: sysdeps npmdeps confabd
 	$(GO) run ./bench/cmd/benchrun --confabd bin/confabd
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./app/
-	xvfb-run -a -s '-screen 0 1280x1024x24' $(GO) test -tags xbench -run '^$$' -bench '^BenchmarkReal' -benchtime 20x ./app/
+	xvfb-run -a -s '-screen 0 1280x1024x24' $(GO) test -tags xbench -run '^$$' -bench '^BenchmarkReal' -benchtime 40x ./app/
 	@$(MAKE) --no-print-directory start-time
 
 # The app's time from start to its login window: the real binary under Xvfb.

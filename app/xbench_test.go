@@ -17,6 +17,7 @@ import (
 	"image"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -154,6 +155,7 @@ func BenchmarkRealTypeInto4000(b *testing.B) {
 		typeShown(b, f, func(rune) {})
 	})
 	b.Run("composer", func(b *testing.B) { typeShown(b, f, v.composer.TypedRune) })
+	shot(b, "xbench-typing.png")
 	b.Run("fyne-entry", func(b *testing.B) { // what the composer was before, for comparison
 		var e *widget.Entry
 		var ef *frames
@@ -217,9 +219,7 @@ func BenchmarkRealShow10kMessages(b *testing.B) {
 	}
 	shown.report(b, "switch")
 	work.report(b, "switch-work")
-	if path := os.Getenv("XBENCH_SHOT"); path != "" {
-		shot(b, path)
-	}
+	shot(b, "xbench-10k.png")
 }
 
 // tenThousand is the messages of BenchmarkShow10kMessages: one line each,
@@ -238,9 +238,14 @@ func tenThousand(room string) []wire.Message {
 	return msgs
 }
 
-// shot saves the screen as X shows it (ImageMagick's import), to look at.
-func shot(b *testing.B, path string) {
-	if out, err := exec.Command("import", "-window", "root", path).CombinedOutput(); err != nil {
+// shot saves the screen as X shows it (ImageMagick's import) in the
+// directory $XBENCH_SHOTS, if set, to look at.
+func shot(b *testing.B, name string) {
+	dir := os.Getenv("XBENCH_SHOTS")
+	if dir == "" {
+		return
+	}
+	if out, err := exec.Command("import", "-window", "root", filepath.Join(dir, name)).CombinedOutput(); err != nil {
 		b.Fatalf("import: %v\n%s", err, out)
 	}
 }
