@@ -91,7 +91,8 @@ func watchFrames(w fyne.Window) *frames {
 // screen (shown). The driver paints at most 60 frames a second, on a
 // ticker, so shown is at least about 16.7 ms when work and painting are
 // quicker than a frame.
-func (f *frames) do(act func()) (work, shown time.Duration) {
+func (f *frames) do(b *testing.B, act func()) (work, shown time.Duration) {
+	b.Helper()
 	start := time.Now()
 	bridge.DoAndWait(func() {
 		select {
@@ -102,7 +103,11 @@ func (f *frames) do(act func()) (work, shown time.Duration) {
 		f.marker.Refresh()
 	})
 	work = time.Since(start)
-	<-f.painted
+	select {
+	case <-f.painted:
+	case <-time.After(time.Minute):
+		b.Fatal("no frame was painted in a minute")
+	}
 	// Queued now, this runs after the frame's loop turn: after SwapBuffers.
 	fyne.DoAndWait(func() {})
 	return work, time.Since(start)
@@ -139,7 +144,7 @@ func realChat(b *testing.B, rooms ...string) (*chatView, *frames) {
 		ui.win.Canvas().Focus(v.composer)
 	})
 	b.Cleanup(func() { bridge.DoAndWait(func() { v.ui.win.SetCloseIntercept(nil); v.ui.win.Hide() }) })
-	f.do(func() {}) // the first frame
+	f.do(b, func() {}) // the first frame
 	return v, f
 }
 
@@ -173,7 +178,7 @@ func BenchmarkRealTypeInto4000(b *testing.B) {
 			e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyPageDown}) // to the end
 			b.Cleanup(func() { bridge.DoAndWait(w.Close) })
 		})
-		ef.do(func() {})
+		ef.do(b, func() {})
 		typeShown(b, ef, e.TypedRune)
 	})
 }
@@ -183,7 +188,7 @@ func typeShown(b *testing.B, f *frames, typeRune func(rune)) {
 	keys := []rune("and one more word ")
 	var work, shown times
 	for i := 0; b.Loop(); i++ {
-		w, s := f.do(func() { typeRune(keys[i%len(keys)]) })
+		w, s := f.do(b, func() { typeRune(keys[i%len(keys)]) })
 		work, shown = append(work, w), append(shown, s)
 	}
 	shown.report(b, "key")
@@ -201,7 +206,7 @@ func BenchmarkRealShow10kMessages(b *testing.B) {
 	var work, shown times
 	for b.Loop() {
 		b.StopTimer()
-		f.do(func() {
+		f.do(b, func() {
 			v.switchRoom(wire.DefaultRoom)
 			t := newTimeline() // never shown: nothing cached
 			for _, m := range msgs {
@@ -210,7 +215,7 @@ func BenchmarkRealShow10kMessages(b *testing.B) {
 			v.rooms[big] = t
 		})
 		b.StartTimer()
-		w, s := f.do(func() { v.switchRoom(big) })
+		w, s := f.do(b, func() { v.switchRoom(big) })
 		work, shown = append(work, w), append(shown, s)
 	}
 	b.StopTimer()
