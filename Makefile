@@ -65,10 +65,12 @@ npmdeps: interop/node_modules/.installed bench/peer-node/node_modules/.installed
 	cd $* && npm ci --no-audit --no-fund
 	touch $@
 
-# Confab's server against the seeds' Node.js stack, side by side (writes bench/results.md).
-bench: npmdeps confabd
+# Confab's server against the seeds' Node.js stack, side by side (writes bench/results.md);
+# then the app's typing and room switching, headless and in a real window under Xvfb.
+bench: sysdeps npmdeps confabd
 	$(GO) run ./bench/cmd/benchrun --confabd bin/confabd
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./app/
+	xvfb-run -a -s '-screen 0 1280x1024x24' $(GO) test -tags xbench -run '^$$' -bench '^BenchmarkReal' -benchtime 40x ./app/
 	@$(MAKE) --no-print-directory start-time
 
 # The app's time from start to its login window: the real binary under Xvfb.
@@ -78,6 +80,7 @@ start-time:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags xbench ./app/
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './interop/node_modules/*')); \
