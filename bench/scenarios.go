@@ -197,6 +197,7 @@ func ConnectStorm(t Target, n int) (Result, error) {
 // fanOutRun is one fan-out measurement.
 type fanOutRun struct {
 	sent, acked, delivered, lost, unacked int // lost: deliveries of acknowledged messages that never came
+	refused                               int // of unacked: answered, but not ok (refused with a reason)
 	fan, ack                              *latencies
 	elapsed                               time.Duration
 	serverCPU                             time.Duration // from the first send until the deliveries settled; -1 if unknown
@@ -263,7 +264,7 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 	}
 	var ackedMu sync.Mutex
 	acked := map[string]int{} // seq -> sender
-	var sent atomic.Int64
+	var sent, refused atomic.Int64
 	var wg sync.WaitGroup
 	cpu0 := cpuTime(t.PID)
 	start := time.Now()
@@ -290,6 +291,8 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 						ackedMu.Lock()
 						acked[seq] = s
 						ackedMu.Unlock()
+					} else if err == nil {
+						refused.Add(1)
 					}
 				}()
 			}
@@ -318,6 +321,7 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 	}
 	countsMu.Unlock()
 	run.unacked = run.sent - run.acked
+	run.refused = int(refused.Load())
 	return run, nil
 }
 
@@ -331,6 +335,7 @@ func FanOut(t Target, sockets, senders int, rate float64, dur time.Duration) (Re
 	r.add("delivered/s", "1/s", float64(run.delivered)/run.elapsed.Seconds(), true)
 	r.add("lost", "", float64(run.lost), false)
 	r.add("unacknowledged", "", float64(run.unacked), false)
+	r.add("of them refused with a reason", "", float64(run.refused), false)
 	r.add("fan-out p50", "ms", run.fan.pct(50), false)
 	r.add("fan-out p99", "ms", run.fan.pct(99), false)
 	r.add("fan-out max", "ms", run.fan.pct(100), false)
