@@ -17,6 +17,9 @@ type Plan struct {
 	FanSenders    int
 	FanRate       float64
 	FanDuration   time.Duration
+	HeavySenders  int // the fan-out again, at a rate near the ceiling's saturation
+	HeavyRate     float64
+	HeavyDuration time.Duration
 	SatStartRate  float64
 	SatStep       time.Duration
 	SatMaxSteps   int
@@ -27,8 +30,7 @@ type Plan struct {
 	RoomDuration  time.Duration
 	LoginRate     float64
 	LoginDuration time.Duration
-	// Only names the scenarios to run (storm, fanout, saturation, rooms,
-	// logins); empty runs them all.
+	// Only names the scenarios to run (see ScenarioNames); empty runs them all.
 	Only []string
 	// ConfabArgs are extra confabd flags, e.g. --pprof to profile it.
 	ConfabArgs []string
@@ -36,12 +38,16 @@ type Plan struct {
 	ConfabEnv []string
 	// Repeats runs each scenario this often on each server; figures are medians.
 	Repeats int
+	// Ceiling is the built reference server (bench/ceiling); empty leaves
+	// its column out.
+	Ceiling string
 }
 
 // Default is the plan of `make bench`.
 var Default = Plan{
-	StormSockets: 2000,
-	FanSockets:   500, FanSenders: 4, FanRate: 20, FanDuration: 20 * time.Second,
+	StormSockets: 4000,
+	FanSockets:   500, FanSenders: 8, FanRate: 10, FanDuration: 10 * time.Second,
+	HeavySenders: 32, HeavyRate: 20, HeavyDuration: 10 * time.Second,
 	SatStartRate: 10, SatStep: 5 * time.Second, SatMaxSteps: 16, SatP99Limit: 100,
 	RoomSockets: 1000, RoomSize: 10, RoomRate: 1, RoomDuration: 10 * time.Second,
 	LoginRate: 200, LoginDuration: 5 * time.Second,
@@ -52,25 +58,29 @@ var Default = Plan{
 var Tiny = Plan{
 	StormSockets: 20,
 	FanSockets:   10, FanSenders: 2, FanRate: 5, FanDuration: time.Second,
+	HeavySenders: 4, HeavyRate: 10, HeavyDuration: time.Second,
 	SatStartRate: 5, SatStep: time.Second, SatMaxSteps: 2, SatP99Limit: 1000,
 	RoomSockets: 20, RoomSize: 5, RoomRate: 2, RoomDuration: time.Second,
 	LoginRate: 5, LoginDuration: time.Second,
 }
 
-// Row pairs one scenario's results on both servers.
+// Row holds one scenario's results on each server.
 type Row struct {
-	Confab, Peer Result
+	Confab, Ceiling, Peer Result
 }
 
 type scenario func(Target) (Result, error)
 
 // ScenarioNames are the names Plan.Only takes, in the order they run.
-var ScenarioNames = []string{"storm", "fanout", "saturation", "rooms", "logins"}
+var ScenarioNames = []string{"storm", "fanout", "heavy", "saturation", "rooms", "logins"}
 
 func (p Plan) scenarios() []scenario {
 	all := []scenario{
 		func(t Target) (Result, error) { return ConnectStorm(t, p.StormSockets) },
 		func(t Target) (Result, error) { return FanOut(t, p.FanSockets, p.FanSenders, p.FanRate, p.FanDuration) },
+		func(t Target) (Result, error) {
+			return FanOut(t, p.FanSockets, p.HeavySenders, p.HeavyRate, p.HeavyDuration)
+		},
 		func(t Target) (Result, error) {
 			return Saturation(t, p.FanSockets, p.FanSenders, p.SatStartRate, p.SatStep, p.SatMaxSteps, p.SatP99Limit)
 		},
@@ -91,35 +101,36 @@ func (p Plan) scenarios() []scenario {
 	return out
 }
 
-// Run runs every scenario on both servers, each on a fresh process,
-// p.Repeats times, alternating which server goes first, and reports each
-// figure's median. progress gets a line per run.
+// Run runs every scenario on each server (confabd, the ceiling if
+// p.Ceiling is set, the Node peer), each on a fresh process, p.Repeats
+// times, rotating which server goes first, and reports each figure's
+// median. progress gets a line per run.
 func Run(p Plan, confabd, node, peerScript string, progress io.Writer) ([]Row, error) {
 	var rows []Row
 	repeats := max(p.Repeats, 1)
+	servers := []string{"confab", "peer"}
+	if p.Ceiling != "" {
+		servers = []string{"confab", "ceiling", "peer"}
+	}
 	n := 0
 	for _, sc := range p.scenarios() {
-		var confab, peer []Result
+		got := map[string][]Result{}
 		for range repeats {
-			order := []string{"confab", "peer"}
-			if n%2 == 1 {
-				order = []string{"peer", "confab"}
-			}
-			n++
-			for _, which := range order {
+			for i := range servers {
+				which := servers[(n+i)%len(servers)]
 				res, err := runOne(p, sc, which, confabd, node, peerScript)
 				if err != nil {
 					return rows, err
 				}
 				fmt.Fprintf(progress, "%-8s %s\n", which, res.Scenario)
-				if which == "confab" {
-					confab = append(confab, res)
-				} else {
-					peer = append(peer, res)
-				}
+				got[which] = append(got[which], res)
 			}
+			n++
 		}
-		row := Row{Confab: median(confab), Peer: median(peer)}
+		row := Row{Confab: median(got["confab"]), Peer: median(got["peer"])}
+		if p.Ceiling != "" {
+			row.Ceiling = median(got["ceiling"])
+		}
 		rows = append(rows, row)
 		if row.Peer.steps != nil {
 			rows = append(rows, atPeerBest(row))
@@ -131,9 +142,12 @@ func Run(p Plan, confabd, node, peerScript string, progress io.Writer) ([]Row, e
 func runOne(p Plan, sc scenario, which, confabd, node, peerScript string) (Result, error) {
 	var srv *Server
 	var err error
-	if which == "confab" {
+	switch which {
+	case "confab":
 		srv, err = StartConfab(confabd, p.ConfabEnv, p.ConfabArgs...)
-	} else {
+	case "ceiling":
+		srv, err = StartCeiling(p.Ceiling)
+	default:
 		srv, err = StartPeer(node, peerScript)
 	}
 	if err != nil {
@@ -194,7 +208,7 @@ func atPeerBest(sat Row) Row {
 		return r
 	}
 	r.Confab.Scenario = fmt.Sprintf("fan-out at the peer's highest sustained rate (%.1f msg/s per sender, from saturation)", rate)
-	r.Peer.Scenario = r.Confab.Scenario
+	r.Peer.Scenario, r.Ceiling.Scenario = r.Confab.Scenario, r.Confab.Scenario
 	at := func(steps []satRun) (p50, p99 float64) {
 		var a, b []float64
 		for _, s := range steps {
@@ -210,25 +224,30 @@ func atPeerBest(sat Row) Row {
 	r.Confab.add("fan-out p99", "ms", c99, false)
 	r.Peer.add("fan-out p50", "ms", p50, false)
 	r.Peer.add("fan-out p99", "ms", p99, false)
+	if sat.Ceiling.steps != nil {
+		c50, c99 := at(sat.Ceiling.steps)
+		r.Ceiling.add("fan-out p50", "ms", c50, false)
+		r.Ceiling.add("fan-out p99", "ms", c99, false)
+	}
 	return r
 }
 
-// Table renders rows as Markdown: each figure for Confab, the peer, and their ratio.
+// Table renders rows as Markdown: each figure for Confab, the ceiling and
+// the peer, and Confab's ratio to each.
 func Table(rows []Row) string {
 	var b strings.Builder
-	b.WriteString("| scenario | figure | Confab | Node peer | Confab ÷ peer |\n|---|---|---:|---:|---:|\n")
+	b.WriteString("| scenario | figure | Confab | ceiling | Node peer | Confab ÷ ceiling | Confab ÷ peer |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		if len(r.Confab.Metrics) == 0 {
-			fmt.Fprintf(&b, "| %s | - | - | - | - |\n", r.Confab.Scenario)
+			fmt.Fprintf(&b, "| %s | - | - | - | - | - | - |\n", r.Confab.Scenario)
 		}
 		for i, m := range r.Confab.Metrics {
-			peer := math.NaN()
-			if i < len(r.Peer.Metrics) {
-				peer = r.Peer.Metrics[i].Value
-			}
-			ratio := "-"
-			if peer != 0 && !math.IsNaN(peer) {
-				ratio = fmt.Sprintf("%.2f", m.Value/peer)
+			ceil, peer := r.Ceiling.value(m.Name), r.Peer.value(m.Name)
+			ratio := func(other float64) string {
+				if other == 0 || math.IsNaN(other) || math.IsNaN(m.Value) {
+					return "-"
+				}
+				return fmt.Sprintf("%.2f", m.Value/other)
 			}
 			scen := ""
 			if i == 0 {
@@ -242,7 +261,8 @@ func Table(rows []Row) string {
 			if m.HigherBetter {
 				better = "higher is better"
 			}
-			fmt.Fprintf(&b, "| %s | %s%s, %s | %s | %s | %s |\n", scen, m.Name, unit, better, num(m.Value), num(peer), ratio)
+			fmt.Fprintf(&b, "| %s | %s%s, %s | %s | %s | %s | %s | %s |\n", scen, m.Name, unit, better,
+				num(m.Value), num(ceil), num(peer), ratio(ceil), ratio(peer))
 		}
 	}
 	return b.String()

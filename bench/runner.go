@@ -53,6 +53,15 @@ func StartConfab(bin string, env []string, extra ...string) (*Server, error) {
 	return start("confab", cmd, port, dir)
 }
 
+// StartCeiling runs the reference server (bench/ceiling, built) on a free port.
+func StartCeiling(bin string) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	return start("ceiling", exec.Command(bin, "--addr", "127.0.0.1:"+strconv.Itoa(port)), port, "")
+}
+
 // StartPeer runs the Node peer (node and its server.js) on a free port.
 func StartPeer(node, script string) (*Server, error) {
 	port, err := freePort()

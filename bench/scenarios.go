@@ -197,8 +197,10 @@ func ConnectStorm(t Target, n int) (Result, error) {
 // fanOutRun is one fan-out measurement.
 type fanOutRun struct {
 	sent, acked, delivered, lost, unacked int // lost: deliveries of acknowledged messages that never came
+	refused                               int // of unacked: answered, but not ok (refused with a reason)
 	fan, ack                              *latencies
 	elapsed                               time.Duration
+	serverCPU                             time.Duration // from the first send until the deliveries settled; -1 if unknown
 }
 
 // fanOut: sockets in rooms of roomSize (0: all in general); the first
@@ -262,8 +264,9 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 	}
 	var ackedMu sync.Mutex
 	acked := map[string]int{} // seq -> sender
-	var sent atomic.Int64
+	var sent, refused atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := cpuTime(t.PID)
 	start := time.Now()
 	for s := 0; s < senders; s++ {
 		wg.Add(1)
@@ -288,6 +291,8 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 						ackedMu.Lock()
 						acked[seq] = s
 						ackedMu.Unlock()
+					} else if err == nil {
+						refused.Add(1)
 					}
 				}()
 			}
@@ -304,6 +309,10 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 		time.Sleep(50 * time.Millisecond)
 	}
 	run.sent, run.acked, run.delivered = int(sent.Load()), len(acked), int(delivered.Load())
+	run.serverCPU = -1
+	if cpu0 >= 0 {
+		run.serverCPU = cpuTime(t.PID) - cpu0
+	}
 	countsMu.Lock()
 	for seq, s := range acked {
 		if missing := receivers(s) - counts[seq]; missing > 0 {
@@ -312,6 +321,7 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 	}
 	countsMu.Unlock()
 	run.unacked = run.sent - run.acked
+	run.refused = int(refused.Load())
 	return run, nil
 }
 
@@ -325,11 +335,18 @@ func FanOut(t Target, sockets, senders int, rate float64, dur time.Duration) (Re
 	r.add("delivered/s", "1/s", float64(run.delivered)/run.elapsed.Seconds(), true)
 	r.add("lost", "", float64(run.lost), false)
 	r.add("unacknowledged", "", float64(run.unacked), false)
+	r.add("of them refused with a reason", "", float64(run.refused), false)
 	r.add("fan-out p50", "ms", run.fan.pct(50), false)
 	r.add("fan-out p99", "ms", run.fan.pct(99), false)
 	r.add("fan-out max", "ms", run.fan.pct(100), false)
 	r.add("ack p50", "ms", run.ack.pct(50), false)
 	r.add("ack p99", "ms", run.ack.pct(99), false)
+	perDelivery := math.NaN()
+	if run.serverCPU >= 0 && run.delivered > 0 {
+		perDelivery = float64(run.serverCPU) / float64(time.Microsecond) / float64(run.delivered)
+	}
+	r.add("server CPU per delivery", "µs", perDelivery, false)
+	r.add("peak RSS", "MB", float64(peakRSSKB(t.PID))/1024, false)
 	return r, nil
 }
 
@@ -414,13 +431,16 @@ func LoginStorm(t Target, rate float64, dur time.Duration) (Result, error) {
 }
 
 // rssKB is a process's resident memory (0 if unknown).
-func rssKB(pid int) int64 {
+func rssKB(pid int) int64 { return statusKB(pid, "VmRSS:") }
+
+// statusKB reads one kB figure of /proc/PID/status.
+func statusKB(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field {
 			n, _ := strconv.ParseInt(f[1], 10, 64)
 			return n
 		}
@@ -428,7 +448,9 @@ func rssKB(pid int) int64 {
 	return 0
 }
 
-// cpuTime is a process's user+system CPU time (-1 if unknown).
+// peakRSSKB is a process's peak resident memory so far (0 if unknown).
+func peakRSSKB(pid int) int64 { return statusKB(pid, "VmHWM:") }
+
 // ownCPU is the CPU time this process (the load generator) has used.
 func ownCPU() time.Duration {
 	var ru syscall.Rusage
@@ -438,6 +460,7 @@ func ownCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// cpuTime is a process's user+system CPU time (-1 if unknown).
 func cpuTime(pid int) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {

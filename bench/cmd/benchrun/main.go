@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ func main() {
 	confabd := flag.String("confabd", "bin/confabd", "the confabd binary")
 	node := flag.String("node", "node", "the Node.js binary")
 	peer := flag.String("peer", "bench/peer-node/server.js", "the peer server's script")
+	ceiling := flag.String("ceiling", "", "the built reference server (default: go build ./bench/ceiling into a temporary directory)")
 	out := flag.String("out", "bench/results.md", "where to write the results")
 	tiny := flag.Bool("tiny", false, "tiny sizes: only check that every scenario runs")
 	only := flag.String("only", "", "comma-separated scenarios to run ("+strings.Join(bench.ScenarioNames, ", ")+"); default all")
@@ -46,6 +48,20 @@ func main() {
 	}
 	plan.ConfabArgs = strings.Fields(*confabArgs)
 	plan.ConfabEnv = strings.Fields(*confabEnv)
+	plan.Ceiling = *ceiling
+	if plan.Ceiling == "" {
+		dir, err := os.MkdirTemp("", "confab-ceiling-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(dir)
+		plan.Ceiling = filepath.Join(dir, "ceiling")
+		if out, err := exec.Command("go", "build", "-o", plan.Ceiling, "./bench/ceiling").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: build the ceiling server: %v\n%s", err, out)
+			os.Exit(1)
+		}
+	}
 	start := time.Now()
 	rows, err := bench.Run(plan, *confabd, *node, *peer, os.Stderr)
 	if err != nil {
@@ -54,13 +70,15 @@ func main() {
 	}
 	nodeVersion, _ := exec.Command(*node, "--version").Output()
 	report := fmt.Sprintf("# Confab server vs the seeds' Node.js stack\n\nMeasured %s on %d cores, %s, Node.js %s, in one run "+
-		"(%s): each scenario ran %d times on each server, every time on fresh processes, alternating which goes first, "+
+		"(%s, load average %s at the end): each scenario ran %d times on each server, every time on fresh processes, rotating which goes first, "+
 		"and each figure is the median of its runs. Both servers get the same "+
 		"rate limits (%d events/s per socket). The peer is `bench/peer-node` (express, socket.io 4.8, jsonwebtoken 9 with a "+
 		"KeyObject secret, scrypt passwords, in memory); Confab stores every message in SQLite with full sync before "+
-		"acknowledging it. The targets, and what remains where Confab misses one, are in bench/README.md.\n\n%s",
+		"acknowledging it. The ceiling is `bench/ceiling`: the least a server can do for this load (Engine.IO/Socket.IO "+
+		"written directly, one encode per broadcast, one writev per socket per burst, no storage, no sign-in). "+
+		"The targets, and what remains where Confab misses one, are in bench/README.md.\n\n%s",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), strings.TrimSpace(string(nodeVersion)),
-		time.Since(start).Round(time.Second), max(plan.Repeats, 1), bench.BenchEventRate, bench.Table(rows))
+		time.Since(start).Round(time.Second), loadAverage(), max(plan.Repeats, 1), bench.BenchEventRate, bench.Table(rows))
 	fmt.Println(report)
 	outSet := false
 	flag.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
@@ -71,4 +89,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// loadAverage is the machine's 1-minute load average (from /proc/loadavg).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
