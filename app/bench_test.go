@@ -22,18 +22,8 @@ import (
 // switch: the rows in view are bound, measured and placed, the end of the
 // conversation shown.
 func BenchmarkShow10kMessages(b *testing.B) {
-	const n, big = 10_000, "big"
-	t0 := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	msgs := make([]wire.Message, n)
-	for i := range msgs {
-		msgs[i] = wire.Message{
-			ID: int64(i + 1), Room: big, Author: wire.Author{ID: fmt.Sprint(i % 7), Username: fmt.Sprint("user", i%7)},
-			Text: fmt.Sprintf("message %d: some words so that it looks like a line of chat", i), SentAt: t0.Add(time.Duration(i) * time.Second),
-		}
-		if i%10 == 0 {
-			msgs[i].Text += " and every tenth one is longer, so that it wraps onto a second or third line of the conversation, with a link https://example.com/some/path"
-		}
-	}
+	const big = "big"
+	msgs := tenThousand(big)
 	a := test.NewTempApp(b)
 	var v *chatView
 	bridge.DoAndWait(func() {
@@ -117,4 +107,20 @@ func prose(n int) string {
 		s.WriteString(words[i%len(words)])
 	}
 	return s.String()[:n]
+}
+
+// tenThousand is the messages of BenchmarkShow10kMessages: one line each,
+// every tenth long enough to wrap.
+func tenThousand(room string) []wire.Message {
+	msgs := make([]wire.Message, 10_000)
+	for i := range msgs {
+		msgs[i] = wire.Message{
+			ID: int64(i + 1), Room: room, Author: wire.Author{ID: fmt.Sprint(i % 7), Username: fmt.Sprint("user", i%7)},
+			Text: fmt.Sprintf("message %d: some words so that it looks like a line of chat", i), SentAt: t0.Add(time.Duration(i) * time.Second),
+		}
+		if i%10 == 0 {
+			msgs[i].Text += " and every tenth one is longer, so that it wraps onto a second or third line of the conversation, with a link https://example.com/some/path"
+		}
+	}
+	return msgs
 }

@@ -227,22 +227,6 @@ func BenchmarkRealShow10kMessages(b *testing.B) {
 	shot(b, "xbench-10k.png")
 }
 
-// tenThousand is the messages of BenchmarkShow10kMessages: one line each,
-// every tenth long enough to wrap.
-func tenThousand(room string) []wire.Message {
-	msgs := make([]wire.Message, 10_000)
-	for i := range msgs {
-		msgs[i] = wire.Message{
-			ID: int64(i + 1), Room: room, Author: wire.Author{ID: fmt.Sprint(i % 7), Username: fmt.Sprint("user", i%7)},
-			Text: fmt.Sprintf("message %d: some words so that it looks like a line of chat", i), SentAt: t0.Add(time.Duration(i) * time.Second),
-		}
-		if i%10 == 0 {
-			msgs[i].Text += " and every tenth one is longer, so that it wraps onto a second or third line of the conversation, with a link https://example.com/some/path"
-		}
-	}
-	return msgs
-}
-
 // shot saves the screen as X shows it (ImageMagick's import) in the
 // directory $XBENCH_SHOTS, if set, to look at.
 func shot(b *testing.B, name string) {

@@ -95,6 +95,19 @@ func readFrame(t *testing.T, ws *websocket.Conn) string {
 	return string(f)
 }
 
+// pushAndRead asks the server for n events in one burst ("push"), and reads
+// them in order and then the ack.
+func pushAndRead(t *testing.T, ws *websocket.Conn, n int) {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`421["push",%d]`, n))); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		expectPrefix(t, ws, fmt.Sprintf(`42["n",%d]`, i))
+	}
+	expectPrefix(t, ws, "431[")
+}
+
 func expectPrefix(t *testing.T, ws *websocket.Conn, prefix string) {
 	t.Helper()
 	for {
@@ -133,13 +146,7 @@ func TestBurstGoesOutInOneWrite(t *testing.T) {
 			}}
 			_, ws := startBurstServer(t, opts, h, useTLS)
 			armed.Store(true)
-			if err := ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`421["push",%d]`, n))); err != nil {
-				t.Fatal(err)
-			}
-			for i := range n {
-				expectPrefix(t, ws, fmt.Sprintf(`42["n",%d]`, i))
-			}
-			expectPrefix(t, ws, "431[")
+			pushAndRead(t, ws, n)
 			// The first event, the other n-1 together, and the ack (alone
 			// or with them).
 			if f := flushes.Load(); f > 3 {
@@ -272,13 +279,7 @@ func TestCanaryOneWritePerFrame(t *testing.T) {
 	}}
 	_, ws := startBurstServer(t, opts, h, false)
 	armed.Store(true)
-	if err := ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`421["push",%d]`, n))); err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		expectPrefix(t, ws, fmt.Sprintf(`42["n",%d]`, i))
-	}
-	expectPrefix(t, ws, "431[")
+	pushAndRead(t, ws, n)
 	if f := flushes.Load(); f <= n {
 		t.Fatalf("%d events and an ack took %d writes: the library batches its writes now (pitfall 34); re-check coalesce.go", n, f)
 	}
