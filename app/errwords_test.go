@@ -110,12 +110,7 @@ func TestErrTextOfRealErrors(t *testing.T) {
 	if got := errText(err); got != "That username is taken. Pick another, or sign in if it is yours." {
 		t.Errorf("taken: %q (%v)", got, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testserver.RefusingAddr(t)
 	_, err = client.Login(t.Context(), "http://"+addr, "alice", "password-a", client.AllowPlainHTTP())
 	if got, want := errText(err), "Nothing answers at "+addr+"."; !strings.HasPrefix(got, want) {
 		t.Errorf("refused: %q (%v), want %q…", got, err, want)

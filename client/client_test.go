@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -111,12 +110,7 @@ func TestLoginErrors(t *testing.T) {
 	if _, err := client.Register(ctx, env.URL, "alice", "password-a"); err != nil {
 		t.Fatal(err)
 	}
-	closedPort := func() string {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		addr := ln.Addr().String()
-		ln.Close()
-		return addr
-	}()
+	closedPort := testserver.RefusingAddr(t)
 	notConfab := httptest.NewServer(http.NotFoundHandler())
 	defer notConfab.Close()
 	tooNew := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
