@@ -338,13 +338,15 @@ func TestClosingWhileHosting(t *testing.T) {
 	}
 	hostAs(ui, freePort(t), "hostess", "password-h", true)
 	waitUI(t, "hosting", func() bool { return ui.host != nil && ui.view != nil })
-	// The host panel leaves the rooms a few rows at 700×500.
-	rows := onUI(func() float32 {
+	// The host panel leaves the rooms a few rows at 700×500, and the
+	// conversation its width (it had 270 px).
+	rows, conv := onUI(func() float32 {
 		ui.win.Resize(fyne.NewSize(700, 500))
 		return ui.view.roomList.Size().Height / newRoomRow().MinSize().Height
-	})
-	if rows < 3 {
-		t.Errorf("hosting at 700×500, the room list has room for %.1f rows", rows)
+	}), onUI(func() float32 { return ui.view.msgList.Size().Width })
+	t.Logf("hosting at 700×500: %.1f room rows, conversation %.0f px", rows, conv)
+	if rows < 3 || conv < 300 {
+		t.Errorf("hosting at 700×500, the room list has room for %.1f rows, the conversation %.0f px", rows, conv)
 	}
 	bridge.DoAndWait(ui.requestClose)
 	q := onUI(func() *question { return ui.asking })
