@@ -32,14 +32,7 @@ func BenchmarkShow10kMessages(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		bridge.DoAndWait(func() {
-			v.switchRoom(wire.DefaultRoom)
-			t := newTimeline() // never shown: nothing cached
-			for _, m := range msgs {
-				t.add(m)
-			}
-			v.rooms[big] = t
-		})
+		bridge.DoAndWait(func() { leaveAndRefill(v, big, msgs) })
 		b.StartTimer()
 		bridge.DoAndWait(func() { v.switchRoom(big) })
 	}
@@ -107,6 +100,17 @@ func prose(n int) string {
 		s.WriteString(words[i%len(words)])
 	}
 	return s.String()[:n]
+}
+
+// leaveAndRefill shows general, and gives room msgs in a timeline never
+// shown (nothing measured or cached), for a switch to it.
+func leaveAndRefill(v *chatView, room string, msgs []wire.Message) {
+	v.switchRoom(wire.DefaultRoom)
+	t := newTimeline()
+	for _, m := range msgs {
+		t.add(m)
+	}
+	v.rooms[room] = t
 }
 
 // tenThousand is the messages of BenchmarkShow10kMessages: one line each,
