@@ -5,6 +5,10 @@
 GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2 \
             gcc-mingw-w64-x86-64
+# Node.js and npm for the interop suite and the benchmark's Node peer: Debian 12's
+# Node 18 runs both (no package in the lockfiles asks for more), and Go needs
+# the CA certificates to download modules on a machine that has only Go.
+APT_PKGS += nodejs npm ca-certificates
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
