@@ -17,23 +17,19 @@ import (
 	"time"
 
 	"confab/client"
+	"confab/internal/need"
 	"confab/internal/netns"
 	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
 )
 
-// requireAll makes a missing tool a failure instead of a skip; `make test` sets it.
-const requireAll = "CONFAB_REQUIRE_ALL"
-
-func need(t *testing.T, tools ...string) {
+// needTools skips the test, or fails it under `make test`, while a tool is missing.
+func needTools(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv(requireAll) != "" {
-				t.Fatalf("%s is missing (make test installs it)", tool)
-			}
-			t.Skipf("%s is missing", tool)
+			need.Tool(t, tool+" is missing (make test installs it)")
 		}
 	}
 }
@@ -58,7 +54,7 @@ func freeDisplay() string {
 }
 
 func TestSmokeRealWindow(t *testing.T) {
-	need(t, "Xvfb", "xdotool", "import")
+	needTools(t, "Xvfb", "xdotool", "import")
 	// The app looks for chats on the LAN (multicast DNS): keep that inside a
 	// network namespace of the test's own.
 	if !netns.Enter(t) {

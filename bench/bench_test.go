@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"confab/bench"
+	"confab/internal/need"
 )
 
 // TestEveryScenarioRuns runs the whole benchmark at a tiny size against
@@ -19,10 +20,7 @@ func TestEveryScenarioRuns(t *testing.T) {
 		_, err = os.Stat(filepath.Join("peer-node", "node_modules", "socket.io"))
 	}
 	if err != nil {
-		if os.Getenv("CONFAB_REQUIRE_ALL") != "" {
-			t.Fatalf("node or bench/peer-node/node_modules missing (run `make test`): %v", err)
-		}
-		t.Skipf("node or bench/peer-node/node_modules missing: %v", err)
+		need.Tool(t, "node or bench/peer-node/node_modules is missing (make test installs them): "+err.Error())
 	}
 	bin := filepath.Join(t.TempDir(), "confabd")
 	cmd := exec.Command("go", "build", "-o", bin, "../cmd/confabd")

@@ -5,8 +5,8 @@
 // stop, and a read-only bind mount cannot be made while SQLite holds its files
 // open for writing (EBUSY). It needs root (CAP_LINUX_IMMUTABLE) and a file
 // system that takes the attribute (ext4, xfs, btrfs, recent tmpfs); elsewhere
-// the test is skipped, or fails under CONFAB_REQUIRE_ALL. As another user,
-// chmod would not do: SQLite's open files would go on writing.
+// the test is skipped (see package need). As another user, chmod would not
+// do: SQLite's open files would go on writing.
 package faildisk
 
 import (
@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"unsafe"
+
+	"confab/internal/need"
 )
 
 // ReadOnly makes dir and the named files in it (those that exist) refuse
@@ -24,11 +26,9 @@ import (
 // SIGBUS, not an error.
 func ReadOnly(t testing.TB, dir string, files ...string) (restore func()) {
 	t.Helper()
+	need.Root(t, "to make a directory refuse writes (chattr +i)")
 	if reason := unavailable(dir); reason != "" {
-		if os.Getenv("CONFAB_REQUIRE_ALL") != "" {
-			t.Fatalf("cannot make the disk fail: %s", reason)
-		}
-		t.Skipf("cannot make the disk fail: %s", reason)
+		need.Tool(t, "cannot make the disk fail: "+reason)
 	}
 	paths := []string{dir}
 	for _, f := range files {
@@ -57,9 +57,6 @@ func ReadOnly(t testing.TB, dir string, files ...string) (restore func()) {
 }
 
 func unavailable(dir string) string {
-	if os.Geteuid() != 0 {
-		return "needs root (the immutable attribute)"
-	}
 	probe := filepath.Join(dir, ".faildisk-probe")
 	if err := os.WriteFile(probe, nil, 0o600); err != nil {
 		return err.Error()

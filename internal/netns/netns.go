@@ -1,7 +1,7 @@
 // Package netns runs a test inside a fresh network namespace that holds a
 // small LAN of its own, so tests of multicast (mDNS) never send a packet to
-// the machine's real network. It needs root (CI and the dev machines run as
-// root) and iproute2's ip.
+// the machine's real network. It needs root and iproute2's ip: as a normal
+// user the test is skipped (see package need), and fails under CI.
 package netns
 
 import (
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"confab/internal/need"
 )
 
 // The LAN inside: a veth pair, as two network cards joined by a cable.
@@ -34,11 +36,9 @@ func Enter(t *testing.T) bool {
 		setup(t)
 		return true
 	}
-	if reason := unavailable(); reason != "" {
-		if os.Getenv("CONFAB_REQUIRE_ALL") != "" {
-			t.Fatalf("network namespace test cannot run: %s", reason)
-		}
-		t.Skipf("network namespace test cannot run: %s", reason)
+	need.Root(t, "to create a network namespace")
+	if _, err := exec.LookPath("ip"); err != nil {
+		need.Tool(t, "iproute2's ip is missing (make test installs it)")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run", "^"+regexp.QuoteMeta(t.Name())+"$",
 		"-test.count=1", "-test.v", "-test.timeout="+childLimit)
@@ -53,16 +53,6 @@ func Enter(t *testing.T) bool {
 		t.Fatalf("test did not run in the network namespace")
 	}
 	return false
-}
-
-func unavailable() string {
-	if os.Geteuid() != 0 {
-		return "needs root"
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		return "needs iproute2's ip"
-	}
-	return ""
 }
 
 func setup(t *testing.T) {
