@@ -132,8 +132,11 @@ func TestSingleInstance(t *testing.T) {
 	first.cmd.Process.Kill() //nolint:errcheck
 	first.cmd.Wait()         //nolint:errcheck
 	testserver.WaitFor(t, 10*time.Second, "the killed window to go", func() bool { return len(windows()) == 0 })
-	again := launch(t, env, bin)
+	again := launch(t, env, bin, inv.String())
 	oneWindow("a launch after kill -9")
+	if again.logged("opening the invitation given at launch chat="+inv.Addr) != 1 {
+		t.Error("a launch with a link did not open it")
+	}
 	handOver(t, env, bin, inv.String()) // and it is the instance now
 	again.cmd.Process.Kill()            //nolint:errcheck
 	again.cmd.Wait()                    //nolint:errcheck

@@ -60,6 +60,7 @@ func claimInstance(a fyne.App, req instance.Request) (p *instance.Primary, run b
 // requests until the instance is closed.
 func (ui *UI) serveLaunches(p *instance.Primary, req instance.Request) {
 	if req.Invitation != nil {
+		slog.Info("opening the invitation given at launch", "chat", req.Invitation.Addr)
 		ui.openInvitation(*req.Invitation)
 	}
 	p.Serve(func(r instance.Request) { bridge.Do(func() { ui.handOff(r) }) })

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -75,6 +76,31 @@ func TestHandedInvitation(t *testing.T) {
 		t.Fatal("still signed in, or the invitation still waiting")
 	}
 	screenshot(t, ui, "handed-invitation.png")
+}
+
+// While hosting, a link to the hosted chat changes nothing; one to
+// another chat asks whether to stop hosting, and does on Enter.
+func TestHandedInvitationWhileHosting(t *testing.T) {
+	t.Parallel()
+	other := testserver.StartTLS(t, server.Config{})
+	ui := newUI(t)
+	hostAs(ui, freePort(t), "hostess", "password-h", true)
+	waitUI(t, "hosting", func() bool { return ui.host != nil && ui.view != nil })
+	own := wire.Invitation{Addr: "192.168.1.5:7878", Fingerprint: wire.NormalizeFingerprint(onUI(ui.host.Fingerprint))}
+	bridge.DoAndWait(func() { ui.handOff(instance.Request{Invitation: &own}) })
+	if onUI(func() bool { return ui.asking != nil }) {
+		t.Fatal("the invitation to the hosted chat asked to leave it")
+	}
+	otherInv := invitationTo(other, "")
+	bridge.DoAndWait(func() { ui.handOff(instance.Request{Invitation: &otherInv}) })
+	q := onUI(func() *question { return ui.asking })
+	if q == nil || !q.answers[1].danger || !strings.Contains(q.answers[1].label, "Stop hosting") {
+		t.Fatalf("asked %+v, want whether to stop hosting", q)
+	}
+	pressKey(t, ui, fyne.KeyReturn)
+	waitUI(t, "the join screen with the invitation", func() bool {
+		return ui.login != nil && ui.login.url.Text == otherInv.String() && ui.host == nil
+	})
 }
 
 // A second launch brings the window back from the tray.
