@@ -49,7 +49,13 @@ func launch(t *testing.T, env []string, bin string, args ...string) *launched {
 	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.cmd.Process.Kill(); l.cmd.Wait() }) //nolint:errcheck
+	t.Cleanup(func() {
+		l.cmd.Process.Kill() //nolint:errcheck
+		l.cmd.Wait()         //nolint:errcheck
+		if t.Failed() {
+			t.Logf("%s %v logged:\n%s", bin, args, l.stderr.String())
+		}
+	})
 	return l
 }
 
@@ -103,8 +109,7 @@ func TestSingleInstance(t *testing.T) {
 	}
 	oneWindow := func(what string) {
 		t.Helper()
-		testserver.WaitFor(t, 30*time.Second, what+": a window", func() bool { return len(windows()) > 0 })
-		time.Sleep(2 * time.Second) // a second window, were there one, would be mapped by now
+		testserver.WaitFor(t, 90*time.Second, what+": a window", func() bool { return len(windows()) > 0 })
 		if w := windows(); len(w) != 1 {
 			t.Fatalf("%s: %d windows", what, len(w))
 		}
@@ -123,10 +128,27 @@ func TestSingleInstance(t *testing.T) {
 		t.Error(err)
 	}
 	oneWindow("after the hand-over")
+
+	// Hidden (as in the tray), the window is shown again and has the focus.
+	xdo := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("env", append([]string{"DISPLAY=" + display, "xdotool"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("xdotool %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	win := windows()[0]
+	xdo("windowunmap", "--sync", win)
+	if len(windows()) != 0 {
+		t.Fatal("the window is still shown")
+	}
 	handOver(t, env, bin) // no link: only forward
-	testserver.WaitFor(t, 20*time.Second, "the first launch to come forward", func() bool {
-		return first.logged("another launch brought the window forward") == 2
-	})
+	testserver.WaitFor(t, 20*time.Second, "the hidden window to be shown again", func() bool { return len(windows()) == 1 })
+	if first.logged("another launch brought the window forward") != 2 {
+		t.Error("the first launch did not log the second hand-over")
+	}
+	testserver.WaitFor(t, 20*time.Second, "the window to have the focus", func() bool { return xdo("getwindowfocus") == win })
 
 	// A crash leaves the socket and the lock file: the next launch starts.
 	first.cmd.Process.Kill() //nolint:errcheck
