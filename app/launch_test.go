@@ -63,6 +63,7 @@ func TestHandedInvitation(t *testing.T) {
 	if onUI(func() bool { return ui.asking == nil }) {
 		t.Fatal("an invitation to another chat did not ask before leaving this one")
 	}
+	screenshot(t, ui, "handed-invitation-ask.png")
 	pressKey(t, ui, fyne.KeyEscape)
 	if onUI(func() bool { return ui.asking != nil || ui.chat == nil || ui.login != nil }) {
 		t.Fatal("Escape did not keep the chat")
