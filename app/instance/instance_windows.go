@@ -44,18 +44,32 @@ func (e endpoint) listen() (*Primary, error) {
 		InputBufferSize:    MaxRequest,
 		OutputBufferSize:   maxReply,
 	})
-	if errors.Is(err, windows.ERROR_ALREADY_EXISTS) || errors.Is(err, windows.ERROR_ACCESS_DENIED) ||
-		errors.Is(err, windows.ERROR_PIPE_BUSY) {
-		return nil, errTaken
-	}
 	if err != nil {
+		if e.exists() {
+			return nil, errTaken
+		}
 		return nil, err
 	}
 	return newPrimary(ln, nil, func(net.Conn) error { return nil }), nil // the descriptor keeps others out
 }
 
+// exists says whether the pipe is there (creating it failed because
+// another process has it, whatever the error says).
+func (e endpoint) exists() bool {
+	wait := 100 * time.Millisecond
+	c, err := winio.DialPipe(e.pipe, &wait)
+	if err == nil {
+		c.Close()
+		return true
+	}
+	return !errors.Is(err, windows.ERROR_FILE_NOT_FOUND)
+}
+
 func (e endpoint) dial(timeout time.Duration) (net.Conn, error) {
 	c, err := winio.DialPipe(e.pipe, &timeout)
+	if errors.Is(err, windows.ERROR_ACCESS_DENIED) { // not this user's pipe: run without it
+		return nil, fmt.Errorf("%w: %v", errRefused, err)
+	}
 	if err != nil {
 		return nil, err
 	}
