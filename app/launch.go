@@ -31,7 +31,8 @@ func launchRequest(args []string) (instance.Request, error) {
 		if err != nil {
 			return instance.Request{}, err
 		}
-		return instance.Request{Invitation: &inv}, nil
+		req := instance.Request{Invitation: &inv}
+		return req, req.Check()
 	}
 	return instance.Request{}, errors.New("give one invitation link at most")
 }

@@ -127,9 +127,10 @@ func TestLaunchRequest(t *testing.T) {
 	if r, err := launchRequest([]string{inv.String()}); err != nil || r.Invitation == nil || *r.Invitation != inv {
 		t.Fatalf("a link: %+v, %v", r, err)
 	}
-	for _, bad := range [][]string{{"confab://192.168.1.5:7878"}, {inv.String(), inv.String()}} {
+	for _, bad := range [][]string{{"confab://192.168.1.5:7878"}, {inv.String(), inv.String()},
+		{"confab://" + strings.Repeat("h", 5000) + ":7878?fp=" + testFP}} {
 		if _, err := launchRequest(bad); err == nil {
-			t.Errorf("%q accepted", bad)
+			t.Errorf("%.60q accepted", bad)
 		}
 	}
 }

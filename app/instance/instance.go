@@ -27,8 +27,8 @@ import (
 )
 
 const (
-	// MaxRequest bounds one request line, its newline included.
-	MaxRequest = 4096
+	// maxRequest bounds one request line, its newline included.
+	maxRequest = 4096
 	// ioTimeout bounds one exchange: a peer that sends nothing is dropped.
 	ioTimeout = 2 * time.Second
 	// retryEvery is the pause between two tries within claimTimeout.
@@ -62,17 +62,35 @@ type Request struct {
 	Invitation *wire.Invitation
 }
 
-// line is the request as sent, without its newline.
+// ErrTooLong says that an invitation link is too long to hand over.
+var ErrTooLong = errors.New("the invitation link is too long")
+
+// line is the request as sent, without its newline. A chat's name is for
+// display only: it is left out when the line would be too long.
 func (r Request) line() string {
 	if r.Invitation == nil {
 		return showLine
 	}
-	return openVerb + r.Invitation.String()
+	l := openVerb + r.Invitation.String()
+	if len(l) >= maxRequest {
+		inv := *r.Invitation
+		inv.Name = ""
+		l = openVerb + inv.String()
+	}
+	return l
 }
 
-// ParseRequest reads one request line (without its newline). Only "show"
+// Check says whether r can be handed over (ErrTooLong if not).
+func (r Request) Check() error {
+	if len(r.line()) >= maxRequest {
+		return ErrTooLong
+	}
+	return nil
+}
+
+// parseRequest reads one request line (without its newline). Only "show"
 // and "open" with a whole invitation link are requests.
-func ParseRequest(line string) (Request, error) {
+func parseRequest(line string) (Request, error) {
 	if line == showLine {
 		return Request{}, nil
 	}
@@ -202,12 +220,12 @@ func (p *Primary) serveConn(c net.Conn, handle func(Request)) {
 		p.log.Warn("refused a connection from another user", "err", err)
 		return
 	}
-	line, err := readLine(c, MaxRequest)
+	line, err := readLine(c, maxRequest)
 	if err != nil {
 		p.log.Warn("dropped a request from another launch: too long, cut short or too slow")
 		return
 	}
-	req, err := ParseRequest(line)
+	req, err := parseRequest(line)
 	if err != nil {
 		p.log.Warn("refused a request from another launch: neither show nor an invitation link")
 		io.WriteString(c, noReply+"\n") //nolint:errcheck // refused either way

@@ -145,7 +145,7 @@ func TestBadRequestsRefused(t *testing.T) {
 			t.Errorf("%q: reply %q, want %q", bad, reply, noReply)
 		}
 	}
-	long := "open " + testInvite.String() + "&x=" + strings.Repeat("a", MaxRequest) + "\n"
+	long := "open " + testInvite.String() + "&x=" + strings.Repeat("a", maxRequest) + "\n"
 	if reply := exchange(t, scope, []byte(long)); reply != "" {
 		t.Errorf("a line of %d bytes: reply %q, want none", len(long), reply)
 	}
@@ -167,11 +167,20 @@ func TestBadRequestsRefused(t *testing.T) {
 
 func TestParseRequest(t *testing.T) {
 	t.Parallel()
-	r, err := ParseRequest(Request{Invitation: &testInvite}.line())
+	long := testInvite
+	long.Name = strings.Repeat("n", maxRequest)
+	if r, err := parseRequest(Request{Invitation: &long}.line()); err != nil || r.Invitation.Name != "" || r.Invitation.Addr != long.Addr {
+		t.Fatalf("a link too long with its name: %+v, %v; want it without the name", r.Invitation, err)
+	}
+	long.Addr = strings.Repeat("h", maxRequest) + ":7878"
+	if err := (Request{Invitation: &long}).Check(); !errors.Is(err, ErrTooLong) {
+		t.Fatalf("a link too long without its name: %v", err)
+	}
+	r, err := parseRequest(Request{Invitation: &testInvite}.line())
 	if err != nil || r.Invitation == nil || *r.Invitation != testInvite {
 		t.Fatalf("round trip: %+v, %v", r.Invitation, err)
 	}
-	if r, err := ParseRequest("show"); err != nil || r.Invitation != nil {
+	if r, err := parseRequest("show"); err != nil || r.Invitation != nil {
 		t.Fatalf("show: %+v, %v", r, err)
 	}
 }

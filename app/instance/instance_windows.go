@@ -41,7 +41,7 @@ func currentUser() (*windows.SID, error) {
 func (e endpoint) listen() (*Primary, error) {
 	ln, err := winio.ListenPipe(e.pipe, &winio.PipeConfig{
 		SecurityDescriptor: "D:P(A;;GA;;;" + e.sid.String() + ")", // this user only
-		InputBufferSize:    MaxRequest,
+		InputBufferSize:    maxRequest,
 		OutputBufferSize:   maxReply,
 	})
 	if err != nil {
