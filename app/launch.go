@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -143,7 +146,9 @@ const maxInviteName = 60
 
 // invitationName is how a question names an invitation's chat.
 func invitationName(inv wire.Invitation) string {
-	name := []rune(inv.Name)
+	name := []rune(strings.Join(strings.FieldsFunc(inv.Name, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) // on one line, whatever the link holds
+	}), " "))
 	if len(name) == 0 {
 		return "the chat at " + inv.Addr
 	}
@@ -153,20 +158,53 @@ func invitationName(inv wire.Invitation) string {
 	return fmt.Sprintf("“%s” at %s", string(name), inv.Addr)
 }
 
-// showInvitation fills the join screen with inv, as if pasted, and puts
-// the keyboard where the person goes on.
+// showInvitation fills the join screen with inv, as if pasted, says
+// which chat it is to, and puts the keyboard where the person goes on.
 func (ui *UI) showInvitation(inv wire.Invitation) {
 	f := ui.login
 	f.mode.SetSelected(modeJoin)
-	f.url.SetText(inv.String())
 	for _, l := range []*widget.Label{f.urlErr, f.portErr, f.userErr, f.passErr, f.formErr} {
 		l.Hide()
 	}
+	if f.invited == nil {
+		f.invited = newInvitedNote(f)
+	}
+	f.invited.link = inv.String()
+	f.url.SetText(f.invited.link)
+	f.invited.SetText("You are invited to " + invitationName(inv) + ". Sign in, or create an account there.")
+	f.invited.Show()
 	if f.user.Text == "" {
 		ui.win.Canvas().Focus(f.user)
 	} else {
 		ui.win.Canvas().Focus(f.pass)
 	}
+}
+
+// invitedNote is the line under the address that says which chat a
+// handed invitation is to, until the address is changed.
+type invitedNote struct {
+	*widget.Label
+	link string
+}
+
+func newInvitedNote(f *loginForm) *invitedNote {
+	n := &invitedNote{Label: widget.NewLabel("")}
+	n.Wrapping = fyne.TextWrapWord
+	n.Hide()
+	objs := f.joinFields.Objects
+	at := slices.Index(objs, fyne.CanvasObject(f.url)) + 1
+	f.joinFields.Objects = slices.Insert(objs, at, fyne.CanvasObject(n.Label))
+	f.joinFields.Refresh()
+	changed := f.url.OnChanged
+	f.url.OnChanged = func(s string) {
+		if changed != nil {
+			changed(s)
+		}
+		if s != n.link {
+			n.Hide()
+		}
+	}
+	return n
 }
 
 // takeInvitation shows the invitation waiting for the join screen, if any.

@@ -44,6 +44,16 @@ func TestHandedInvitation(t *testing.T) {
 	if onUI(func() bool { return ui.win.Canvas().Focused() != ui.login.user }) {
 		t.Fatal("the keyboard is not in the username field")
 	}
+	note := onUI(func() string { return ui.login.invited.Text })
+	if !onUI(ui.login.invited.Visible) || !strings.Contains(note, "“Team chat” at "+env.Addr) {
+		t.Fatalf("the join screen says %q about the invitation", note)
+	}
+	screenshot(t, ui, "handed-invitation-join.png")
+	bridge.DoAndWait(func() { ui.login.url.SetText(env.Addr) })
+	if onUI(ui.login.invited.Visible) {
+		t.Fatal("the note about the invitation stayed when the address changed")
+	}
+	bridge.DoAndWait(func() { ui.login.url.SetText(inv.String()) })
 	bridge.DoAndWait(func() {
 		ui.login.user.SetText("alice")
 		ui.login.pass.SetText("password-a")
