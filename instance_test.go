@@ -90,7 +90,9 @@ func TestSingleInstance(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	display := freeDisplay()
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	// -noreset: the X server resets when its last client goes (a killed
+	// app, each xdotool), and refuses connections meanwhile.
+	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset")
 	if err := xvfb.Start(); err != nil {
 		t.Fatal(err)
 	}
