@@ -1,5 +1,6 @@
-// Command confab is the Confab desktop chat app (no arguments). `confab serve` runs the
-// chat server headless instead, and `confab chat` chats in a terminal.
+// Command confab is the Confab desktop chat app (no arguments, or an
+// invitation link to open). `confab serve` runs the chat server headless
+// instead, and `confab chat` chats in a terminal.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"confab/app"
 	"confab/client/term"
 	"confab/daemon"
+	"confab/wire"
 )
 
 func main() {
@@ -25,14 +27,17 @@ func main() {
 		}
 		return
 	}
-	if len(args) == 0 {
-		app.Run()
+	if len(args) == 0 || (len(args) == 1 && wire.IsInvitation(args[0])) { // a clicked link: confab confab://…
+		if err := app.Run(args...); err != nil {
+			fmt.Fprintln(os.Stderr, "confab:", err)
+			os.Exit(2)
+		}
 		return
 	}
 	if args[0] == "serve" {
 		args = args[1:]
 	} else {
-		fmt.Fprintf(os.Stderr, "usage: confab [serve [flags] | chat --user NAME [--url URL] [--register]]\n")
+		fmt.Fprintf(os.Stderr, "usage: confab [confab://INVITATION | serve [flags] | chat --user NAME [--url URL] [--register]]\n")
 		os.Exit(2)
 	}
 	if err := daemon.Run(context.Background(), "confab serve", args, os.Stderr); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"confab/client"
 	"confab/host"
+	"confab/wire"
 )
 
 // ID is the app's identity (preferences, storage, notifications).
@@ -51,17 +52,34 @@ type UI struct {
 	unread   int  // messages unread in the rooms not shown (title, tray)
 	inTray   bool // the window is hidden; the tray shows it again
 
+	invite *wire.Invitation // for the join screen once signed out (launch.go)
+
 	storage    string // the app's files; default: the app's storage
 	hostDir    string // where a hosted server keeps its data; default: storage/server
 	noLAN      bool   // neither browse nor announce on the local network
 	foreground bool   // the window has the user's attention (no notifications then)
 }
 
-// Run starts the app and returns when its window is closed.
-func Run() {
-	ui := New(fyneapp.NewWithID(ID))
+// Run starts the app and returns when its window is closed; args are
+// none or an invitation link. When Confab already runs, Run hands args
+// to it and returns at once (launch.go).
+func Run(args ...string) error {
+	req, err := launchRequest(args)
+	if err != nil {
+		return err
+	}
+	a := fyneapp.NewWithID(ID)
+	single, run, err := claimInstance(a, req)
+	if !run {
+		return err
+	}
+	ui := New(a)
+	ui.serveLaunches(single, req)
+	go registerURLScheme()
 	ui.win.ShowAndRun()
+	single.Close() // a launch from now on starts anew
 	ui.quit()
+	return nil
 }
 
 // quit ends the app once its window is gone (Quit, or closing the window):

@@ -430,6 +430,7 @@ func (ui *UI) signedOut(reason string) {
 	ui.win.SetMainMenu(nil)
 	ui.showUnread(0)
 	ui.showLogin(reason)
+	ui.takeInvitation()
 }
 
 // logout signs out on the server, off the UI thread, then shows the login.

@@ -34,6 +34,8 @@ type loginForm struct {
 	busy                     *widget.Activity
 	joinFields, hostFields   *fyne.Container
 	root                     fyne.CanvasObject
+
+	invited *invitedNote // which chat a handed invitation is to (launch.go)
 }
 
 // loginWidth is the login form's width.
