@@ -163,6 +163,7 @@ func (v *chatView) switchRoom(name string) {
 	}
 	v.current = name
 	v.room(name).unread = 0
+	v.ui.alerts.notes.Seen(name)
 	v.roomList.Select(i) // OnSelected sees the current room: no loop
 	v.roomList.Refresh()
 	v.updateHeader()

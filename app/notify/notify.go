@@ -17,6 +17,9 @@ import (
 	"fyne.io/fyne/v2"
 )
 
+// DefaultTimeout is the longest a call to the notification service takes.
+const DefaultTimeout = 2 * time.Second
+
 // Config is what a Notifier needs; zero values take the defaults.
 type Config struct {
 	AppName string   // shown by the notification server
@@ -41,7 +44,7 @@ func (c *Config) defaults() {
 		c.Expire = 6 * time.Second
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = 2 * time.Second
+		c.Timeout = DefaultTimeout
 	}
 	if c.Retry <= 0 {
 		c.Retry = 5 * time.Minute
@@ -86,11 +89,11 @@ type room struct {
 
 // Notifier sends notifications for new messages, one per room.
 type Notifier struct {
-	cfg  Config
-	svc  service
-	wake chan struct{} // one pending wake-up for the sender
-	quit chan struct{}
-	done chan struct{}
+	cfg     Config
+	svc     service
+	wake    chan struct{} // one pending wake-up for the sender
+	quit    chan struct{}
+	closing sync.Once
 
 	mu      sync.Mutex
 	show    Show
@@ -112,7 +115,7 @@ func New(cfg Config) *Notifier {
 
 func newWith(cfg Config, svc service) *Notifier {
 	return &Notifier{cfg: cfg, svc: svc, wake: make(chan struct{}, 1), quit: make(chan struct{}),
-		done: make(chan struct{}), rooms: map[string]*room{}}
+		rooms: map[string]*room{}}
 }
 
 // SetShow sets what notifications tell.
@@ -161,17 +164,9 @@ func (n *Notifier) Seen(name string) {
 	}
 }
 
-// Close stops the sender; notifications on screen stay until they expire.
-func (n *Notifier) Close() {
-	select {
-	case <-n.quit:
-		return
-	default:
-	}
-	close(n.quit)
-	<-n.done
-	n.svc.shutdown()
-}
+// Close stops the sender without waiting for it (it may be in a call);
+// notifications on screen stay until they expire.
+func (n *Notifier) Close() { n.closing.Do(func() { close(n.quit) }) }
 
 func (n *Notifier) room(name string) *room {
 	r, ok := n.rooms[name]
@@ -198,7 +193,7 @@ func (n *Notifier) enqueue(name string) {
 
 // run is the sender goroutine.
 func (n *Notifier) run() {
-	defer close(n.done)
+	defer n.svc.shutdown()
 	for {
 		select {
 		case <-n.wake:
