@@ -4,7 +4,7 @@
 
 GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2 \
-            gcc-mingw-w64-x86-64
+            gcc-mingw-w64-x86-64 dbus-daemon dunst
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
@@ -46,8 +46,9 @@ test: deps vet fmt-check
 deps: sysdeps npmdeps
 
 # System packages for cgo, Fyne (X11/GL headers), the GUI smoke test (Xvfb, xdotool,
-# ImageMagick), the LAN tests' network namespaces (iproute2) and the Windows
-# cross-compiler (mingw-w64).
+# ImageMagick), the LAN tests' network namespaces (iproute2), the Windows
+# cross-compiler (mingw-w64), and the notification tests' session bus
+# (dbus-daemon) and real notification server (dunst, with dunstctl).
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

@@ -46,7 +46,7 @@ func testNotifier(t *testing.T, cfg Config) (*Notifier, *logBuffer) {
 func (n *Notifier) idle(calls int) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return len(n.queue) == 0 && n.calls >= calls && len(n.wake) == 0
+	return len(n.queue) == 0 && n.calls >= calls && !n.busy && len(n.wake) == 0
 }
 
 func waitIdle(t *testing.T, n *Notifier, calls int) {
@@ -169,5 +169,24 @@ func TestNoBusLogsOnce(t *testing.T) {
 	svc := n.svc.(*dbusService)
 	if !svc.retryAt.After(time.Now().Add(time.Minute)) {
 		t.Fatalf("the next try is at %v: the bus would be tried for every message", svc.retryAt)
+	}
+}
+
+// A server that hangs before the first notification is not taken for a
+// missing one (left alone for minutes): once it answers again, the next
+// message shows.
+func TestDunstStoppedAtStartRecovers(t *testing.T) {
+	t.Parallel()
+	d := desktoptest.Start(t, true)
+	n, logs := testNotifier(t, Config{Address: d.Bus, Timeout: 500 * time.Millisecond})
+	d.Dunst.Process.Signal(syscall.SIGSTOP) //nolint:errcheck
+	n.Post(Message{Room: "general", Sender: "bob", Text: "while stopped"})
+	waitIdle(t, n, 1)
+	d.Dunst.Process.Signal(syscall.SIGCONT) //nolint:errcheck
+	n.Post(Message{Room: "general", Sender: "bob", Text: "after"})
+	d.WaitFor("the notification", func() bool { return d.Shown() == 1 })
+	l := logs.lines()
+	if len(l) != 2 || !strings.Contains(l[0], "does not answer") || !strings.Contains(l[1], "work again") {
+		t.Fatalf("logged %q", l)
 	}
 }

@@ -101,7 +101,8 @@ type Notifier struct {
 	queue   []string // rooms with work, in order
 	onClick func(room string)
 	failing string // the kind of failure last logged ("" while it works)
-	calls   int    // calls made to the service (tests)
+	calls   int    // calls to the service done (tests)
+	busy    bool   // a call is under way (tests)
 }
 
 // New starts a Notifier; Close stops it.
@@ -230,8 +231,14 @@ func (n *Notifier) step() bool {
 		nt = format(name, r, n.show)
 		r.send = false
 	}
-	n.calls++
+	n.busy = true
 	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		n.calls++
+		n.busy = false
+		n.mu.Unlock()
+	}()
 
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
 	defer cancel()

@@ -45,6 +45,9 @@ func (s *dbusService) ready(ctx context.Context) error {
 		return errUnavailable
 	}
 	if err := s.connect(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return err // there, but hung: tried again after a pause
+		}
 		s.retryAt = time.Now().Add(s.cfg.Retry)
 		return fmt.Errorf("%w: %v", errUnavailable, err)
 	}
