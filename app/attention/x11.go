@@ -3,6 +3,9 @@
 package attention
 
 import (
+	"io"
+	"log"
+
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
 )
@@ -11,6 +14,10 @@ import (
 // managers and taskbars (EWMH: like _NET_WM_STATE_DEMANDS_ATTENTION)
 // mark the window until it is cleared.
 const urgencyHint = 1 << 8
+
+// xgb logs to stderr on its own (a missing ~/.Xauthority, at every
+// connection); failures here are reported by Urgency, once.
+func init() { xgb.Logger = log.New(io.Discard, "", 0) }
 
 // wmHintsLen is WM_HINTS's length in 32-bit fields.
 const wmHintsLen = 9

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
+
+	"confab/app/attention"
+	"confab/client"
+	"confab/internal/desktoptest"
+	"confab/internal/netns"
+	"confab/internal/testchat"
+	"confab/internal/testserver"
+	"confab/server"
+)
+
+// The real window on a desktop with a session bus and dunst: in the
+// background, a message shows a notification, counts in the title and sets
+// the urgency hint; back in the foreground, both go.
+func TestSmokeNotificationAndAttention(t *testing.T) {
+	need(t, "Xvfb", "xdotool", "import", "dbus-daemon", "dunst", "dunstctl")
+	if !netns.Enter(t) { // the app browses the LAN: keep that inside
+		return
+	}
+	d := desktoptest.Start(t, true)
+	artifacts, _ := filepath.Abs("test-artifacts")
+	os.MkdirAll(artifacts, 0o755) //nolint:errcheck
+	bin := filepath.Join(t.TempDir(), "confab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	env := testserver.Start(t, server.Config{})
+	home := t.TempDir()
+	xenv := append(d.Env(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "LANG=C.UTF-8")
+	x := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = xenv
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	app := exec.Command(bin)
+	app.Env = xenv
+	var logs syncBuffer
+	app.Stdout, app.Stderr = &logs, &logs
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { app.Process.Kill(); app.Wait() }() //nolint:errcheck
+	win := strings.Fields(x("timeout", "30", "xdotool", "search", "--sync", "--name", "^Confab$"))[0]
+	time.Sleep(time.Second) // first paint
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
+
+	// Sign up as alice (the login form's Tab order as in TestSmokeRealWindow).
+	x("xdotool", "windowfocus", "--sync", win)
+	x("xdotool", "type", "--delay", "20", "alice")
+	x("xdotool", "key", "Tab")
+	x("xdotool", "type", "--delay", "20", "password-a")
+	x("xdotool", "key", "shift+Tab", "shift+Tab")
+	x("xdotool", "type", "--delay", "20", env.URL)
+	x("xdotool", "key", "Tab", "Tab", "Tab", "Tab", "space")
+	testserver.WaitFor(t, 20*time.Second, "alice's account", func() bool {
+		_, err := client.Login(context.Background(), env.URL, "alice", "password-a")
+		return err == nil
+	})
+	time.Sleep(2 * time.Second) // the chat window connects
+	x("xdotool", "type", "--delay", "20", "hello bob")
+	x("xdotool", "key", "Return")
+	select {
+	case <-bob.Texts:
+	case <-time.After(15 * time.Second):
+		t.Fatal("alice's message did not arrive: not signed in")
+	}
+
+	// The window loses the focus (to the root window: there is no window manager).
+	c, err := xgb.NewConnDisplay(d.Display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	xproto.SetInputFocus(c, xproto.InputFocusPointerRoot, xproto.WindowNone, xproto.TimeCurrentTime)
+	c.Sync()
+	time.Sleep(time.Second) // the app hears of it
+	id, _ := strconv.ParseUint(win, 10, 32)
+	bob.Chat.Send("general", "a < b, and <b>this</b> is not bold")
+	d.WaitFor("a notification", func() bool { return d.Shown() == 1 })
+	d.WaitFor("the urgency hint", func() bool { u, err := attention.Urgent(d.Display, uintptr(id)); return err == nil && u })
+	if title := x("xdotool", "getwindowname", win); title != "Confab (1)" {
+		t.Errorf("title %q in the background", title)
+	}
+	time.Sleep(500 * time.Millisecond) // the popup's paint
+	d.Screenshot(filepath.Join(artifacts, "notify-popup.png"))
+
+	x("xdotool", "windowfocus", "--sync", win)
+	d.WaitFor("the hint cleared", func() bool { u, err := attention.Urgent(d.Display, uintptr(id)); return err == nil && !u })
+	d.WaitFor("the title without a count", func() bool { return x("xdotool", "getwindowname", win) == "Confab" })
+	d.WaitFor("the notification closed (seen)", func() bool { return d.Shown() == 0 })
+	for _, noise := range []string{"XGB", "notification", "DBus", "dbus"} {
+		if strings.Contains(logs.String(), noise) {
+			t.Errorf("the app logged about %s:\n%s", noise, logs.String())
+		}
+	}
+}
+
+// syncBuffer collects a process's output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
