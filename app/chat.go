@@ -435,6 +435,7 @@ func (ui *UI) signedOut(reason string) {
 
 // logout signs out on the server, off the UI thread, then shows the login.
 func (ui *UI) logout() {
+	ui.alerts.notes.SeenAll()
 	chat := ui.chat
 	ui.chat = nil
 	ui.view = nil

@@ -116,3 +116,28 @@ func TestShowNothingKeepsMentions(t *testing.T) {
 		t.Fatalf("a mention does not notify: %v", n.queue)
 	}
 }
+
+// Seen starts a room's count again; SeenAll every room's.
+func TestSeenCounts(t *testing.T) {
+	t.Parallel()
+	n := newWith(Config{}, nil)
+	for _, room := range []string{"a", "a", "b"} {
+		n.Post(Message{Room: room, Sender: "bob", Text: "hi"})
+	}
+	if n.rooms["a"].count != 2 || n.rooms["b"].count != 1 {
+		t.Fatalf("counts %d, %d", n.rooms["a"].count, n.rooms["b"].count)
+	}
+	n.Seen("a")
+	if n.rooms["a"].count != 0 || n.rooms["b"].count != 1 {
+		t.Fatal("Seen(a) did not start a's count again, or touched b's")
+	}
+	n.rooms["b"].id = 7 // shown
+	n.SeenAll()
+	if n.rooms["b"].count != 0 || !n.rooms["b"].close {
+		t.Fatal("SeenAll left b's count, or its notification open")
+	}
+	n.Post(Message{Room: "b", Sender: "bob", Text: "again"})
+	if f := format("b", n.rooms["b"], ShowText); f.Summary != "bob in #b" || f.Replaces != 7 {
+		t.Fatalf("after seen: %+v", f)
+	}
+}

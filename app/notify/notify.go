@@ -165,6 +165,20 @@ func (n *Notifier) Seen(name string) {
 	}
 }
 
+// SeenAll forgets every room (signing out: another chat's rooms may have
+// the same names).
+func (n *Notifier) SeenAll() {
+	n.mu.Lock()
+	names := make([]string, 0, len(n.rooms))
+	for name := range n.rooms {
+		names = append(names, name)
+	}
+	n.mu.Unlock()
+	for _, name := range names {
+		n.Seen(name)
+	}
+}
+
 // Close stops the sender without waiting for it (it may be in a call);
 // notifications on screen stay until they expire.
 func (n *Notifier) Close() { n.closing.Do(func() { close(n.quit) }) }
