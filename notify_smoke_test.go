@@ -109,6 +109,35 @@ func TestSmokeNotificationAndAttention(t *testing.T) {
 	d.WaitFor("the hint cleared", func() bool { u, err := attention.Urgent(d.Display, uintptr(id)); return err == nil && !u })
 	d.WaitFor("the title without a count", func() bool { return x("xdotool", "getwindowname", win) == "Confab" })
 	d.WaitFor("the notification closed (seen)", func() bool { return d.Shown() == 0 })
+
+	// Confab › Notifications › Show the sender only.
+	x("xdotool", "mousemove", "38", "13", "click", "1")
+	time.Sleep(700 * time.Millisecond)
+	x("xdotool", "mousemove", "60", "45")
+	time.Sleep(700 * time.Millisecond)
+	d.Screenshot(filepath.Join(artifacts, "notify-menu.png"))
+	x("xdotool", "mousemove", "230", "84", "click", "1")
+	testserver.WaitFor(t, 10*time.Second, "the choice saved", func() bool {
+		files, _ := filepath.Glob(filepath.Join(home, ".config", "fyne", "*", "preferences.json"))
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), `"notifications":"sender"`) {
+				return true
+			}
+		}
+		return false
+	})
+	xproto.SetInputFocus(c, xproto.InputFocusPointerRoot, xproto.WindowNone, xproto.TimeCurrentTime)
+	c.Sync()
+	time.Sleep(time.Second)
+	bob.Chat.Send("general", "a secret the screen must not show")
+	d.WaitFor("a notification", func() bool { return d.Shown() == 1 })
+	time.Sleep(500 * time.Millisecond) // the popup's paint
+	d.Screenshot(filepath.Join(artifacts, "notify-sender-only.png"))
+	x("xdotool", "windowfocus", "--sync", win)
+	d.WaitFor("the notification closed (seen)", func() bool { return d.Shown() == 0 })
+	if h := d.History(); len(h) == 0 || h[0].Summary != "bob in #general" || h[0].Body != "" {
+		t.Errorf("with the sender only, dunst got %+v", h)
+	}
 	for _, noise := range []string{"XGB", "notification", "DBus", "dbus"} {
 		if strings.Contains(logs.String(), noise) {
 			t.Errorf("the app logged about %s:\n%s", noise, logs.String())
