@@ -77,6 +77,7 @@ func TestBackgroundMessagesNotify(t *testing.T) {
 	bridge.DoAndWait(func() { ui.setForeground(false) })
 	bob.Chat.Send(wire.DefaultRoom, "@alice come back")
 	waitUI(t, "the fourth", func() bool { return v.room(wire.DefaultRoom).unread == 4 })
+	waitUI(t, "the mention sent", func() bool { return ui.alerts.notes.Pending() == 0 })
 	if got := d.Shown(); got != 1 {
 		t.Fatalf("dunst shows %d notifications, want one for #general", got)
 	}

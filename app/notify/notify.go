@@ -165,6 +165,18 @@ func (n *Notifier) Seen(name string) {
 	}
 }
 
+// Pending is how many rooms wait for the service, counting the one in a
+// call (tests wait for 0).
+func (n *Notifier) Pending() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := len(n.queue) + len(n.wake)
+	if n.busy {
+		p++
+	}
+	return p
+}
+
 // SeenAll forgets every room (signing out: another chat's rooms may have
 // the same names).
 func (n *Notifier) SeenAll() {
