@@ -48,7 +48,7 @@ type UI struct {
 	tray     desktop.App // the system tray, where the app has one
 	trayMenu *fyne.Menu  //
 	trayShow *fyne.MenuItem
-	unread   int  // messages unread in the rooms not shown (title, tray)
+	unread   int  // messages unread: in rooms not shown, or while in the background (title, tray)
 	inTray   bool // the window is hidden; the tray shows it again
 
 	storage    string // the app's files; default: the app's storage

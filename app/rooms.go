@@ -283,7 +283,8 @@ func (v *chatView) unreadTotal() int {
 	return n
 }
 
-// unreadChanged is called when a room not shown gets a message.
+// unreadChanged is called when a message arrives unseen (another room,
+// or the window in the background).
 func (v *chatView) unreadChanged() {
 	v.roomList.Refresh()
 	v.ui.showUnread(v.unreadTotal())

@@ -19,10 +19,10 @@ import (
 // replaces_id, expire_timeout, actions and hints are what Fyne's
 // SendNotification leaves out.
 const (
-	busName   = "org.freedesktop.Notifications"
-	busPath   = dbus.ObjectPath("/org/freedesktop/Notifications")
-	busIface  = "org.freedesktop.Notifications"
-	urgencyHi = byte(1) // normal: critical notifications never expire
+	busName       = "org.freedesktop.Notifications"
+	busPath       = dbus.ObjectPath("/org/freedesktop/Notifications")
+	busIface      = "org.freedesktop.Notifications"
+	urgencyNormal = byte(1) // not critical: critical notifications never expire
 )
 
 type dbusService struct {
@@ -158,7 +158,7 @@ func (s *dbusService) send(ctx context.Context, n note) (uint32, error) {
 		actions = []string{"default", "Open"}
 	}
 	hints := map[string]dbus.Variant{
-		"urgency":  dbus.MakeVariant(urgencyHi),
+		"urgency":  dbus.MakeVariant(urgencyNormal),
 		"category": dbus.MakeVariant("im.received"),
 	}
 	if s.cfg.AppID != "" {
