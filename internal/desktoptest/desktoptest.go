@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package desktoptest gives a test a small Linux desktop of its own: an X
 // server (Xvfb), a D-Bus session bus (dbus-daemon) and a real notification
 // server (dunst). A missing program skips the test, or fails it under
@@ -83,6 +85,7 @@ func (d *Desktop) startDunst() {
 	}
 	cmd := exec.Command("dunst", "-config", conf)
 	cmd.Env = append(d.Env(), "HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	cmd.SysProcAttr = orphanless()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +108,7 @@ func startPrinting(t *testing.T, name string, args ...string) string {
 	}
 	cmd := exec.Command(name, args...)
 	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = orphanless()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +133,12 @@ func startPrinting(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s did not start", name)
 	}
 	return ""
+}
+
+// orphanless: the program ends with the test process, even one killed by
+// a timeout before its cleanups ran.
+func orphanless() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
 
 // Dunstctl runs dunstctl on this bus.
