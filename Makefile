@@ -4,7 +4,7 @@
 
 GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2 \
-            gcc-mingw-w64-x86-64
+            gcc-mingw-w64-x86-64 dbus-daemon dunst
 # Node.js and npm for the interop suite and the benchmark's Node peer: Debian 12's
 # Node 18 runs both (no package in the lockfiles asks for more), and Go needs
 # the CA certificates to download modules on a machine that has only Go.
@@ -56,8 +56,9 @@ test: deps vet fmt-check
 deps: sysdeps npmdeps
 
 # System packages for cgo, Fyne (X11/GL headers), the GUI smoke test (Xvfb, xdotool,
-# ImageMagick), the LAN tests' network namespaces (iproute2) and the Windows
-# cross-compiler (mingw-w64).
+# ImageMagick), the LAN tests' network namespaces (iproute2), the Windows
+# cross-compiler (mingw-w64), and the notification tests' session bus
+# (dbus-daemon) and real notification server (dunst, with dunstctl).
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

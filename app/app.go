@@ -49,7 +49,7 @@ type UI struct {
 	tray     desktop.App // the system tray, where the app has one
 	trayMenu *fyne.Menu  //
 	trayShow *fyne.MenuItem
-	unread   int  // messages unread in the rooms not shown (title, tray)
+	unread   int  // messages unread: in rooms not shown, or while in the background (title, tray)
 	inTray   bool // the window is hidden; the tray shows it again
 
 	invite *wire.Invitation // for the join screen once signed out (launch.go)
@@ -58,6 +58,7 @@ type UI struct {
 	hostDir    string // where a hosted server keeps its data; default: storage/server
 	noLAN      bool   // neither browse nor announce on the local network
 	foreground bool   // the window has the user's attention (no notifications then)
+	alerts     alerting
 }
 
 // Run starts the app and returns when its window is closed; args are
@@ -104,8 +105,9 @@ func New(a fyne.App, opts ...Option) *UI {
 		o(ui)
 	}
 	ui.pinStore = newAppPins(a, ui.storage)
-	a.Lifecycle().SetOnEnteredForeground(func() { ui.foreground = true })
-	a.Lifecycle().SetOnExitedForeground(func() { ui.foreground = false })
+	a.Lifecycle().SetOnEnteredForeground(func() { ui.setForeground(true) })
+	a.Lifecycle().SetOnExitedForeground(func() { ui.setForeground(false) })
+	ui.startNotes()
 	ui.restoreSize()
 	ui.win.SetMaster()
 	ui.setupTray()
@@ -129,6 +131,7 @@ func (ui *UI) dataDir() string {
 // shutdown signs out locally and stops hosting; it runs when the window closes.
 func (ui *UI) shutdown() {
 	ui.view = nil // ends the view's scroll watcher
+	ui.alerts.notes.Close()
 	if ui.login != nil {
 		ui.login.found.close()
 	}

@@ -178,16 +178,17 @@ func (v *chatView) apply(e client.Event) {
 		if !t.add(m) {
 			return
 		}
-		if m.Room != v.current {
-			if !e.Historic {
-				t.unread++
-				v.unreadChanged()
-			}
-		} else {
+		// Unread: another room's message, or the room on screen's while
+		// the window is in the background (counted until it comes back).
+		if !e.Historic && (m.Room != v.current || m.Author.ID != v.me.ID && !v.focused()) {
+			t.unread++
+			v.unreadChanged()
+		}
+		if m.Room == v.current {
 			v.refreshMessages(m.Author.ID == v.me.ID)
 		}
 		if !e.Historic && m.Author.ID != v.me.ID && !v.focused() {
-			v.ui.app.SendNotification(fyne.NewNotification(m.Author.Username+" in #"+m.Room, m.Text))
+			v.ui.notifyMessage(m, v.me.Username)
 		}
 	case client.DeliveryEvent:
 		v.room(e.Outgoing.Room).track(e.Outgoing)
@@ -435,6 +436,7 @@ func (ui *UI) signedOut(reason string) {
 
 // logout signs out on the server, off the UI thread, then shows the login.
 func (ui *UI) logout() {
+	ui.alerts.notes.SeenAll()
 	chat := ui.chat
 	ui.chat = nil
 	ui.view = nil

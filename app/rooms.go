@@ -163,6 +163,7 @@ func (v *chatView) switchRoom(name string) {
 	}
 	v.current = name
 	v.room(name).unread = 0
+	v.ui.alerts.notes.Seen(name)
 	v.roomList.Select(i) // OnSelected sees the current room: no loop
 	v.roomList.Refresh()
 	v.updateHeader()
@@ -282,7 +283,8 @@ func (v *chatView) unreadTotal() int {
 	return n
 }
 
-// unreadChanged is called when a room not shown gets a message.
+// unreadChanged is called when a message arrives unseen (another room,
+// or the window in the background).
 func (v *chatView) unreadChanged() {
 	v.roomList.Refresh()
 	v.ui.showUnread(v.unreadTotal())

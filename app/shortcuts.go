@@ -95,7 +95,7 @@ func (ui *UI) setMenus() {
 	}
 	quit := fyne.NewMenuItem("Quit", ui.requestClose)
 	quit.IsQuit = true
-	app := fyne.NewMenu("Confab", leave, fyne.NewMenuItemSeparator(), quit)
+	app := fyne.NewMenu("Confab", ui.notifyMenu(), fyne.NewMenuItemSeparator(), leave, fyne.NewMenuItemSeparator(), quit)
 
 	var items []*fyne.MenuItem
 	for _, s := range goShortcuts() {
