@@ -8,7 +8,6 @@ package desktoptest
 
 import (
 	"bufio"
-	"confab/internal/need"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"confab/internal/need"
 )
 
 // Desktop is a running X server and session bus, and dunst when asked for.
