@@ -79,7 +79,7 @@ func handOver(t *testing.T, env []string, bin string, args ...string) string {
 }
 
 func TestSingleInstance(t *testing.T) {
-	need(t, "Xvfb", "xdotool", "import")
+	needTools(t, "Xvfb", "xdotool", "import")
 	if !netns.Enter(t) { // the app browses the LAN: keep it in a namespace
 		return
 	}

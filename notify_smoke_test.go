@@ -31,7 +31,7 @@ import (
 // background, a message shows a notification, counts in the title and sets
 // the urgency hint; back in the foreground, both go.
 func TestSmokeNotificationAndAttention(t *testing.T) {
-	need(t, "Xvfb", "xdotool", "import", "dbus-daemon", "dunst", "dunstctl")
+	needTools(t, "Xvfb", "xdotool", "import", "dbus-daemon", "dunst", "dunstctl")
 	if !netns.Enter(t) { // the app browses the LAN: keep that inside
 		return
 	}
