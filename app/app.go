@@ -11,12 +11,13 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
 
+	"confab/assets"
 	"confab/client"
 	"confab/host"
 )
 
 // ID is the app's identity (preferences, storage, notifications).
-const ID = "chat.confab.desktop"
+const ID = assets.ID
 
 // Preference keys.
 const (
@@ -59,6 +60,7 @@ type UI struct {
 
 // Run starts the app and returns when its window is closed.
 func Run() {
+	migrateStorage()
 	ui := New(fyneapp.NewWithID(ID))
 	ui.win.ShowAndRun()
 	ui.quit()
@@ -82,6 +84,7 @@ func NoLAN() Option { return func(ui *UI) { ui.noLAN = true } }
 func New(a fyne.App, opts ...Option) *UI {
 	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true, hostStopped: closedChan(),
 		storage: a.Storage().RootURI().Path()}
+	a.SetIcon(iconResource())
 	for _, o := range opts {
 		o(ui)
 	}
