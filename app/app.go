@@ -82,9 +82,9 @@ func NoLAN() Option { return func(ui *UI) { ui.noLAN = true } }
 
 // New builds the UI on a Fyne app (tests pass fyne's test app).
 func New(a fyne.App, opts ...Option) *UI {
+	a.SetIcon(iconResource()) // before the window: it takes the app's icon when it is made
 	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true, hostStopped: closedChan(),
 		storage: a.Storage().RootURI().Path()}
-	a.SetIcon(iconResource())
 	for _, o := range opts {
 		o(ui)
 	}
