@@ -136,8 +136,8 @@ const stub = "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$CONFAB_STUB_OUT\"\n"
 
 // checkInstall unpacks tarball, installs it with its Makefile into a staging
 // folder and for the user (HOME in a temporary folder), and checks that the
-// entry is found by its ID and opens a confab:// link. exec says whether the
-// bundled binary is the stub (else it is not run).
+// entry is found by its ID and opens a confab:// link. isStub says whether
+// the bundled binary is the stub (the real one is not run).
 func checkInstall(t *testing.T, tarball string, isStub bool) {
 	t.Helper()
 	need(t, "tar", "xz", "make", "desktop-file-validate")
@@ -177,7 +177,7 @@ func checkInstall(t *testing.T, tarball string, isStub bool) {
 
 	// For one user: Exec names the program by its path.
 	mk("user-install", "DESTDIR="+dest)
-	home := filepath.Join(dest, filepath.Join(dest, "home"))
+	home := filepath.Join(dest, filepath.Join(dest, "home")) // DESTDIR, then HOME
 	userEntry := filepath.Join(home, ".local/share/applications", EntryName)
 	checkEntry(t, userEntry)
 	checkIcons(t, filepath.Join(home, ".local/share"))
