@@ -9,6 +9,10 @@ APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2 \
 # Node 18 runs both (no package in the lockfiles asks for more), and Go needs
 # the CA certificates to download modules on a machine that has only Go.
 APT_PKGS += nodejs npm ca-certificates
+# The Linux bundle's test: desktop-file-validate and update-desktop-database
+# (desktop-file-utils), gio to open a confab:// link (libglib2.0-bin), xz for
+# the tarball; xprop (x11-utils) reads the real window's class and icon.
+APT_PKGS += desktop-file-utils libglib2.0-bin xz-utils x11-utils
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
@@ -16,21 +20,33 @@ SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 run: sysdeps
 	$(GO) run . $(ARGS)
 
-# The Linux desktop bundle (icon, .desktop entry, binary) with the fyne tool.
+# The Linux desktop bundle, Confab.tar.xz: the release binary from the fyne
+# tool (release mode, FyneApp.toml's metadata), then cmd/linuxpkg adds the
+# desktop entry (chat.confab.Confab.desktop), hicolor icons and an install
+# Makefile, and the bundle's test installs it in a temporary folder and
+# validates it. `fyne build` leaves FyneApp.toml as it is (`fyne package`
+# raised its build number at every run).
 FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
 package: sysdeps
-	$(GO) run $(FYNE_TOOLS) package --os linux --release
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(GO) run $(FYNE_TOOLS) build --release -o "$$tmp/confab" && \
+	$(GO) run ./cmd/linuxpkg -exe "$$tmp/confab" -o Confab.tar.xz
+	CONFAB_TARBALL=$(CURDIR)/Confab.tar.xz CONFAB_REQUIRE_ALL=1 $(GO) test -count=1 -run '^TestPackagedTarball$$' ./internal/linuxpkg/
 	@ls -l Confab.tar.xz
 
 # Windows: Confab.exe, cross-compiled with Debian's mingw-w64 (Fyne's OpenGL
 # driver needs cgo). The fyne tool embeds the icon and a manifest, and links a
 # GUI program (-H=windowsgui: no console window). It is built for this machine
-# first, since the tool itself runs here. See docs/windows.md.
+# first, since the tool itself runs here. The icon and app ID come from
+# FyneApp.toml (assets/icon.png); the tool raises the build number there at
+# every run, so the file is put back as it was. See docs/windows.md.
 WIN_ENV := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
 package-windows: sysdeps
 	GOBIN=$(CURDIR)/bin $(GO) install $(FYNE_TOOLS)
 	rm -f Confab.exe confab.exe
-	$(WIN_ENV) bin/fyne package --os windows --release
+	@cp FyneApp.toml bin/FyneApp.toml.orig && \
+	$(WIN_ENV) bin/fyne package --os windows --release; rc=$$?; \
+	mv bin/FyneApp.toml.orig FyneApp.toml; exit $$rc
 	@ls -l Confab.exe
 
 # CI's Windows check: the same program compiled and linked for Windows as a GUI
@@ -57,8 +73,9 @@ deps: sysdeps npmdeps
 
 # System packages for cgo, Fyne (X11/GL headers), the GUI smoke test (Xvfb, xdotool,
 # ImageMagick), the LAN tests' network namespaces (iproute2), the Windows
-# cross-compiler (mingw-w64), and the notification tests' session bus
-# (dbus-daemon) and real notification server (dunst, with dunstctl).
+# cross-compiler (mingw-w64), the notification tests' session bus
+# (dbus-daemon) and real notification server (dunst, with dunstctl), and the
+# Linux bundle's tests (see above).
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

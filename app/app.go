@@ -11,13 +11,14 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
 
+	"confab/assets"
 	"confab/client"
 	"confab/host"
 	"confab/wire"
 )
 
 // ID is the app's identity (preferences, storage, notifications).
-const ID = "chat.confab.desktop"
+const ID = assets.ID
 
 // Preference keys.
 const (
@@ -69,6 +70,7 @@ func Run(args ...string) error {
 	if err != nil {
 		return err
 	}
+	migrateStorage()
 	a := fyneapp.NewWithID(ID)
 	single, run, err := claimInstance(a, req)
 	if !run {
@@ -99,6 +101,7 @@ func NoLAN() Option { return func(ui *UI) { ui.noLAN = true } }
 
 // New builds the UI on a Fyne app (tests pass fyne's test app).
 func New(a fyne.App, opts ...Option) *UI {
+	a.SetIcon(iconResource()) // before the window: it takes the app's icon when it is made
 	ui := &UI{app: a, win: a.NewWindow("Confab"), foreground: true, hostStopped: closedChan(),
 		storage: a.Storage().RootURI().Path()}
 	for _, o := range opts {
