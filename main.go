@@ -26,6 +26,10 @@ func main() {
 		return
 	}
 	if len(args) == 0 {
+		if msg := noDisplay(os.Getenv); msg != "" {
+			fmt.Fprintln(os.Stderr, msg)
+			os.Exit(1)
+		}
 		app.Run()
 		return
 	}
