@@ -60,6 +60,7 @@ type UI struct {
 // Run starts the app and returns when its window is closed.
 func Run() {
 	ui := New(fyneapp.NewWithID(ID))
+	fitScreen(ui.win) // the size remembered, or the first start's, may not fit this screen
 	ui.win.ShowAndRun()
 	ui.quit()
 }
