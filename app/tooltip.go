@@ -26,8 +26,8 @@ const tipDelay = 500 * time.Millisecond
 type tipLayer struct {
 	box   *fyne.Container // no layout: the tooltip is placed by hand
 	bg    *canvas.Rectangle
-	text  string          // shown; "" when none is
-	lines []*canvas.Text  // the text, broken to fit the window
+	text  string         // shown; "" when none is
+	lines []*canvas.Text // the text, broken to fit the window
 }
 
 func newTipLayer() *tipLayer {
