@@ -60,8 +60,9 @@ type UI struct {
 // Run starts the app and returns when its window is closed.
 func Run() {
 	ui := New(fyneapp.NewWithID(ID))
-	fitScreen(ui.win) // the size remembered, or the first start's, may not fit this screen
-	ui.win.ShowAndRun()
+	ui.win.Show()
+	fitScreen(ui.win) // the size remembered, or the first start's, may not fit this screen (known once shown)
+	ui.app.Run()
 	ui.quit()
 }
 
