@@ -120,6 +120,19 @@ func smallScreen(t *testing.T, bin, url string, scale, w, h int, shots string) {
 	time.Sleep(2 * time.Second) // the chat window connects and draws
 	inside("chat")
 	x("import", "-window", "root", shots+"-chat.png")
+
+	// A room with a long name (Ctrl+K: the room box), shown, then general
+	// again (Ctrl+1): the bold mark follows; the pointer resting on the
+	// long name shows it whole.
+	x("xdotool", "key", "ctrl+k")
+	x("xdotool", "type", "--delay", "20", "a-room-with-a-rather-long-name")
+	x("xdotool", "key", "Return")
+	time.Sleep(2 * time.Second)
+	x("import", "-window", "root", shots+"-long-room.png")
+	x("xdotool", "key", "ctrl+1")
+	x("xdotool", "mousemove", strconv.Itoa(80*scale), strconv.Itoa(125*scale))
+	time.Sleep(2 * time.Second) // the tooltip's delay, and a frame
+	x("import", "-window", "root", shots+"-tooltip.png")
 	for _, word := range []string{"Fyne error", "panic"} {
 		if strings.Contains(logs.String(), word) {
 			t.Errorf("the app logged %q:\n%s", word, logs.String())
