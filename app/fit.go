@@ -47,6 +47,10 @@ func fitScreen(win fyne.Window) {
 type scrollAbove struct {
 	body    *container.Scroll
 	maxBody func() float32
+	// The focus and size last revealed: a layout for another reason (a
+	// list grew) leaves the scrolling to the person.
+	focused fyne.CanvasObject
+	size    fyne.Size
 }
 
 // newScrollAbove makes the container: body (scrolling) above footer.
@@ -76,6 +80,46 @@ func (l *scrollAbove) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	objs[0].Resize(fyne.NewSize(size.Width, body))
 	objs[1].Move(fyne.NewPos(0, body))
 	objs[1].Resize(fyne.NewSize(size.Width, foot))
+	l.reveal()
+}
+
+// reveal scrolls the body so that the field with the focus, if it is in
+// the body, is in view: the screen shows with a field focused, and the
+// window may shrink (Fyne's scroll does not follow the focus).
+func (l *scrollAbove) reveal() {
+	d := fyne.CurrentApp().Driver()
+	c := d.CanvasForObject(l.body)
+	if c == nil {
+		return
+	}
+	f, ok := c.Focused().(fyne.CanvasObject)
+	if !ok || !inTree(l.body.Content, f) || (f == l.focused && l.body.Size() == l.size) {
+		return
+	}
+	l.focused, l.size = f, l.body.Size()
+	y := d.AbsolutePositionForObject(f).Y - d.AbsolutePositionForObject(l.body.Content).Y
+	top, h := l.body.Offset.Y, l.body.Size().Height
+	switch {
+	case y < top:
+		l.body.ScrollToOffset(fyne.NewPos(0, y))
+	case y+f.Size().Height > top+h:
+		l.body.ScrollToOffset(fyne.NewPos(0, y+f.Size().Height-h))
+	}
+}
+
+// inTree says whether o is in the containers of tree (fields are).
+func inTree(tree, o fyne.CanvasObject) bool {
+	if tree == o {
+		return true
+	}
+	if c, ok := tree.(*fyne.Container); ok {
+		for _, child := range c.Objects {
+			if inTree(child, o) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dialogFrame is a dialog's title and padding around its content (79

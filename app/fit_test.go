@@ -167,3 +167,24 @@ func findScrollAbove(o fyne.CanvasObject) fyne.CanvasObject {
 	}
 	return nil
 }
+
+// The field with the focus is in view when the login screen shows, and
+// when the window shrinks: at scale 2 the typing went into a field below
+// the edge.
+func TestLoginFocusedFieldInView(t *testing.T) {
+	ui := newUI(t)
+	for _, user := range []string{"", "alice"} { // focus: username, then password
+		bridge.DoAndWait(func() {
+			ui.app.Preferences().SetString(prefUsername, user)
+			ui.win.Resize(fyne.NewSize(960, 640))
+			ui.showLogin("")
+			ui.win.Resize(fitBudget)
+			layoutAll(ui.win.Content())
+			focused, _ := ui.win.Canvas().Focused().(fyne.CanvasObject)
+			if focused == nil || (focused != ui.login.user && focused != ui.login.pass) || !onScreen(ui, focused) {
+				t.Errorf("with username %q, the field with the focus is at %v, not in view", user,
+					fyne.CurrentApp().Driver().AbsolutePositionForObject(focused))
+			}
+		})
+	}
+}
