@@ -104,6 +104,17 @@ func TestNamesCutShowWholeInATooltip(t *testing.T) {
 			})
 		}
 	}
+	// The room's name above the conversation, too.
+	bridge.DoAndWait(func() {
+		v.switchRoom(room)
+		ui.win.Resize(fitBudget)
+		layoutAll(ui.win.Content())
+		if v.header.Text != "# "+room || !tipFor(ui.win.Content(), v.header).cut() {
+			t.Errorf("the header %q is not cut at %v", v.header.Text, fitBudget)
+		}
+		test.MoveMouse(ui.win.Canvas(), fyne.CurrentApp().Driver().AbsolutePositionForObject(v.header).AddXY(20, 10))
+	})
+	waitUI(t, "the header's tooltip", func() bool { return v.tips.shown() == "# "+room })
 	t.Logf("the smallest chat window: %v", smallest)
 }
 
