@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -104,8 +105,9 @@ func TestTrustPromptFitsSmallScreens(t *testing.T) {
 			if x := fyne.CurrentApp().Driver().AbsolutePositionForObject(body).X; x < 0 || x+body.Size().Width > size.Width {
 				t.Errorf("%v: the question's text from x=%.0f to %.0f", size, x, x+body.Size().Width)
 			}
-			test.Tap(p.cancel)
 		})
+		screenshot(t, ui, fmt.Sprintf("fit-trust-%.0fx%.0f.png", size.Width, size.Height))
+		bridge.DoAndWait(func() { test.Tap(ui.trust.cancel) })
 	}
 }
 
