@@ -28,6 +28,10 @@ func main() {
 		return
 	}
 	if len(args) == 0 || (len(args) == 1 && wire.IsInvitation(args[0])) { // a clicked link: confab confab://…
+		if msg := noDisplay(os.Getenv); msg != "" {
+			fmt.Fprintln(os.Stderr, msg)
+			os.Exit(1)
+		}
 		if err := app.Run(args...); err != nil {
 			fmt.Fprintln(os.Stderr, "confab:", err)
 			os.Exit(2)

@@ -79,7 +79,9 @@ func Run(args ...string) error {
 	ui := New(a)
 	ui.serveLaunches(single, req)
 	go registerURLScheme()
-	ui.win.ShowAndRun()
+	ui.win.Show()
+	fitScreen(ui.win) // the size remembered, or the first start's, may not fit this screen (known once shown)
+	ui.app.Run()
 	single.Close() // a launch from now on starts anew
 	ui.quit()
 	return nil

@@ -425,7 +425,7 @@ func userLine(v *chatView, name string) string {
 			var line string
 			o := v.userList.CreateItem()
 			v.userList.UpdateItem(i, o)
-			line = o.(*widget.Label).Text
+			line = tipped(o.(*fyne.Container)).(*widget.Label).Text
 			return line
 		}
 	}

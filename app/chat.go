@@ -63,6 +63,7 @@ type chatView struct {
 	userIDs             []string
 	countdown           *time.Timer
 	content             fyne.CanvasObject
+	tips                *tipLayer // where names cut short show whole
 }
 
 // openChat connects the session and shows the chat window.
@@ -76,7 +77,7 @@ func (ui *UI) openChat(sess *client.Session) {
 	}
 	ui.view = v
 	v.build()
-	ui.win.SetContent(v.content)
+	ui.win.SetContent(v.tips.over(v.content))
 	ui.setMenus()
 	ui.win.Canvas().Focus(v.composer)
 	bridge.Drain(chat.Events(), v.apply, v.flush)
@@ -104,6 +105,7 @@ func (v *chatView) watchScroll() {
 }
 
 func (v *chatView) build() {
+	v.tips = newTipLayer()
 	v.banner = widget.NewLabel("Connecting…")
 	v.banner.Importance = widget.WarningImportance
 	v.reconnect = widget.NewButton("Reconnect now", func() {
@@ -124,16 +126,15 @@ func (v *chatView) build() {
 	v.msgList.onEnd = v.jumpDown.Hide
 
 	v.userList = widget.NewList(func() int { return len(v.userIDs) },
-		func() fyne.CanvasObject { return widget.NewLabel("user") },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("user")
+			l.Truncation = fyne.TextTruncateEllipsis // a long name must not widen the column
+			return withTip(l, l, v.tips, true)       // and shows whole in a tooltip
+		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			u := v.users[v.userIDs[i]]
-			o.(*widget.Label).SetText(presenceMark(u, v.online) + u.Username)
+			tipped(o.(*fyne.Container)).(*widget.Label).SetText(presenceMark(u, v.online) + u.Username)
 		})
-	v.userList.CreateItem = func() fyne.CanvasObject {
-		l := widget.NewLabel("user")
-		l.Truncation = fyne.TextTruncateEllipsis // a long name must not widen the column
-		return l
-	}
 
 	v.composer = newComposer(v.send)
 	v.counter = widget.NewLabel("")

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"confab/app/bridge"
@@ -59,26 +60,26 @@ func (w fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-// topCentered lays one object out at its own size, centred across and a
-// margin below the top.
-type topCentered struct{}
+// centered lays one object out at its own size, centred across, with
+// margins above and below.
+type centered struct{ top, bottom float32 }
 
-// loginTop is the margin above the login form.
+// loginTop is the margin above the login form, and below its buttons.
 const loginTop = 24
 
-func (topCentered) MinSize(objs []fyne.CanvasObject) fyne.Size {
+func (c centered) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	s := fyne.NewSize(0, 0)
 	for _, o := range objs {
 		s = s.Max(o.MinSize())
 	}
-	return s.AddWidthHeight(0, 2*loginTop)
+	return s.AddWidthHeight(0, c.top+c.bottom)
 }
 
-func (topCentered) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+func (c centered) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		m := o.MinSize()
 		o.Resize(m)
-		o.Move(fyne.NewPos(max(0, (size.Width-m.Width)/2), loginTop))
+		o.Move(fyne.NewPos(max(0, (size.Width-m.Width)/2), c.top))
 	}
 }
 
@@ -151,17 +152,21 @@ func (ui *UI) showLogin(notice string) {
 	}
 	f.busy.Hide()
 	ui.login = f
-	form := container.NewVBox(
+	fields := container.NewVBox(
 		widget.NewLabelWithStyle("Confab", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
 		f.mode, f.joinFields, f.hostFields,
 		widget.NewLabel("Username"), f.user, f.userErr,
 		widget.NewLabel("Password"), f.pass, f.passErr,
+	)
+	buttons := container.NewVBox(
 		container.NewHBox(f.signIn, f.create, f.busy),
 		f.formErr, // under the buttons: a refusal does not move them
 	)
 	// Anchored to the top: an error that appears moves nothing above it
-	// (centred, the whole form moved), and a long form scrolls.
-	f.root = container.NewVScroll(container.New(topCentered{}, container.New(fixedWidth(loginWidth), form)))
+	// (centred, the whole form moved). A long form scrolls above the
+	// buttons, which stay on screen (newScrollAbove).
+	f.root = newScrollAbove(container.New(centered{top: loginTop}, container.New(fixedWidth(loginWidth), fields)),
+		container.New(centered{top: theme.Padding(), bottom: loginTop}, container.New(fixedWidth(loginWidth), buttons)), nil)
 	f.found.changed = f.root.Refresh // the list grows and shrinks: lay the form out again
 	ui.win.SetContent(f.root)
 	if f.user.Text == "" {

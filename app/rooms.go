@@ -51,7 +51,7 @@ func (e *roomEntry) TypedKey(k *fyne.KeyEvent) {
 // buildRooms makes the room list, the room box with its error line, and
 // the header; build lays them out.
 func (v *chatView) buildRooms() {
-	v.roomList = widget.NewList(func() int { return len(v.joined) }, newRoomRow,
+	v.roomList = widget.NewList(func() int { return len(v.joined) }, v.newTippedRoomRow,
 		func(i widget.ListItemID, o fyne.CanvasObject) { v.updateRoomRow(i, o.(*fyne.Container)) })
 	v.roomList.OnSelected = func(i widget.ListItemID) {
 		if i < len(v.joined) && v.joined[i] != v.current {
@@ -83,7 +83,7 @@ func (v *chatView) roomColumnTop() fyne.CanvasObject {
 
 // headerBar is the room's name and who is online, above the conversation.
 func (v *chatView) headerBar() fyne.CanvasObject {
-	return container.NewBorder(nil, widget.NewSeparator(), nil, v.headerInfo, v.header)
+	return container.NewBorder(nil, widget.NewSeparator(), nil, v.headerInfo, withTip(v.header, v.header, v.tips, false))
 }
 
 // newRoomRow is a room's name (cut with "…" when long: it must not widen
@@ -96,8 +96,18 @@ func newRoomRow() fyne.CanvasObject {
 	return container.NewBorder(nil, nil, nil, count, name)
 }
 
+// newTippedRoomRow is a room row with a tooltip for a name cut short.
+func (v *chatView) newTippedRoomRow() fyne.CanvasObject {
+	row := newRoomRow().(*fyne.Container)
+	name, _ := roomRowParts(row)
+	return withTip(row, name, v.tips, true)
+}
+
 // roomRowParts are a room row's name and count.
 func roomRowParts(row *fyne.Container) (name, count *widget.Label) {
+	if _, ok := row.Objects[0].(*nameTip); ok {
+		row = tipped(row).(*fyne.Container)
+	}
 	return row.Objects[0].(*widget.Label), row.Objects[1].(*widget.Label)
 }
 

@@ -101,6 +101,7 @@ func (ui *UI) askTrust(ce *client.CertError, picked *client.Found, retry func())
 	p.accept.Importance = widget.HighImportance
 	p.cancel = newFocusButton("Do not trust", func() { p.close(ui) })
 	title, content, warned := trustContent(ce, picked, p)
+	var answers fyne.CanvasObject = container.NewHBox(p.cancel, p.accept) // on screen whatever the window's height
 	if warned {
 		p.accept.Importance = widget.DangerImportance
 		p.accept.Disable()
@@ -111,10 +112,9 @@ func (ui *UI) askTrust(ce *client.CertError, picked *client.Found, retry func())
 				p.accept.Disable()
 			}
 		}, p.cancel.OnTapped)
-		content.Add(p.checked)
+		answers = container.NewVBox(p.checked, answers)
 	}
-	content.Add(container.NewHBox(p.cancel, p.accept))
-	p.d = dialog.NewCustomWithoutButtons(title, content, ui.win)
+	p.d = dialog.NewCustomWithoutButtons(title, ui.dialogBody(content, answers), ui.win)
 	p.d.Resize(fyne.NewSize(600, 0))
 	p.show(ui)
 }

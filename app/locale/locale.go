@@ -1,41 +1,58 @@
-// Package locale keeps Fyne from logging "Error parsing user locale C" at
-// every start on a system whose locale is C or POSIX (LANG=C.UTF-8, as on
-// many Debian installs and containers).
+// Package locale keeps Fyne from logging "Error parsing user locale …" at
+// every start, for the desktop app and the headless commands alike, on a
+// system whose locale names no language Fyne can parse: C or POSIX with an
+// encoding (LANG=C.UTF-8, as on many Debian installs and containers), or a
+// language tag that does not exist (LANG=xx_YY, LANGUAGE=zz:en).
 //
 // Fyne's lang package picks its translation in its own init: go-locale
-// reads LC_ALL, LC_MESSAGES or LANG, and for "C.UTF-8" (not exactly "C")
-// hands back the language "C", which is no language tag
-// (fyne.io/fyne/v2@v2.7.1/lang/locale.go:35, closestSupportedLocale). That
-// happens before main runs, so the fix is an init of its own: Go
+// reads LANGUAGE, LC_ALL, LC_MESSAGES or LANG, and every tag it hands back
+// is parsed with golang.org/x/text/language; one that does not parse is
+// logged (fyne.io/fyne/v2@v2.7.1/lang/locale.go:35, closestSupportedLocale).
+// That happens before main runs, so the fix is an init of its own: Go
 // initializes packages in the order of their import paths where
-// dependencies allow (the spec, "Package initialization"), and "confab/…"
-// comes before "fyne.io/…", and this package imports only os and strings.
-// Import it for its side effect from the package that imports Fyne.
+// dependencies allow (the spec, "Package initialization"), "confab/…" comes
+// before "fyne.io/…", and this package imports only what Fyne's lang
+// package imports itself (os, strings, go-locale, x/text/language), so it
+// is ready no later than Fyne's. Import it for its side effect from the
+// package that imports Fyne.
 package locale
 
 import (
 	"os"
 	"strings"
+
+	golocale "github.com/jeandeaual/go-locale"
+	"golang.org/x/text/language"
 )
 
-func init() { Default(os.Getenv, os.Setenv) }
-
-// Default sets LANGUAGE to English when the locale names no language (C,
-// POSIX, with or without an encoding) and LANGUAGE is not set: go-locale
-// then reads "en". With LANGUAGE set, or a real locale, nothing changes.
-// C programs ignore LANGUAGE under the C locale, so nothing else changes.
-func Default(getenv func(string) string, setenv func(string, string) error) {
-	if getenv("LANGUAGE") != "" {
-		return
+func init() {
+	locs, err := golocale.GetLocales()
+	if err != nil {
+		return // Fyne logs this one itself; nothing here would change it
 	}
-	loc := ""
-	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if loc = getenv(name); loc != "" {
-			break
+	if langs, change := Languages(locs); change {
+		os.Setenv("LANGUAGE", langs) //nolint:errcheck // at worst Fyne logs its error
+	}
+}
+
+// Languages is what LANGUAGE must be for every tag go-locale reads to
+// parse: the tags read that do parse, or English when none does; change
+// is false when all parse already. go-locale reads LANGUAGE whenever the
+// locale is not exactly C or POSIX (when it is, it reads nothing and Fyne
+// logs nothing), so setting LANGUAGE is enough. C programs ignore LANGUAGE
+// under the C locale, so nothing else changes.
+func Languages(locs []string) (langs string, change bool) {
+	var ok []string
+	for _, loc := range locs {
+		if _, err := language.Parse(loc); err == nil {
+			ok = append(ok, loc)
 		}
 	}
-	lang, _, _ := strings.Cut(loc, ".")
-	if lang == "C" || lang == "POSIX" {
-		setenv("LANGUAGE", "en") //nolint:errcheck // at worst Fyne logs its error
+	if len(ok) == len(locs) {
+		return "", false
 	}
+	if len(ok) == 0 {
+		return "en", true
+	}
+	return strings.Join(ok, ":"), true
 }

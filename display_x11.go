@@ -1,0 +1,6 @@
+//go:build !wayland
+
+package main
+
+// displayVar names the display GLFW's X11 backend opens.
+const displayVar = "DISPLAY"
