@@ -26,6 +26,15 @@ type launched struct {
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	stderr strings.Builder
+
+	waited  sync.Once // exec.Cmd.Wait may be called once: the test and its cleanup share it
+	waitErr error
+}
+
+// wait waits for the process once, however many callers ask.
+func (l *launched) wait() error {
+	l.waited.Do(func() { l.waitErr = l.cmd.Wait() })
+	return l.waitErr
 }
 
 func (l *launched) Write(p []byte) (int, error) {
@@ -51,7 +60,7 @@ func launch(t *testing.T, env []string, bin string, args ...string) *launched {
 	}
 	t.Cleanup(func() {
 		l.cmd.Process.Kill() //nolint:errcheck
-		l.cmd.Wait()         //nolint:errcheck
+		l.wait()             //nolint:errcheck
 		if t.Failed() {
 			t.Logf("%s %v logged:\n%s", bin, args, l.stderr.String())
 		}
@@ -154,7 +163,7 @@ func TestSingleInstance(t *testing.T) {
 
 	// A crash leaves the socket and the lock file: the next launch starts.
 	first.cmd.Process.Kill() //nolint:errcheck
-	first.cmd.Wait()         //nolint:errcheck
+	first.wait()             //nolint:errcheck
 	testserver.WaitFor(t, 10*time.Second, "the killed window to go", func() bool { return len(windows()) == 0 })
 	again := launch(t, env, bin, inv.String())
 	oneWindow("a launch after kill -9")
@@ -163,7 +172,7 @@ func TestSingleInstance(t *testing.T) {
 	}
 	handOver(t, env, bin, inv.String()) // and it is the instance now
 	again.cmd.Process.Kill()            //nolint:errcheck
-	again.cmd.Wait()                    //nolint:errcheck
+	again.wait()                        //nolint:errcheck
 	testserver.WaitFor(t, 10*time.Second, "the killed window to go", func() bool { return len(windows()) == 0 })
 
 	// Two launches at once: one window, one hand-over.
@@ -172,7 +181,7 @@ func TestSingleInstance(t *testing.T) {
 	exited := 0
 	for _, l := range []*launched{a, b} {
 		done := make(chan error, 1)
-		go func() { done <- l.cmd.Wait() }()
+		go func() { done <- l.wait() }()
 		select {
 		case err := <-done:
 			if err != nil {
