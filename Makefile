@@ -4,17 +4,17 @@
 
 GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2 \
-            gcc-mingw-w64-x86-64
+            gcc-mingw-w64-x86-64 chromium
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
+.PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps webbundle build confabd fuzz vet fmt-check clean
 
-run: sysdeps
+run: sysdeps webbundle
 	$(GO) run . $(ARGS)
 
 # The Linux desktop bundle (icon, .desktop entry, binary) with the fyne tool.
 FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
-package: sysdeps
+package: sysdeps webbundle
 	$(GO) run $(FYNE_TOOLS) package --os linux --release
 	@ls -l Confab.tar.xz
 
@@ -23,7 +23,7 @@ package: sysdeps
 # GUI program (-H=windowsgui: no console window). It is built for this machine
 # first, since the tool itself runs here. See docs/windows.md.
 WIN_ENV := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
-package-windows: sysdeps
+package-windows: sysdeps webbundle
 	GOBIN=$(CURDIR)/bin $(GO) install $(FYNE_TOOLS)
 	rm -f Confab.exe confab.exe
 	$(WIN_ENV) bin/fyne package --os windows --release
@@ -36,7 +36,7 @@ windows-check: sysdeps
 
 # The Windows build check runs beside the tests: cold, one of its cgo steps
 # (go-gl's C header, through mingw) takes minutes on one core.
-test: deps vet fmt-check
+test: deps webbundle vet fmt-check
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/confabd
 	@log=$$(mktemp); $(MAKE) --no-print-directory windows-check >$$log 2>&1 & win=$$!; \
 	CONFAB_REQUIRE_ALL=1 $(GO) test -race -count=1 -timeout 20m ./...; rc=$$?; \
@@ -46,8 +46,9 @@ test: deps vet fmt-check
 deps: sysdeps npmdeps
 
 # System packages for cgo, Fyne (X11/GL headers), the GUI smoke test (Xvfb, xdotool,
-# ImageMagick), the LAN tests' network namespaces (iproute2) and the Windows
-# cross-compiler (mingw-w64).
+# ImageMagick), the LAN tests' network namespaces (iproute2), the Windows
+# cross-compiler (mingw-w64) and the browser client's tests (Debian's chromium,
+# driven headless by server/web's tests).
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -58,12 +59,24 @@ sysdeps:
 	fi
 
 # Pinned npm packages, from the committed lockfiles: the interop suite's
-# official socket.io-client, and the benchmark's Node peer server.
+# official socket.io-client (whose browser bundle the server serves) and jQuery
+# (for the seeds' browser page in server/web's tests), and the benchmark's Node
+# peer server.
 npmdeps: interop/node_modules/.installed bench/peer-node/node_modules/.installed
 
 %/node_modules/.installed: %/package.json %/package-lock.json
 	cd $* && npm ci --no-audit --no-fund
 	touch $@
+
+# The official socket.io-client browser bundle, from the pinned npm package,
+# where go:embed reads it (server/web/bundle, gitignored): the server serves it
+# at /socket.io/socket.io.js. A binary built without it answers that path 503.
+SIO_DIST   := interop/node_modules/socket.io-client/dist
+WEB_BUNDLE := server/web/bundle/socket.io.min.js
+webbundle: $(WEB_BUNDLE)
+
+$(WEB_BUNDLE): interop/node_modules/.installed
+	cp $(SIO_DIST)/socket.io.min.js $(SIO_DIST)/socket.io.min.js.map server/web/bundle/
 
 # Confab's server against the seeds' Node.js stack, side by side (writes bench/results.md);
 # then the app's typing and room switching, headless and in a real window under Xvfb.
@@ -86,11 +99,11 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './interop/node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-build:
+build: webbundle
 	$(GO) build -o bin/confab .
 
 # The headless server, without cgo.
-confabd:
+confabd: webbundle
 	CGO_ENABLED=0 $(GO) build -o bin/confabd ./cmd/confabd
 
 # The Socket.IO package's dial/close stress test at full size (2,000 dials
@@ -106,4 +119,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFrames -fuzztime $(FUZZTIME) ./server/
 
 clean:
-	rm -rf bin Confab.tar.xz Confab.exe interop/node_modules bench/peer-node/node_modules
+	rm -rf bin Confab.tar.xz Confab.exe interop/node_modules bench/peer-node/node_modules server/web/bundle/socket.io.*
