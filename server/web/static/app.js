@@ -775,10 +775,11 @@ function announce(text) {
   while (box.childElementCount > 5) box.firstElementChild.remove();
 }
 
+// fitComposer grows the message box with its text, up to 160 px.
 function fitComposer() {
   const box = $('text');
-  box.style.height = 'auto';
-  box.style.height = Math.min(box.scrollHeight + 2, 160) + 'px';
+  box.style.height = '';
+  if (box.scrollHeight > box.clientHeight) box.style.height = Math.min(box.scrollHeight + 2, 160) + 'px';
 }
 
 // ---- Wiring
@@ -825,7 +826,17 @@ function wire() {
     }
     freshToken(); // a sleeping laptop's timers did not run
   });
-  $('people-box').open = !window.matchMedia('(max-width: 640px)').matches;
+  // People are listed open beside a desktop's conversation, folded below a phone's.
+  const phone = window.matchMedia('(max-width: 640px)');
+  $('people-box').open = !phone.matches;
+  phone.addEventListener('change', () => {
+    $('people-box').open = !phone.matches;
+  });
+  // A turned phone or a resized window keeps the newest message in view.
+  window.addEventListener('resize', () => {
+    const r = rooms.get(current);
+    if (r && r.stick) scrollToEnd(r);
+  });
 }
 
 wire();

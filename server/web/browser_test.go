@@ -1,0 +1,223 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The browser tests drive Debian's chromium, headless, through chromedp.
+// One browser serves them all (starting one is slow on a loaded machine);
+// each test has its own tab.
+
+var shared struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.cancel != nil {
+		shared.cancel()
+	}
+	os.Exit(code)
+}
+
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browserStart bounds chromium's start; pollTimeout bounds each wait for
+// the page (the machine is loaded: generous, yet a hang fails in minutes).
+const (
+	browserStart = 2 * time.Minute
+	pollTimeout  = 60 * time.Second
+)
+
+func sharedBrowser(t *testing.T) context.Context {
+	t.Helper()
+	requireBundle(t)
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv(requireEnv) != "" {
+			t.Fatal("chromium is not installed (run `make test`, which installs it)")
+		}
+		t.Skip("chromium is not installed; `make test` installs it")
+	}
+	shared.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
+			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-dev-shm-usage", true))
+		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, bcancel := chromedp.NewContext(actx)
+		shared.ctx, shared.cancel = bctx, func() { bcancel(); acancel() }
+		started := make(chan struct{})
+		go func() {
+			select {
+			case <-started:
+			case <-time.After(browserStart):
+				bcancel()
+			}
+		}()
+		shared.err = chromedp.Do(bctx) // starts the browser; its context must not time out
+		close(started)
+	})
+	if shared.err != nil {
+		t.Fatalf("start chromium: %v", shared.err)
+	}
+	return shared.ctx
+}
+
+// tab is one page in the shared browser. Uncaught exceptions and
+// Content-Security-Policy refusals in it fail the test.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu       sync.Mutex
+	console  []string
+	problems []string
+}
+
+func newTab(t *testing.T, width, height int64) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(sharedBrowser(t))
+	t.Cleanup(cancel)
+	b := &tab{t: t, ctx: ctx}
+	messages := chromedp.Console(ctx) // opens the tab (no timeout on this first call)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m.String())
+			if m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+				b.problems = append(b.problems, m.String())
+			}
+			b.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, p := range b.problems {
+			t.Errorf("in the page: %s", p)
+		}
+		if t.Failed() {
+			t.Logf("the page's console:\n  %s", strings.Join(b.console, "\n  "))
+		}
+	})
+	b.do(chromedp.EmulateViewport(width, height))
+	return b
+}
+
+func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pollTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// wait waits until the JavaScript expression is true.
+func (b *tab) wait(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pollTimeout+5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(pollTimeout))); err != nil {
+		b.t.Fatalf("waiting for %s (%s): %v\nthe page says: %s", what, expr, err, b.eval(`document.body.innerText`))
+	}
+}
+
+// eval returns the expression's value as JSON.
+func (b *tab) eval(expr string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pollTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+// screenshot saves the page at the given size in test-artifacts/.
+func (b *tab) screenshot(name string, width, height int64) {
+	b.t.Helper()
+	b.do(chromedp.EmulateViewport(width, height))
+	ctx, cancel := context.WithTimeout(b.ctx, pollTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	dir := filepath.Join("..", "..", "test-artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// typeInto replaces a field's text by typing, as a person does.
+func (b *tab) typeInto(sel, text string) {
+	b.t.Helper()
+	b.eval(`document.querySelector(` + js(sel) + `).value = ''`)
+	b.do(chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
+// js quotes a Go string for a JavaScript expression.
+func js(s string) string {
+	out, _ := json.Marshal(s)
+	return string(out)
+}
+
+// shownTexts is the texts of the shown room's messages, as an expression.
+const shownTexts = `[...document.querySelectorAll('#timelines section:not([hidden]) .messages .text')].map(e => e.textContent)`
+
+func (b *tab) waitShown(text string) {
+	b.t.Helper()
+	b.wait(fmt.Sprintf("%q shown", text), shownTexts+`.includes(`+js(text)+`)`)
+}
+
+// send types a message and presses Enter.
+func (b *tab) send(text string) {
+	b.t.Helper()
+	b.do(chromedp.SendKeys(chromedp.CSS("#text"), text+kb.Enter))
+}
+
+// receive waits until a Go client's live messages include text.
+func receive(t *testing.T, texts <-chan string, text string) {
+	t.Helper()
+	timeout := time.After(pollTimeout)
+	for {
+		select {
+		case got := <-texts:
+			if got == text {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the Go client did not receive %q", text)
+		}
+	}
+}

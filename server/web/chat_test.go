@@ -1,0 +1,120 @@
+package web_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"confab/client"
+	"confab/internal/testchat"
+	"confab/internal/testserver"
+	"confab/server"
+	"confab/wire"
+)
+
+// xss is a message that would run script if it were ever put in the page as HTML.
+const xss = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`
+
+// The web client in a real browser: create an account, read history and
+// scroll back, chat both ways with a Go client, show a message made of
+// HTML as text, reconnect by itself after a server restart, and keep its
+// socket past its first token's expiry by refreshing it, as the Go client
+// does. Screenshots at phone and desktop sizes land in test-artifacts/.
+func TestBrowserChat(t *testing.T) {
+	const ttl = 20 * time.Second
+	env := testserver.Start(t, server.Config{TokenTTL: ttl})
+	early := env.Register("early", "password-early")
+	raw, err := testserver.DialRaw(env.URL, early.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const earlier = wire.JoinHistory + 5 // more than a join brings: some only by scrolling back
+	for i := 1; i <= earlier; i++ {
+		if err := raw.Emit(i, wire.EventMessage, map[string]any{"text": fmt.Sprintf("early %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		if ack, err := raw.Ack(i); err != nil || ack["ok"] != true {
+			t.Fatalf("early message %d: %v %v", i, ack, err)
+		}
+	}
+	raw.Close()
+	gopher := testchat.Join(t, env.URL, "gopher", "password-gopher")
+
+	b := newTab(t, 1280, 800)
+	b.do(chromedp.Navigate(env.URL + "/"))
+	b.wait("the sign-in form", `!document.getElementById('signin').hidden`)
+	b.screenshot("web-signin-360x740.png", 360, 740)
+	b.do(chromedp.EmulateViewport(1280, 800))
+
+	// A refusal is worded as the app words it.
+	b.typeInto("#username", "webby")
+	b.typeInto("#password", "short")
+	b.do(chromedp.Click(chromedp.CSS("#create-button")))
+	b.wait("the weak password refused", `document.getElementById('signin-error').textContent === `+js("A password has at least 8 characters."))
+
+	b.typeInto("#password", "password-webby")
+	b.do(chromedp.Click(chromedp.CSS("#create-button")))
+	signedIn := time.Now()
+	b.wait("connected", `!document.getElementById('chat').hidden && document.getElementById('status').textContent === ''`)
+	b.wait("gopher online", `[...document.querySelectorAll('#people li.online')].some(li => li.textContent.includes('gopher'))`)
+	firstToken := b.eval(`JSON.parse(sessionStorage.getItem('confab.session')).session.token`)
+
+	// History: the join brings the newest; scrolling to the top brings the rest.
+	b.waitShown(fmt.Sprintf("early %d", earlier))
+	if got := b.eval(shownTexts + `.includes('early 1')`); got != "false" {
+		t.Fatalf("the join brought more than %d messages", wire.JoinHistory)
+	}
+	b.eval(`document.querySelector('#timelines section:not([hidden])').scrollTop = 0`)
+	b.wait("the earliest message after scrolling back", shownTexts+`[0] === 'early 1'`)
+	if got := b.eval(shownTexts + `.length`); got != fmt.Sprint(earlier) {
+		t.Errorf("%s messages shown after scrolling back, want %d", got, earlier)
+	}
+
+	// Both ways with a Go client.
+	b.send("hello from the browser")
+	receive(t, gopher.Texts, "hello from the browser")
+	if _, err := gopher.Chat.Send(wire.DefaultRoom, "hello from Go"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitShown("hello from Go")
+
+	// A message made of HTML is text.
+	if _, err := gopher.Chat.Send(wire.DefaultRoom, xss); err != nil {
+		t.Fatal(err)
+	}
+	b.waitShown(xss)
+	if got := b.eval(`document.querySelectorAll('#timelines img, #timelines script').length + ' ' + document.title`); got != `"0 Confab"` {
+		t.Errorf("the HTML message became elements: %s", got)
+	}
+	b.screenshot("web-chat-1280x800.png", 1280, 800)
+	b.screenshot("web-chat-360x740.png", 360, 740)
+	b.do(chromedp.EmulateViewport(1280, 800))
+
+	// A server restart: the page says so, reconnects by itself and chats on.
+	b.eval(`window.statuses = []; new MutationObserver(() => statuses.push(document.getElementById('status').textContent))
+		.observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true})`)
+	restarted := time.Now()
+	env.Restart()
+	b.wait("reconnected", `statuses.includes('Connection lost. Reconnecting…') && document.getElementById('status').textContent === '' && document.querySelector('#people li.online') !== null`)
+	if _, ok := gopher.WaitState(client.Online, restarted, pollTimeout); !ok {
+		t.Fatalf("the Go client did not reconnect:%s", gopher.History(restarted))
+	}
+	b.send("after the restart")
+	receive(t, gopher.Texts, "after the restart")
+	if _, err := gopher.Chat.Send(wire.DefaultRoom, "Go after the restart"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitShown("Go after the restart")
+
+	// The first token expires; the page refreshed it before, and its socket
+	// lives on.
+	b.wait("a refreshed token", `JSON.parse(sessionStorage.getItem('confab.session')).session.token !== `+firstToken)
+	time.Sleep(time.Until(signedIn.Add(ttl + 2*time.Second))) // the condition is the token's expiry
+	b.send("after the first token expired")
+	receive(t, gopher.Texts, "after the first token expired")
+	if got := b.eval(`document.getElementById('chat').hidden`); got != "false" {
+		t.Fatalf("signed out at the first token's expiry: %s", b.eval(`document.body.innerText`))
+	}
+}
