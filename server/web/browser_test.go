@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 )
 
 // The browser tests drive Debian's chromium, headless, through chromedp.
@@ -203,8 +204,24 @@ func (b *tab) waitShown(text string) {
 // send types a message and presses Enter.
 func (b *tab) send(text string) {
 	b.t.Helper()
-	b.do(chromedp.SendKeys(chromedp.CSS("#text"), text+kb.Enter))
+	b.do(chromedp.SendKeys(chromedp.CSS("#text"), text), pressEnter)
 }
+
+// pressEnter is Enter as a keyboard sends it: a keyDown that carries the
+// text, so a page that prevents its default gets no newline. (chromedp's
+// kb.Enter adds a char event of its own, which types one regardless.)
+var pressEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: "Enter", Code: "Enter",
+		WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13, Text: "\r", UnmodifiedText: "\r"}
+	up := down
+	up.Type, up.Text, up.UnmodifiedText = input.DispatchKeyEventTypeKeyUp, "", ""
+	for _, k := range []input.DispatchKeyEventParams{down, up} {
+		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, k); err != nil {
+			return err
+		}
+	}
+	return nil
+})
 
 // receive waits until a Go client's live messages include text.
 func receive(t *testing.T, texts <-chan string, text string) {

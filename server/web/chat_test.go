@@ -1,11 +1,15 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"confab/client"
 	"confab/internal/testchat"
@@ -13,6 +17,9 @@ import (
 	"confab/server"
 	"confab/wire"
 )
+
+// roomRule is the app's words for invalid_room (app/errwords.go).
+var roomRule = fmt.Sprintf("A room name is 1 to %d lowercase letters, digits, '_' or '-', starting with a letter or digit.", wire.MaxRoomLen)
 
 // xss is a message that would run script if it were ever put in the page as HTML.
 const xss = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`
@@ -108,6 +115,27 @@ func TestBrowserChat(t *testing.T) {
 	}
 	b.waitShown("Go after the restart")
 
+	// Rooms: join one, see it unread while in another, switch with the keyboard.
+	b.typeInto("#join-room", "dev")
+	b.do(chromedp.SendKeys(chromedp.CSS("#join-room"), kb.Enter))
+	b.wait("in #dev", `document.getElementById('room-title').textContent === '#dev'`)
+	if err := gopher.Chat.Join(ctx(t), "dev"); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`#rooms button[data-room="general"]`)))
+	if _, err := gopher.Chat.Send("dev", "news in dev"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait("#dev unread", `document.querySelector('#rooms button[data-room="dev"] .unread')?.textContent === '1 unread'`)
+	b.screenshot("web-unread-360x740.png", 360, 740)
+	b.do(chromedp.EmulateViewport(1280, 800))
+	b.do(chromedp.Focus(chromedp.CSS("#text")), chromedp.KeyEvent(kb.ArrowDown, chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	b.wait("#dev shown by Alt+Down", `document.getElementById('room-title').textContent === '#dev' && !document.querySelector('#rooms .unread')`)
+	b.waitShown("news in dev")
+	b.typeInto("#join-room", "Not A Room!")
+	b.do(chromedp.SendKeys(chromedp.CSS("#join-room"), kb.Enter))
+	b.wait("a bad room name refused", `document.getElementById('join-error').textContent === `+js(roomRule))
+
 	// The first token expires; the page refreshed it before, and its socket
 	// lives on.
 	b.wait("a refreshed token", `JSON.parse(sessionStorage.getItem('confab.session')).session.token !== `+firstToken)
@@ -117,4 +145,26 @@ func TestBrowserChat(t *testing.T) {
 	if got := b.eval(`document.getElementById('chat').hidden`); got != "false" {
 		t.Fatalf("signed out at the first token's expiry: %s", b.eval(`document.body.innerText`))
 	}
+	if got := b.eval(`document.getElementById('text').value`); got != `""` {
+		t.Errorf("the message box after sending holds %s", got)
+	}
+
+	// Signing out ends the sign-in on the server too, and forgets the token.
+	token := b.eval(`JSON.parse(sessionStorage.getItem('confab.session')).session.token`)
+	b.do(chromedp.Click(chromedp.CSS("#signout")))
+	b.wait("the sign-in form after signing out", `!document.getElementById('signin').hidden && sessionStorage.getItem('confab.session') === null`)
+	var tok string
+	if err := json.Unmarshal([]byte(token), &tok); err != nil {
+		t.Fatal(err)
+	}
+	testserver.WaitFor(t, pollTimeout, "the token refused after signing out", func() bool {
+		code, _, _ := env.Post(wire.PathRefresh, "", "", tok)
+		return code == http.StatusUnauthorized
+	})
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), pollTimeout)
+	t.Cleanup(cancel)
+	return c
 }
