@@ -86,6 +86,7 @@ func TestBrowserChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitShown("hello from Go")
+	b.wait("the message announced", `document.getElementById('announce').textContent.includes('gopher: hello from Go')`)
 
 	// A message made of HTML is text.
 	if _, err := gopher.Chat.Send(wire.DefaultRoom, xss); err != nil {
