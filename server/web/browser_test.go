@@ -64,7 +64,10 @@ func sharedBrowser(t *testing.T) context.Context {
 	}
 	shared.once.Do(func() {
 		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
-			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-dev-shm-usage", true))
+			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-dev-shm-usage", true),
+			// The HTTPS test's server has a self-signed certificate, as a
+			// host's has; a person accepts it once, the test for good.
+			chromedp.IgnoreCertErrors)
 		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 		bctx, bcancel := chromedp.NewContext(actx)
 		shared.ctx, shared.cancel = bctx, func() { bcancel(); acancel() }

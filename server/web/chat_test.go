@@ -169,3 +169,21 @@ func ctx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// Over HTTPS, as a server runs unless told otherwise: the page signs up,
+// connects over wss and has a message stored.
+func TestBrowserHTTPS(t *testing.T) {
+	env := testserver.StartTLS(t, server.Config{})
+	b := newTab(t, 1280, 800)
+	b.do(chromedp.Navigate(env.URL + "/"))
+	b.wait("the sign-in form", `!document.getElementById('signin').hidden`)
+	b.typeInto("#username", "secure")
+	b.typeInto("#password", "password-secure")
+	b.do(chromedp.Click(chromedp.CSS("#create-button")))
+	b.wait("connected", `!document.getElementById('chat').hidden && document.querySelector('#people li.online') !== null`)
+	b.send("over https")
+	b.waitShown("over https") // shown in the timeline only once the server stored it
+	if got := b.eval(`location.protocol + ' ' + document.querySelectorAll('.pending li').length`); got != `"https: 0"` {
+		t.Errorf("after the message was stored: %s", got)
+	}
+}
