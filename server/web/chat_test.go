@@ -100,22 +100,6 @@ func TestBrowserChat(t *testing.T) {
 	b.screenshot("web-chat-360x740.png", 360, 740)
 	b.do(chromedp.EmulateViewport(1280, 800))
 
-	// A server restart: the page says so, reconnects by itself and chats on.
-	b.eval(`window.statuses = []; new MutationObserver(() => statuses.push(document.getElementById('status').textContent))
-		.observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true})`)
-	restarted := time.Now()
-	env.Restart()
-	b.wait("reconnected", `statuses.includes('Connection lost. Reconnecting…') && document.getElementById('status').textContent === '' && document.querySelector('#people li.online') !== null`)
-	if _, ok := gopher.WaitState(client.Online, restarted, pollTimeout); !ok {
-		t.Fatalf("the Go client did not reconnect:%s", gopher.History(restarted))
-	}
-	b.send("after the restart")
-	receive(t, gopher.Texts, "after the restart")
-	if _, err := gopher.Chat.Send(wire.DefaultRoom, "Go after the restart"); err != nil {
-		t.Fatal(err)
-	}
-	b.waitShown("Go after the restart")
-
 	// Rooms: join one, see it unread while in another, switch with the keyboard.
 	b.typeInto("#join-room", "dev")
 	b.do(chromedp.SendKeys(chromedp.CSS("#join-room"), kb.Enter))
@@ -136,6 +120,23 @@ func TestBrowserChat(t *testing.T) {
 	b.typeInto("#join-room", "Not A Room!")
 	b.do(chromedp.SendKeys(chromedp.CSS("#join-room"), kb.Enter))
 	b.wait("a bad room name refused", `document.getElementById('join-error').textContent === `+js(roomRule))
+
+	// A server restart: the page says so, reconnects by itself, joins its rooms again and chats on.
+	b.eval(`window.statuses = []; new MutationObserver(() => statuses.push(document.getElementById('status').textContent))
+		.observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true})`)
+	restarted := time.Now()
+	env.Restart()
+	b.wait("reconnected", `statuses.includes('Connection lost. Reconnecting…') && document.getElementById('status').textContent === '' && document.querySelector('#people li.online') !== null`)
+	if _, ok := gopher.WaitState(client.Online, restarted, pollTimeout); !ok {
+		t.Fatalf("the Go client did not reconnect:%s", gopher.History(restarted))
+	}
+	// The page joined its rooms again: #dev is shown, and chats on.
+	b.send("after the restart")
+	receive(t, gopher.Texts, "after the restart")
+	if _, err := gopher.Chat.Send("dev", "Go after the restart"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitShown("Go after the restart")
 
 	// The first token expires; the page refreshed it before, and its socket
 	// lives on.
