@@ -59,9 +59,10 @@ sysdeps:
 	fi
 
 # Pinned npm packages, from the committed lockfiles: the interop suite's
-# official socket.io-client (whose browser bundle the server serves) and jQuery
-# (for the seeds' browser page in server/web's tests), and the benchmark's Node
-# peer server.
+# official socket.io-client (whose browser bundle the server serves), jQuery
+# (for the seeds' browser page in server/web's tests) and axe-core (the
+# accessibility rules those tests check the web client by), and the
+# benchmark's Node peer server.
 npmdeps: interop/node_modules/.installed bench/peer-node/node_modules/.installed
 
 %/node_modules/.installed: %/package.json %/package-lock.json

@@ -241,3 +241,36 @@ func receive(t *testing.T, texts <-chan string, text string) {
 		}
 	}
 }
+
+// axeCore is the pinned axe-core of interop's packages (npm ci installs
+// it): the accessibility rules (WCAG 2.1 A and AA) the page is checked by.
+var axeCore = filepath.Join("..", "..", "interop", "node_modules", "axe-core", "axe.min.js")
+
+// checkAccessible runs axe-core in the page as it is and fails the test for
+// each rule it breaks.
+func (b *tab) checkAccessible(what string) {
+	b.t.Helper()
+	src, err := os.ReadFile(axeCore)
+	if err != nil {
+		if os.Getenv(requireEnv) != "" {
+			b.t.Fatalf("axe-core is not installed in interop/node_modules (run `make test`, which runs npm ci): %v", err)
+		}
+		b.t.Logf("axe-core is not installed in interop/node_modules; `make test` runs npm ci: %v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, pollTimeout)
+	defer cancel()
+	// DevTools' evaluation is not the page's script: the policy does not apply to it.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](string(src)+";0")); err != nil {
+		b.t.Fatalf("load axe-core: %v", err)
+	}
+	const run = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+		.then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', ')))`
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("run axe-core: %v", err)
+	}
+	for _, v := range found {
+		b.t.Errorf("%s breaks an accessibility rule: %s", what, v)
+	}
+}

@@ -53,6 +53,7 @@ func TestBrowserChat(t *testing.T) {
 	b.do(chromedp.Navigate(env.URL + "/"))
 	b.wait("the sign-in form", `!document.getElementById('signin').hidden`)
 	b.screenshot("web-signin-360x740.png", 360, 740)
+	b.checkAccessible("the sign-in form at 360 px")
 	b.do(chromedp.EmulateViewport(1280, 800))
 
 	// A refusal is worded as the app words it.
@@ -97,7 +98,9 @@ func TestBrowserChat(t *testing.T) {
 		t.Errorf("the HTML message became elements: %s", got)
 	}
 	b.screenshot("web-chat-1280x800.png", 1280, 800)
+	b.checkAccessible("the chat at 1280 px")
 	b.screenshot("web-chat-360x740.png", 360, 740)
+	b.checkAccessible("the chat at 360 px")
 	b.do(chromedp.EmulateViewport(1280, 800))
 
 	// Rooms: join one, see it unread while in another, switch with the keyboard.
