@@ -262,13 +262,21 @@ async function onConnect() {
   const mine = socket;
   setStatus('');
   $('reconnect').hidden = true;
+  // Rooms are joined again (a new socket is only in general) and what was
+  // missed is fetched, before anything queued is sent. A room whose call
+  // fails is tried again at the next connect, as the Go client does.
+  for (const name of [...rooms.keys()]) {
+    try {
+      await catchUp(name);
+    } catch {
+      // no answer in time, or dropped
+    }
+    if (socket !== mine || !mine.connected) return;
+  }
   try {
-    // Rooms are joined again (a new socket is only in general) and what
-    // was missed is fetched, before anything queued is sent.
-    for (const name of [...rooms.keys()]) await catchUp(name);
     await loadPeople();
   } catch {
-    return; // dropped during the catch-up: the next connect does it again
+    // the list comes with the next connect; presence events still arrive
   }
   if (socket !== mine || !mine.connected) return;
   ready = true;
