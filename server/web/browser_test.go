@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
@@ -273,4 +274,14 @@ func (b *tab) checkAccessible(what string) {
 	for _, v := range found {
 		b.t.Errorf("%s breaks an accessibility rule: %s", what, v)
 	}
+}
+
+// colorScheme makes the page's prefers-color-scheme "dark" or "light".
+func (b *tab) colorScheme(scheme string) {
+	b.t.Helper()
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		return err
+	}))
 }

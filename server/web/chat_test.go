@@ -101,6 +101,10 @@ func TestBrowserChat(t *testing.T) {
 	b.checkAccessible("the chat at 1280 px")
 	b.screenshot("web-chat-360x740.png", 360, 740)
 	b.checkAccessible("the chat at 360 px")
+	b.colorScheme("dark")
+	b.screenshot("web-chat-dark-1280x800.png", 1280, 800)
+	b.checkAccessible("the dark chat at 1280 px")
+	b.colorScheme("light")
 	b.do(chromedp.EmulateViewport(1280, 800))
 
 	// Rooms: join one, see it unread while in another, switch with the keyboard.
@@ -125,11 +129,16 @@ func TestBrowserChat(t *testing.T) {
 	b.wait("a bad room name refused", `document.getElementById('join-error').textContent === `+js(roomRule))
 
 	// A server restart: the page says so, reconnects by itself, joins its rooms again and chats on.
-	b.eval(`window.statuses = []; new MutationObserver(() => statuses.push(document.getElementById('status').textContent))
-		.observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true})`)
 	restarted := time.Now()
+	env.Stop()
+	b.wait("the loss shown", `document.getElementById('status').textContent === 'Connection lost. Reconnecting…' &&
+		!document.getElementById('reconnect').hidden &&
+		[...document.querySelectorAll('#people .presence')].every(e => e.textContent === '?')`)
+	b.screenshot("web-reconnecting-360x740.png", 360, 740)
+	b.do(chromedp.EmulateViewport(1280, 800))
 	env.Restart()
-	b.wait("reconnected", `statuses.includes('Connection lost. Reconnecting…') && document.getElementById('status').textContent === '' && document.querySelector('#people li.online') !== null`)
+	b.wait("reconnected", `document.getElementById('status').textContent === '' && document.getElementById('reconnect').hidden &&
+		document.querySelector('#people li.online') !== null`)
 	if _, ok := gopher.WaitState(client.Online, restarted, pollTimeout); !ok {
 		t.Fatalf("the Go client did not reconnect:%s", gopher.History(restarted))
 	}
