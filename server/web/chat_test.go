@@ -30,7 +30,7 @@ const xss = `<img src=x onerror="document.title='pwned'"><script>document.title=
 // socket past its first token's expiry by refreshing it, as the Go client
 // does. Screenshots at phone and desktop sizes land in test-artifacts/.
 func TestBrowserChat(t *testing.T) {
-	const ttl = 20 * time.Second
+	const ttl = 30 * time.Second // refreshed at 24 s: 6 s to spare on a loaded machine
 	env := testserver.Start(t, server.Config{TokenTTL: ttl})
 	early := env.Register("early", "password-early")
 	raw, err := testserver.DialRaw(env.URL, early.Token)
