@@ -52,6 +52,8 @@ func TestBrowserChat(t *testing.T) {
 	b := newTab(t, 1280, 800)
 	b.do(chromedp.Navigate(env.URL + "/"))
 	b.wait("the sign-in form", `!document.getElementById('signin').hidden`)
+	t.Logf("page loaded (load event) after %s ms, %s bytes transferred", b.eval(`Math.round(performance.getEntriesByType('navigation')[0].loadEventEnd)`),
+		b.eval(`performance.getEntriesByType('resource').reduce((n, e) => n + e.transferSize, performance.getEntriesByType('navigation')[0].transferSize)`))
 	b.screenshot("web-signin-360x740.png", 360, 740)
 	b.checkAccessible("the sign-in form at 360 px")
 	b.do(chromedp.EmulateViewport(1280, 800))
