@@ -4,7 +4,7 @@
 
 GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2 \
-            gcc-mingw-w64-x86-64 dbus-daemon dunst
+            gcc-mingw-w64-x86-64 dbus-daemon dunst chromium
 # Node.js and npm for the interop suite and the benchmark's Node peer: Debian 12's
 # Node 18 runs both (no package in the lockfiles asks for more), and Go needs
 # the CA certificates to download modules on a machine that has only Go.
@@ -15,9 +15,9 @@ APT_PKGS += nodejs npm ca-certificates
 APT_PKGS += desktop-file-utils libglib2.0-bin xz-utils x11-utils
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps build confabd fuzz vet fmt-check clean
+.PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps webbundle build confabd fuzz vet fmt-check clean
 
-run: sysdeps
+run: sysdeps webbundle
 	$(GO) run . $(ARGS)
 
 # The Linux desktop bundle, Confab.tar.xz: the release binary from the fyne
@@ -27,7 +27,7 @@ run: sysdeps
 # validates it. `fyne build` leaves FyneApp.toml as it is (`fyne package`
 # raised its build number at every run).
 FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
-package: sysdeps
+package: sysdeps webbundle
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(GO) run $(FYNE_TOOLS) build --release -o "$$tmp/confab" && \
 	$(GO) run ./cmd/linuxpkg -exe "$$tmp/confab" -o Confab.tar.xz
@@ -41,7 +41,7 @@ package: sysdeps
 # FyneApp.toml (assets/icon.png); the tool raises the build number there at
 # every run, so the file is put back as it was. See docs/windows.md.
 WIN_ENV := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
-package-windows: sysdeps
+package-windows: sysdeps webbundle
 	GOBIN=$(CURDIR)/bin $(GO) install $(FYNE_TOOLS)
 	rm -f Confab.exe confab.exe
 	@cp FyneApp.toml bin/FyneApp.toml.orig && \
@@ -60,7 +60,7 @@ windows-check: sysdeps
 # Only tests that need root skip, for a normal user: one line each, printed at
 # the end (go test hides a passing package's skips). CI=true or
 # CONFAB_REQUIRE_ALL=1 makes those fail too (internal/need).
-test: deps vet fmt-check
+test: deps webbundle vet fmt-check
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/confabd
 	@log=$$(mktemp); skips=$$(mktemp); $(MAKE) --no-print-directory windows-check >$$log 2>&1 & win=$$!; \
 	CONFAB_REQUIRE_TOOLS=1 CONFAB_SKIP_LOG=$$skips $(GO) test -race -count=1 -timeout 20m ./...; rc=$$?; \
@@ -74,8 +74,9 @@ deps: sysdeps npmdeps
 # System packages for cgo, Fyne (X11/GL headers), the GUI smoke test (Xvfb, xdotool,
 # ImageMagick), the LAN tests' network namespaces (iproute2), the Windows
 # cross-compiler (mingw-w64), the notification tests' session bus
-# (dbus-daemon) and real notification server (dunst, with dunstctl), and the
-# Linux bundle's tests (see above).
+# (dbus-daemon) and real notification server (dunst, with dunstctl), the
+# Linux bundle's tests (see above), and the browser client's tests (Debian's
+# chromium, driven headless by server/web's tests).
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -90,12 +91,25 @@ sysdeps:
 	fi
 
 # Pinned npm packages, from the committed lockfiles: the interop suite's
-# official socket.io-client, and the benchmark's Node peer server.
+# official socket.io-client (whose browser bundle the server serves), jQuery
+# (for the seeds' browser page in server/web's tests) and axe-core (the
+# accessibility rules those tests check the web client by), and the
+# benchmark's Node peer server.
 npmdeps: interop/node_modules/.installed bench/peer-node/node_modules/.installed
 
 %/node_modules/.installed: %/package.json %/package-lock.json
 	cd $* && npm ci --no-audit --no-fund
 	touch $@
+
+# The official socket.io-client browser bundle, from the pinned npm package,
+# where go:embed reads it (server/web/bundle, gitignored): the server serves it
+# at /socket.io/socket.io.js. A binary built without it answers that path 503.
+SIO_DIST   := interop/node_modules/socket.io-client/dist
+WEB_BUNDLE := server/web/bundle/socket.io.min.js
+webbundle: $(WEB_BUNDLE)
+
+$(WEB_BUNDLE): interop/node_modules/.installed
+	cp $(SIO_DIST)/socket.io.min.js $(SIO_DIST)/socket.io.min.js.map server/web/bundle/
 
 # Confab's server against the seeds' Node.js stack, side by side (writes bench/results.md);
 # then the app's typing and room switching, headless and in a real window under Xvfb.
@@ -118,11 +132,11 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './interop/node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-build:
+build: webbundle
 	$(GO) build -o bin/confab .
 
 # The headless server, without cgo.
-confabd:
+confabd: webbundle
 	CGO_ENABLED=0 $(GO) build -o bin/confabd ./cmd/confabd
 
 # The Socket.IO package's dial/close stress test at full size (2,000 dials
@@ -138,4 +152,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFrames -fuzztime $(FUZZTIME) ./server/
 
 clean:
-	rm -rf bin Confab.tar.xz Confab.exe interop/node_modules bench/peer-node/node_modules
+	rm -rf bin Confab.tar.xz Confab.exe interop/node_modules bench/peer-node/node_modules server/web/bundle/socket.io.*

@@ -18,6 +18,7 @@ import (
 	"confab/internal/sio"
 	"confab/server/auth"
 	"confab/server/store"
+	"confab/server/web"
 	"confab/wire"
 )
 
@@ -106,6 +107,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST "+wire.PathPassword, s.handlePassword)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.Handle(wire.SocketIOPath, s.sockets)
+	web.Routes(s.mux) // the browser client at /, and the socket.io-client bundle
 	s.log.Info("server ready", "data_dir", cfg.DataDir, "secret_from", source, "token_ttl", signer.TTL(),
 		"max_session_age", max(cfg.MaxSessionAge, 0), "signup", !cfg.NoSignup, "max_payload", cfg.MaxPayload)
 	return s, nil
