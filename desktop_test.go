@@ -83,15 +83,9 @@ func TestDesktopWindow(t *testing.T) {
 	// The icon, as the window manager reads it (width, height first).
 	// xdotool finds the window as soon as GLFW creates it; Fyne sets the icon
 	// just after, so wait for it rather than read it once.
-	var icon string
-	deadline := time.Now().Add(20 * time.Second)
-	for icon = x("xprop", "-id", win, "-len", "8", "_NET_WM_ICON"); !strings.Contains(icon, "Icon (512 x 512)"); icon = x("xprop", "-id", win, "-len", "8", "_NET_WM_ICON") {
-		if time.Now().After(deadline) {
-			t.Errorf("the window has no 512 px icon: %s", icon)
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testserver.WaitFor(t, 20*time.Second, "the window's 512 px icon", func() bool {
+		return strings.Contains(x("xprop", "-id", win, "-len", "8", "_NET_WM_ICON"), "Icon (512 x 512)")
+	})
 
 	// The old folder moved to the new ID before Fyne read the preferences (the
 	// screenshot shows alice's address and name in the form).
