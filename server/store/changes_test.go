@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestMigrationFromReleaseKeepsEverything builds the database of the
+// release before edits and reactions (schema 3, written the way its code
+// writes), opens it with this build and checks that every user, message and
+// revoked session survived, and that the new columns start empty.
+func TestMigrationFromReleaseKeepsEverything(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateTo(db, 3); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"alice", "bob", "carol"}
+	for i, name := range names {
+		if _, err := db.Exec(`INSERT INTO users(username, username_key, password_hash, created_at, session_gen) VALUES(?,?,?,?,?)`,
+			name, usernameKey(name), "hash-"+name, 1000+i, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type old struct {
+		room, text, clientID string
+		author               int64
+	}
+	var want []old
+	for i := range 300 {
+		m := old{room: []string{"general", "dev"}[i%2], text: fmt.Sprintf("message %d ✓", i), author: int64(i%3 + 1)}
+		var cid any
+		if i%4 == 0 {
+			m.clientID = fmt.Sprintf("c%d", i)
+			cid = m.clientID
+		}
+		if _, err := db.Exec(`INSERT INTO messages(room, author_id, author_name, text, sent_at, client_id) VALUES(?,?,?,?,?,?)`,
+			m.room, m.author, names[m.author-1], m.text, int64(1_700_000_000_000+i), cid); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, m)
+	}
+	if _, err := db.Exec(`INSERT INTO revoked_sessions(sid, expires_at) VALUES('s1', 4000000000)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := open(t, dir)
+	defer s.Close()
+	ctx := context.Background()
+	for i, name := range names {
+		u, hash, err := s.Credentials(ctx, name)
+		if err != nil || u.ID != int64(i+1) || hash != "hash-"+name || u.SessionGen != int64(i) {
+			t.Errorf("%s after migration: %+v %q %v", name, u, hash, err)
+		}
+	}
+	var got []Message
+	for _, room := range []string{"general", "dev"} {
+		page, err := s.History(ctx, Page{Room: room, After: 0, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d messages after migration, want %d", len(got), len(want))
+	}
+	for _, m := range got {
+		w := want[m.ID-1]
+		if m.Room != w.room || m.Text != w.text || m.AuthorID != w.author || m.ClientID != w.clientID ||
+			m.SentAt.UnixMilli() != 1_700_000_000_000+m.ID-1 || m.Deleted || !m.EditedAt.IsZero() || m.Rev != 0 || m.Reactions != nil {
+			t.Errorf("message %d after migration: %+v, want %+v", m.ID, m, w)
+		}
+	}
+	revoked, err := s.RevokedSessions(ctx, time.Unix(0, 0))
+	if err != nil || len(revoked) != 1 {
+		t.Errorf("revoked sessions after migration: %v %v", revoked, err)
+	}
+	// The old messages can be changed like new ones.
+	if _, err := s.EditMessage(ctx, 1, 1, "edited"); err != nil {
+		t.Error(err)
+	}
+	if v := schemaVersion(t, s); v != SchemaVersion {
+		t.Errorf("schema version %d, want %d", v, SchemaVersion)
+	}
+}
+
+func schemaVersion(t *testing.T, s *Store) int {
+	var v int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestEditDeleteReactChanges(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	add := func(room string, author int64, text string) Message {
+		m, _, err := s.AddMessage(ctx, Message{Room: room, AuthorID: author, AuthorName: fmt.Sprint(author), Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m1, m2 := add("general", 1, "one"), add("general", 2, "two")
+	other := add("dev", 1, "elsewhere")
+
+	steps := []struct {
+		name    string
+		do      func() (Message, error)
+		wantErr error
+		wantRev int64
+	}{
+		{"edit own", func() (Message, error) { return s.EditMessage(ctx, m1.ID, 1, "uno") }, nil, 1},
+		{"edit same text again", func() (Message, error) { return s.EditMessage(ctx, m1.ID, 1, "uno") }, nil, 1},
+		{"edit another's", func() (Message, error) { return s.EditMessage(ctx, m2.ID, 1, "mine now") }, ErrNotAuthor, 0},
+		{"delete another's", func() (Message, error) { return s.DeleteMessage(ctx, m2.ID, 1) }, ErrNotAuthor, 0},
+		{"edit unknown", func() (Message, error) { return s.EditMessage(ctx, 9999, 1, "x") }, ErrNotFound, 0},
+		{"react", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "👍", ReactToggle); return m, err }, nil, 2},
+		{"react on when on", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "👍", ReactOn); return m, err }, nil, 2},
+		{"react by another", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 2, "👍", ReactOn); return m, err }, nil, 3},
+		{"other room's own counter", func() (Message, error) { return s.EditMessage(ctx, other.ID, 1, "there") }, nil, 1},
+		{"delete own", func() (Message, error) { return s.DeleteMessage(ctx, m2.ID, 2) }, nil, 4},
+		{"delete again", func() (Message, error) { return s.DeleteMessage(ctx, m2.ID, 2) }, nil, 4},
+		{"edit deleted", func() (Message, error) { return s.EditMessage(ctx, m2.ID, 2, "back") }, ErrDeleted, 0},
+		{"react to deleted", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "🎉", ReactOn); return m, err }, ErrDeleted, 0},
+	}
+	for _, st := range steps {
+		m, err := st.do()
+		if !errors.Is(err, st.wantErr) || (err == nil && m.Rev != st.wantRev) {
+			t.Errorf("%s: rev %d, err %v; want rev %d, err %v", st.name, m.Rev, err, st.wantRev, st.wantErr)
+		}
+	}
+	hist, err := s.History(ctx, Page{Room: "general", Limit: 10})
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("history %v %v", hist, err)
+	}
+	if h := hist[0]; h.Text != "uno" || h.EditedAt.IsZero() || h.Deleted {
+		t.Errorf("edited message in history: %+v", h)
+	}
+	if h := hist[1]; h.Text != "" || !h.Deleted || h.Reactions != nil || h.Rev != 4 {
+		t.Errorf("tombstone in history: %+v", h)
+	}
+	var text string
+	s.db.QueryRow(`SELECT text FROM messages WHERE id = ?`, m2.ID).Scan(&text) //nolint:errcheck
+	if text != "" {
+		t.Errorf("a deleted message's text is still stored: %q", text)
+	}
+	changes, seq, err := s.Changes(ctx, "general", 1, 10)
+	if err != nil || seq != 4 || len(changes) != 1 || changes[0].ID != m2.ID {
+		t.Errorf("changes since 1: %+v seq %d %v", changes, seq, err)
+	}
+	changes, seq, err = s.Changes(ctx, "general", 0, 10)
+	if err != nil || seq != 4 || len(changes) != 2 || changes[0].ID != m1.ID || changes[1].ID != m2.ID {
+		t.Errorf("changes since 0: %+v seq %d %v", changes, seq, err)
+	}
+	if changes, seq, err := s.Changes(ctx, "empty", 0, 10); err != nil || seq != 0 || len(changes) != 0 {
+		t.Errorf("changes of a room without any: %+v %d %v", changes, seq, err)
+	}
+}
+
+func TestReactionsToggleAndList(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	m, _, err := s.AddMessage(ctx, Message{Room: "general", AuthorID: 1, AuthorName: "a", Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		user    int64
+		emoji   string
+		mode    ReactMode
+		changed bool
+		want    string
+	}{
+		{2, "🎉", ReactToggle, true, "[🎉:2]"},
+		{1, "👍", ReactToggle, true, "[👍:1 🎉:2]"},
+		{3, "👍", ReactOn, true, "[👍:1 🎉:2 👍:3]"},
+		{2, "🎉", ReactToggle, true, "[👍:1 👍:3]"},
+		{2, "🎉", ReactOff, false, "[👍:1 👍:3]"},
+	} {
+		got, changed, err := s.React(ctx, m.ID, r.user, r.emoji, r.mode)
+		var list []string
+		for _, x := range got.Reactions {
+			list = append(list, fmt.Sprintf("%s:%d", x.Emoji, x.UserID))
+		}
+		if err != nil || changed != r.changed || fmt.Sprint(list) != r.want {
+			t.Errorf("user %d %s mode %d: %v changed %v %v, want %s changed %v", r.user, r.emoji, r.mode, list, changed, err, r.want, r.changed)
+		}
+	}
+}
