@@ -52,7 +52,7 @@ func scanMessage(row scanner) (Message, error) {
 
 // EditMessage replaces the text of an author's message and marks it edited.
 // The same text again changes nothing (a retried edit is harmless).
-func (s *Store) EditMessage(ctx context.Context, id, authorID int64, text string) (Message, error) {
+func (s *Store) EditMessage(ctx context.Context, id, authorID int64, text string) (Message, bool, error) {
 	return s.change(ctx, id, func(tx *sql.Tx, m *Message) (bool, error) {
 		switch {
 		case m.AuthorID != authorID:
@@ -73,7 +73,7 @@ func (s *Store) EditMessage(ctx context.Context, id, authorID int64, text string
 
 // DeleteMessage deletes an author's message: its text and reactions are
 // gone, and a tombstone stays in its place. Deleting it again changes nothing.
-func (s *Store) DeleteMessage(ctx context.Context, id, authorID int64) (Message, error) {
+func (s *Store) DeleteMessage(ctx context.Context, id, authorID int64) (Message, bool, error) {
 	return s.change(ctx, id, func(tx *sql.Tx, m *Message) (bool, error) {
 		switch {
 		case m.AuthorID != authorID:
@@ -96,8 +96,7 @@ func (s *Store) DeleteMessage(ctx context.Context, id, authorID int64) (Message,
 // React adds or removes a user's reaction to a message (see ReactMode); it
 // tells whether anything changed. The emoji is the caller's to check.
 func (s *Store) React(ctx context.Context, id, userID int64, emoji string, mode ReactMode) (Message, bool, error) {
-	var changed bool
-	m, err := s.change(ctx, id, func(tx *sql.Tx, m *Message) (bool, error) {
+	return s.change(ctx, id, func(tx *sql.Tx, m *Message) (bool, error) {
 		if m.Deleted {
 			return false, ErrDeleted
 		}
@@ -118,32 +117,30 @@ func (s *Store) React(ctx context.Context, id, userID int64, emoji string, mode 
 		if _, err := tx.ExecContext(ctx, q, m.ID, userID, emoji); err != nil {
 			return false, err
 		}
-		changed = true
 		return true, nil
 	})
-	return m, changed, err
 }
 
 // change runs apply on a message in one transaction; if it changed the
 // message, the room's change number is raised and stamped on it. It returns
-// the message as committed, with its reactions.
-func (s *Store) change(ctx context.Context, id int64, apply func(*sql.Tx, *Message) (bool, error)) (Message, error) {
+// the message as committed, with its reactions, and whether it changed.
+func (s *Store) change(ctx context.Context, id int64, apply func(*sql.Tx, *Message) (bool, error)) (Message, bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		s.noteWrite(err)
-		return Message{}, fmt.Errorf("change message: %w", err)
+		return Message{}, false, fmt.Errorf("change message: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Message{}, ErrNotFound
+		return Message{}, false, ErrNotFound
 	}
 	if err != nil {
-		return Message{}, fmt.Errorf("change message: %w", err)
+		return Message{}, false, fmt.Errorf("change message: %w", err)
 	}
 	changed, err := apply(tx, &m)
 	if errors.Is(err, ErrNotAuthor) || errors.Is(err, ErrDeleted) {
-		return Message{}, err
+		return Message{}, false, err
 	}
 	if err == nil && changed {
 		m.Rev, err = bumpRoom(ctx, tx, m.Room, m.ID)
@@ -153,14 +150,12 @@ func (s *Store) change(ctx context.Context, id int64, apply func(*sql.Tx, *Messa
 	}
 	if err == nil {
 		err = tx.Commit()
-		s.noteWrite(err)
-	} else {
-		s.noteWrite(err)
 	}
+	s.noteWrite(err)
 	if err != nil {
-		return Message{}, fmt.Errorf("change message: %w", err)
+		return Message{}, false, fmt.Errorf("change message: %w", err)
 	}
-	return m, nil
+	return m, changed, nil
 }
 
 // bumpRoom raises a room's change number and stamps it on a message.
@@ -271,4 +266,16 @@ func loadReactions(ctx context.Context, q querier, msgs []*Message) error {
 		}
 	}
 	return rows.Err()
+}
+
+// MessageByID returns one message in its current state (without reactions).
+func (s *Store) MessageByID(ctx context.Context, id int64) (Message, error) {
+	m, err := scanMessage(s.db.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, ErrNotFound
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("read message: %w", err)
+	}
+	return m, nil
 }

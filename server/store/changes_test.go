@@ -86,7 +86,7 @@ func TestMigrationFromReleaseKeepsEverything(t *testing.T) {
 		t.Errorf("revoked sessions after migration: %v %v", revoked, err)
 	}
 	// The old messages can be changed like new ones.
-	if _, err := s.EditMessage(ctx, 1, 1, "edited"); err != nil {
+	if _, _, err := s.EditMessage(ctx, 1, 1, "edited"); err != nil {
 		t.Error(err)
 	}
 	if v := schemaVersion(t, s); v != SchemaVersion {
@@ -123,18 +123,18 @@ func TestEditDeleteReactChanges(t *testing.T) {
 		wantErr error
 		wantRev int64
 	}{
-		{"edit own", func() (Message, error) { return s.EditMessage(ctx, m1.ID, 1, "uno") }, nil, 1},
-		{"edit same text again", func() (Message, error) { return s.EditMessage(ctx, m1.ID, 1, "uno") }, nil, 1},
-		{"edit another's", func() (Message, error) { return s.EditMessage(ctx, m2.ID, 1, "mine now") }, ErrNotAuthor, 0},
-		{"delete another's", func() (Message, error) { return s.DeleteMessage(ctx, m2.ID, 1) }, ErrNotAuthor, 0},
-		{"edit unknown", func() (Message, error) { return s.EditMessage(ctx, 9999, 1, "x") }, ErrNotFound, 0},
+		{"edit own", func() (Message, error) { m, _, err := s.EditMessage(ctx, m1.ID, 1, "uno"); return m, err }, nil, 1},
+		{"edit same text again", func() (Message, error) { m, _, err := s.EditMessage(ctx, m1.ID, 1, "uno"); return m, err }, nil, 1},
+		{"edit another's", func() (Message, error) { m, _, err := s.EditMessage(ctx, m2.ID, 1, "mine now"); return m, err }, ErrNotAuthor, 0},
+		{"delete another's", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 1); return m, err }, ErrNotAuthor, 0},
+		{"edit unknown", func() (Message, error) { m, _, err := s.EditMessage(ctx, 9999, 1, "x"); return m, err }, ErrNotFound, 0},
 		{"react", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "👍", ReactToggle); return m, err }, nil, 2},
 		{"react on when on", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "👍", ReactOn); return m, err }, nil, 2},
 		{"react by another", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 2, "👍", ReactOn); return m, err }, nil, 3},
-		{"other room's own counter", func() (Message, error) { return s.EditMessage(ctx, other.ID, 1, "there") }, nil, 1},
-		{"delete own", func() (Message, error) { return s.DeleteMessage(ctx, m2.ID, 2) }, nil, 4},
-		{"delete again", func() (Message, error) { return s.DeleteMessage(ctx, m2.ID, 2) }, nil, 4},
-		{"edit deleted", func() (Message, error) { return s.EditMessage(ctx, m2.ID, 2, "back") }, ErrDeleted, 0},
+		{"other room's own counter", func() (Message, error) { m, _, err := s.EditMessage(ctx, other.ID, 1, "there"); return m, err }, nil, 1},
+		{"delete own", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 2); return m, err }, nil, 4},
+		{"delete again", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 2); return m, err }, nil, 4},
+		{"edit deleted", func() (Message, error) { m, _, err := s.EditMessage(ctx, m2.ID, 2, "back"); return m, err }, ErrDeleted, 0},
 		{"react to deleted", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "🎉", ReactOn); return m, err }, ErrDeleted, 0},
 	}
 	for _, st := range steps {
