@@ -245,6 +245,11 @@ func TestTypingIsRelayedThrottledAndNeverStored(t *testing.T) {
 	if !equalJSON(typing[0].Args[0], want) {
 		t.Fatalf("typing notice %v, want %v", typing[0].Args[0], want)
 	}
+	// A message ends typing: the next notice is relayed at once.
+	wantOK(t, call(t, sa, wire.EventTyping, map[string]any{"room": "dev"}))
+	if _, err := sb.WaitEvents(wire.EventTyping, len(typing)+1, 5*time.Second); err != nil {
+		t.Fatalf("typing after a message was not relayed: %v", err)
+	}
 	if n := len(sa.Events(wire.EventTyping)); n != 0 {
 		t.Errorf("alice got her own typing %d times", n)
 	}

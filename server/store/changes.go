@@ -236,20 +236,28 @@ type querier interface {
 }
 
 // loadReactions reads the reactions of msgs (at most a page of them), by
-// user id within each message.
+// user id within each message. A page of history is one range of ids (one
+// statement text, on the primary key; other rooms' reactions in it are
+// skipped); scattered ids are read by id.
 func loadReactions(ctx context.Context, q querier, msgs []*Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	byID := make(map[int64]*Message, len(msgs))
-	args := make([]any, len(msgs))
-	for i, m := range msgs {
+	lo, hi := msgs[0].ID, msgs[0].ID
+	for _, m := range msgs {
 		byID[m.ID] = m
-		args[i] = m.ID
+		lo, hi = min(lo, m.ID), max(hi, m.ID)
 		m.Reactions = nil
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?,", len(msgs)), ",")
-	rows, err := q.QueryContext(ctx, `SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN (`+marks+`)
+	where, args := `message_id BETWEEN ? AND ?`, []any{lo, hi}
+	if hi-lo >= int64(4*len(msgs)) { // scattered (changes): by id, not a long range
+		where, args = `message_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(msgs)), ",")+`)`, nil
+		for _, m := range msgs {
+			args = append(args, m.ID)
+		}
+	}
+	rows, err := q.QueryContext(ctx, `SELECT message_id, emoji, user_id FROM reactions WHERE `+where+`
 		ORDER BY message_id, user_id, emoji`, args...)
 	if err != nil {
 		return err

@@ -203,3 +203,44 @@ func TestReactionsToggleAndList(t *testing.T) {
 		}
 	}
 }
+
+// Reactions are read for a dense page (history) and for scattered ids
+// (changes) alike, and never those of other messages in between.
+func TestReactionsOfScatteredAndDenseMessages(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	var ids []int64
+	for i := range 20 {
+		m, _, err := s.AddMessage(ctx, Message{Room: []string{"general", "dev"}[i%2], AuthorID: 1, AuthorName: "a", Text: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	for _, i := range []int{0, 10, 18, 5} { // 5 is in dev, between the others
+		if _, _, err := s.React(ctx, ids[i], 2, "😮", ReactOn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changes, _, err := s.Changes(ctx, "general", 0, 10)
+	if err != nil || len(changes) != 3 {
+		t.Fatalf("changes: %v %v", changes, err)
+	}
+	for _, m := range changes {
+		if len(m.Reactions) != 1 || m.Reactions[0] != (Reaction{"😮", 2}) {
+			t.Errorf("changed message %d: reactions %v", m.ID, m.Reactions)
+		}
+	}
+	hist, err := s.History(ctx, Page{Room: "general", Limit: 50})
+	if err != nil || len(hist) != 10 {
+		t.Fatalf("history: %v %v", hist, err)
+	}
+	for _, m := range hist {
+		reacted := m.ID == ids[0] || m.ID == ids[10] || m.ID == ids[18]
+		if (len(m.Reactions) == 1) != reacted || len(m.Reactions) > 1 {
+			t.Errorf("message %d in history: reactions %v", m.ID, m.Reactions)
+		}
+	}
+}
