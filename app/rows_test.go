@@ -92,6 +92,10 @@ func checkRows(t *testing.T, v *chatView, what string) {
 			}
 			bottom := float32(0)
 			for _, o := range r.objs {
+				if b, ok := o.(*widget.Button); ok { // reactions: drawn too
+					bottom = max(bottom, b.Position().Y+b.Size().Height)
+					continue
+				}
 				txt, ok := o.(*canvas.Text)
 				if !ok || strings.TrimSpace(txt.Text) == "" {
 					continue
