@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -242,5 +243,85 @@ func TestReactionsOfScatteredAndDenseMessages(t *testing.T) {
 		if (len(m.Reactions) == 1) != reacted || len(m.Reactions) > 1 {
 			t.Errorf("message %d in history: reactions %v", m.ID, m.Reactions)
 		}
+	}
+}
+
+// TestMigrationOfARealReleaseDatabase opens a database written by the
+// release before edits and reactions (testdata/release-schema3.db, made by
+// its store with testdata/mkrelease: 3 accounts, one with a changed password, 120 messages in two
+// rooms, every third with a clientId, a revoked session) and checks that
+// all of it is there after the migration.
+func TestMigrationOfARealReleaseDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("testdata", "release-schema3.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, DBFile), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	raw.QueryRow(`PRAGMA user_version`).Scan(&version) //nolint:errcheck
+	raw.Close()
+	if version != 3 {
+		t.Fatalf("the release database has schema %d, want 3", version)
+	}
+
+	s := open(t, dir)
+	defer s.Close()
+	ctx := context.Background()
+	for i, name := range []string{"alice", "Bob", "carol.x"} {
+		u, hash, err := s.Credentials(ctx, name)
+		wantHash, wantGen := "hash-of-"+name, int64(0)
+		if name == "Bob" {
+			wantHash, wantGen = "new-hash-of-Bob", 1
+		}
+		if err != nil || u.ID != int64(i+1) || u.Username != name || hash != wantHash || u.SessionGen != wantGen {
+			t.Errorf("%s: %+v %q %v", name, u, hash, err)
+		}
+	}
+	if _, err := s.CreateUser(ctx, "a1ice", "h"); !errors.Is(err, ErrUsernameTooSimilar) {
+		t.Errorf("a look-alike of alice after the migration: %v", err)
+	}
+	revoked, err := s.RevokedSessions(ctx, time.Now())
+	if _, ok := revoked["revoked-sid"]; err != nil || !ok {
+		t.Errorf("revoked sessions: %v %v", revoked, err)
+	}
+	names := []string{"alice", "Bob", "carol.x"}
+	var all []Message
+	for _, room := range []string{"general", "dev-team"} {
+		page, err := s.History(ctx, Page{Room: room, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+	}
+	if len(all) != 120 {
+		t.Fatalf("%d messages after the migration, want 120", len(all))
+	}
+	for _, m := range all {
+		i := int(m.ID - 1)
+		wantCID := ""
+		if i%3 == 0 {
+			wantCID = fmt.Sprintf("cid-%d", i)
+		}
+		if m.Room != []string{"general", "dev-team"}[i%2] || m.AuthorID != int64(i%3+1) || m.AuthorName != names[i%3] ||
+			m.Text != fmt.Sprintf("message %d: héllo <b>&</b> 👍", i) || m.ClientID != wantCID || m.SentAt.IsZero() ||
+			m.Deleted || !m.EditedAt.IsZero() || m.Rev != 0 || m.Reactions != nil {
+			t.Errorf("message %d after the migration: %+v", m.ID, m)
+		}
+	}
+	// A resend of an old clientId still finds its message, and old
+	// messages take edits and reactions.
+	if m, created, err := s.AddMessage(ctx, Message{Room: "general", AuthorID: 1, AuthorName: "alice", Text: "again", ClientID: "cid-0"}); err != nil || created || m.ID != 1 {
+		t.Errorf("resend of an old clientId: %+v %v %v", m, created, err)
+	}
+	if m, _, err := s.React(ctx, 2, 1, "❤️", ReactOn); err != nil || m.Rev != 1 {
+		t.Errorf("reacting to an old message: %+v %v", m, err)
 	}
 }
