@@ -1,8 +1,8 @@
-// mkrelease wrote release-schema3.db with the store of commit 774f4de (the
-// release before edits and reactions; run from a checkout of it as
-// go run ./server/store/testdata/mkrelease DIR). It writes
-// users, messages with and without clientIds in two
-// rooms, a revoked session and a changed password.
+// mkrelease wrote release-schema3.db with the store of commit 774f4de, the
+// release before edits and reactions (copied into a checkout of it and run
+// as go run ./server/store/testdata/mkrelease DIR): users, messages with
+// and without clientIds in two rooms, a revoked session and a changed
+// password.
 package main
 
 import (
