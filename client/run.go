@@ -218,7 +218,8 @@ func (c *Chat) catchUp(conn *sioConn) {
 		if rm.seqKnown { // edits, deletes and reactions made while we were away
 			if seq, done := c.catchUpChanges(conn, rm.room, rm.seq); done {
 				c.mu.Lock()
-				c.room(rm.room).seq = seq
+				r := c.room(rm.room)
+				r.seq = max(r.seq, seq)
 				c.mu.Unlock()
 			}
 		}
