@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"image/color"
 	"sort"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"confab/app/bridge"
@@ -21,6 +24,9 @@ const deletedText = "Message deleted"
 
 // editedMark follows the text of an edited message.
 const editedMark = " (edited)"
+
+// editWidth is the edit dialog's text box's width.
+const editWidth = 440
 
 // update replaces a stored message by a newer state of it; it reports
 // whether the row changed. Messages not loaded are left to history, which
@@ -82,8 +88,10 @@ func (v *chatView) editMessage(id int64, text string) *widget.Entry {
 	entry.Wrapping = fyne.TextWrapWord
 	entry.SetText(text)
 	entry.SetMinRowsVisible(4)
+	wide := canvas.NewRectangle(color.Transparent) // room for a sentence per line
+	wide.SetMinSize(fyne.NewSize(editWidth, 0))
 	chat := v.chat
-	v.ui.ask("Edit message", entry,
+	v.ui.ask("Edit message", container.NewStack(wide, entry),
 		answer{label: "Cancel", cancel: true},
 		answer{label: "Save", primary: true, run: func() {
 			text := entry.Text

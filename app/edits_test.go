@@ -143,15 +143,28 @@ func TestEditDeleteReactAndTypingInTheWindow(t *testing.T) {
 	waitUI(t, "sent", func() bool { return v.tl().len() == 1 && v.tl().at(0).msg.ID > 0 })
 	id := onUI(func() int64 { return v.tl().at(0).msg.ID })
 
-	// Edit from the menu: the dialog holds the text; Save sends it.
+	// The menu of our message offers Edit and Delete.
 	bridge.DoAndWait(func() {
-		entry := v.editMessage(id, v.rowSpec(0).text)
+		v.flush()
+		r := v.msgList.shown[0]
+		r.TappedSecondary(&fyne.PointEvent{Position: fyne.NewPos(40, 30), AbsolutePosition: r.Position().AddXY(220, 80)})
+	})
+	screenshot(t, ui, "edits-menu-800x600.png")
+	bridge.DoAndWait(func() {
+		ui.win.Canvas().Overlays().Top().Hide()
+		ui.win.Canvas().Overlays().Remove(ui.win.Canvas().Overlays().Top())
+	})
+	// Edit from the menu: the dialog holds the text; Save sends it.
+	var entry *widget.Entry
+	bridge.DoAndWait(func() {
+		entry = v.editMessage(id, v.rowSpec(0).text)
 		if entry.Text != "hello bob" {
 			t.Errorf("edit dialog starts with %q", entry.Text)
 		}
 		entry.SetText("hello, bob")
-		ui.asking.choose(1)
 	})
+	screenshot(t, ui, "edits-dialog-800x600.png")
+	bridge.DoAndWait(func() { ui.asking.choose(1) })
 	waitUI(t, "edited", func() bool { return rowTexts(v.rowSpec(0)) == "hello, bob"+editedMark })
 	if m := history(t, bob.Chat)[id]; m.Text != "hello, bob" || m.EditedAt == nil {
 		t.Fatalf("bob's history: %+v", m)
@@ -183,14 +196,17 @@ func TestEditDeleteReactAndTypingInTheWindow(t *testing.T) {
 	waitUI(t, "typing hidden", func() bool { return !v.typing().label.Visible() })
 
 	// Delete asks first; then everyone sees a tombstone.
+	bridge.DoAndWait(func() { v.deleteMessage(id) })
+	screenshot(t, ui, "edits-delete-800x600.png")
 	bridge.DoAndWait(func() {
-		v.deleteMessage(id)
 		if ui.asking == nil {
 			t.Fatal("delete did not ask")
 		}
 		ui.asking.choose(1)
 	})
 	waitUI(t, "tombstone", func() bool { return rowTexts(v.rowSpec(0)) == deletedText })
+	bridge.DoAndWait(v.flush)
+	screenshot(t, ui, "edits-tombstone-800x600.png")
 	if m := history(t, bob.Chat)[id]; !m.Deleted || m.Text != "" {
 		t.Fatalf("bob's history: %+v", m)
 	}
