@@ -183,11 +183,15 @@ func isCode(err error, code string) bool {
 
 func TestTypingIsThrottledAndShownToOthers(t *testing.T) {
 	t.Parallel()
-	env := testserver.Start(t, server.Config{})
+	// A small event budget: 50 notices would spend it, and Users would be refused.
+	env := testserver.Start(t, server.Config{EventRate: 0.5, EventBurst: 8})
 	a, ra := connect(t, env, "alice")
 	_, rb := connect(t, env, "bob")
 	for range 50 { // a burst of keystrokes: one notice
 		a.Typing("general")
+	}
+	if _, err := a.Users(context.Background()); err != nil {
+		t.Fatalf("after a burst of keystrokes: %v", err)
 	}
 	sent(t, a, ra, "general", "typed")
 	rb.wait(t, "bob has the message", func([]client.Event) bool { return len(rb.messages()) == 1 })
