@@ -241,3 +241,36 @@ func TestTypingLineExpires(t *testing.T) {
 	}
 	waitUI(t, "the notice expires", func() bool { return !v.typing().label.Visible() })
 }
+
+// Typing in the composer tells the room's others.
+func TestComposerTellsTheRoomWhileTyping(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	sess, err := client.Register(context.Background(), env.URL, "carol", "password-c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := client.Connect(sess, client.Options{})
+	t.Cleanup(carol.Close)
+	typing := make(chan string, 10)
+	go func() {
+		for e := range carol.Events() {
+			if te, ok := e.(client.TypingEvent); ok {
+				typing <- te.Typing.User.Username
+			}
+		}
+	}()
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "chat window", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	testserver.WaitFor(t, 25*time.Second, "carol online", func() bool { return carol.State() == client.Online })
+	v := onUI(func() *chatView { return ui.view })
+	bridge.DoAndWait(func() { test.Type(v.composer, "hel") })
+	select {
+	case who := <-typing:
+		if who != "alice" {
+			t.Fatalf("carol was told %q is typing", who)
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("carol was not told that alice is typing")
+	}
+}
