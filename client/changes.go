@@ -48,7 +48,18 @@ func (c *Chat) change(ctx context.Context, event string, payload map[string]any)
 	if err := decode(res["message"], &m); err != nil {
 		return wire.Message{}, &Error{Kind: ErrServer, Err: err}
 	}
+	c.sawChange(m) // ours reach the others as updates, and us only here
 	return m, nil
+}
+
+// sawChange moves a room's change number on when m is the next change:
+// every one before it was seen, so a catch-up need not ask for them again.
+func (c *Chat) sawChange(m wire.Message) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.room(m.Room); r.seqKnown && m.Rev == r.seq+1 {
+		r.seq = m.Rev
+	}
 }
 
 // Typing tells the room that we are typing. Call it on every keystroke:

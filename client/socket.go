@@ -103,11 +103,7 @@ func (c *Chat) handle(e sio.Event) {
 	case wire.EventUpdate:
 		var m wire.Message
 		if decode(arg, &m) == nil && m.ID > 0 {
-			c.mu.Lock()
-			if r := c.room(m.Room); r.seqKnown && m.Rev == r.seq+1 {
-				r.seq = m.Rev // the next change, and every one before was seen: caught up to it
-			}
-			c.mu.Unlock()
+			c.sawChange(m)
 			c.out.push(UpdateEvent{Message: m})
 		}
 	case wire.EventTyping:
