@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -323,5 +324,48 @@ func TestMigrationOfARealReleaseDatabase(t *testing.T) {
 	}
 	if m, _, err := s.React(ctx, 2, 1, "❤️", ReactOn); err != nil || m.Rev != 1 {
 		t.Errorf("reacting to an old message: %+v %v", m, err)
+	}
+}
+
+// A deleted message's text is gone from the database file, not only from
+// answers (SQLite keeps freed bytes unless told to zero them).
+func TestDeletedTextLeavesTheFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, dir)
+	ctx := context.Background()
+	const secret = "the-launch-code-is-0000-and-must-go"
+	long := strings.Repeat(secret+" ", 100) // over a page: its overflow pages are freed
+	var id int64
+	for i := range 20 {
+		text := fmt.Sprintf("filler message %d", i)
+		if i == 10 {
+			text = long
+		}
+		m, _, err := s.AddMessage(ctx, Message{Room: "general", AuthorID: 1, AuthorName: "a", Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 10 {
+			id = m.ID
+		}
+	}
+	s.Close() // the text is in the file itself, not only in the log
+	s = open(t, dir)
+	if _, _, err := s.DeleteMessage(ctx, id, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, DBFile+"*"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), secret) {
+			t.Errorf("%s still holds the deleted text", filepath.Base(f))
+		}
 	}
 }

@@ -78,8 +78,9 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	}
 	// FULL synchronous: a commit is on disk before we acknowledge it.
 	// busy_timeout covers the rare moment readers and the writer meet on a checkpoint.
+	// secure_delete: a deleted message's text is zeroed, not left in free pages.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
 	c, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
