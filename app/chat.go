@@ -63,7 +63,8 @@ type chatView struct {
 	userIDs             []string
 	countdown           *time.Timer
 	content             fyne.CanvasObject
-	tips                *tipLayer // where names cut short show whole
+	tips                *tipLayer   // where names cut short show whole
+	typingBar           *typingView // "alice is typing…" (typing.go)
 }
 
 // openChat connects the session and shows the chat window.
@@ -143,7 +144,7 @@ func (v *chatView) build() {
 	v.tooLong.Importance = widget.DangerImportance
 	v.tooLong.Wrapping = fyne.TextWrapWord
 	v.tooLong.Hide()
-	v.composer.OnChanged = func(text string) { v.updateCounter(text) }
+	v.composer.OnChanged = func(text string) { v.updateCounter(text); v.typed(text) }
 	sendBtn := widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { v.send(v.composer.Text) })
 	// The composer grows to a few lines; the counter and the button stay at its bottom.
 	bottom := container.NewBorder(nil, nil, nil,
@@ -152,7 +153,7 @@ func (v *chatView) build() {
 	v.find = newFindBar(v)
 	top := container.NewVBox(v.headerBar(), v.bannerBox, v.find.box)
 	v.find.parent = top
-	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, bottom), nil, nil, v.msgList)
+	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, v.typing().label, bottom), nil, nil, v.msgList)
 	v.content = columns(left, center, v.userList)
 }
 
@@ -175,6 +176,7 @@ func (v *chatView) apply(e client.Event) {
 	switch e := e.(type) {
 	case client.MessageEvent:
 		m := e.Message
+		v.typing().message(m)
 		t := v.room(m.Room)
 		if !t.add(m) {
 			return
@@ -202,6 +204,8 @@ func (v *chatView) apply(e client.Event) {
 		v.setUser(u)
 	case client.StateEvent:
 		v.showState(e)
+	default:
+		v.applyEdits(e)
 	}
 }
 

@@ -21,6 +21,10 @@ func (v *chatView) newConversation() *msgPane {
 		copyText:   func(s string) { v.ui.app.Clipboard().SetContent(s) },
 		openURL:    func(u *url.URL) { _ = v.ui.app.OpenURL(u) },
 		selectText: v.showMessageText,
+		changeActions: changeActions{
+			edit:   func(id int64, text string) { v.editMessage(id, text) },
+			remove: v.deleteMessage, react: v.react,
+		},
 	})
 }
 
@@ -48,6 +52,7 @@ func (v *chatView) rowSpec(i int) rowSpec {
 			s.failure = "Not sent. " + errWords(o.Err)
 		}
 	}
+	v.changeSpec(&s, e)
 	return s
 }
 

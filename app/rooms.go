@@ -181,6 +181,7 @@ func (v *chatView) switchRoom(name string) {
 	v.scrollDown()
 	v.find.search()
 	v.roomsChanged()
+	v.typing().show()
 }
 
 // joinTyped joins the room typed in the room box (a leading '#' and

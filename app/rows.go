@@ -21,6 +21,7 @@ type rowSpec struct {
 	sending bool   // ours, on its way: a short status at the right
 	failure string // ours, not sent: why, with Retry and Delete below
 	marked  bool   // the find bar's current match: on the selection colour
+	changes        // edits, deletes and reactions (rowchanges.go)
 }
 
 const (
@@ -39,6 +40,8 @@ type rowGeom struct {
 	failY, buttonsY   float32
 	failure           mdLayout
 	buttonW, buttonsH float32
+	chips             []fyne.Position // reactions, under the text
+	chipSz            []fyne.Size
 }
 
 func layoutRow(s *rowSpec, width float32, m textMetrics) rowGeom {
@@ -57,6 +60,7 @@ func layoutRow(s *rowSpec, width float32, m textMetrics) rowGeom {
 	g.bodyY = y
 	g.body = layoutMarkdown(s.blocks, max(bodyW, minBodyWidth), m)
 	y += g.body.height
+	y = layoutChips(&g, s, y, width)
 	if s.failure != "" {
 		y += headerGap
 		g.failY = y
@@ -80,6 +84,7 @@ type rowActions struct {
 	selectText func(string)
 	retry      func()
 	discard    func()
+	changeActions
 }
 
 // msgRow draws one row from its spec: text pieces on the canvas, links
@@ -93,8 +98,9 @@ type msgRow struct {
 	objs    []fyne.CanvasObject
 	retry   *widget.Button
 	del     *widget.Button
-	hovered string      // the link under the pointer
-	fg      color.Color // the text colour it was built with
+	chips   []*widget.Button // reactions: a tap toggles ours
+	hovered string           // the link under the pointer
+	fg      color.Color      // the text colour it was built with
 }
 
 func newMsgRow(act *rowActions) *msgRow {
@@ -195,6 +201,7 @@ func (r *msgRow) build(width float32) {
 		r.del.Move(fyne.NewPos(g.padX+g.buttonW+theme.Padding(), g.buttonsY))
 		objs = append(objs, r.retry, r.del)
 	}
+	objs = r.appendChips(objs, g)
 	for i := len(objs); i < len(r.objs); i++ {
 		r.objs[i] = nil
 	}
@@ -291,6 +298,9 @@ func (r *msgRow) TappedSecondary(e *fyne.PointEvent) {
 }
 
 func (r *msgRow) menu(pos fyne.Position) *fyne.Menu {
+	if r.spec.deleted {
+		return fyne.NewMenu("", r.changeItems()...)
+	}
 	text := r.spec.text
 	items := []*fyne.MenuItem{fyne.NewMenuItem("Copy message", func() { r.act.copyText(text) })}
 	links := mdLinks(r.spec.blocks)
@@ -308,7 +318,7 @@ func (r *msgRow) menu(pos fyne.Position) *fyne.Menu {
 		items = append(items, fyne.NewMenuItem(label, func() { r.act.copyText(l) }))
 	}
 	items = append(items, fyne.NewMenuItem("Select text…", func() { r.act.selectText(text) }))
-	return fyne.NewMenu("", items...)
+	return fyne.NewMenu("", append(items, r.changeItems()...)...)
 }
 
 func shorten(s string, n int) string {

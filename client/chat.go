@@ -81,6 +81,11 @@ type roomState struct {
 	seen     map[int64]struct{}
 	seenList []int64 // for trimming seen, oldest first
 	maxID    int64
+	// seq is the room's change number we are caught up to (seqKnown: the
+	// server said one); after a reconnect the changes since it are fetched.
+	seq      int64
+	seqKnown bool
+	typedAt  time.Time // when we last told the room we are typing
 }
 
 // Connect starts a Chat for the session. It returns at once; watch Events.
@@ -203,8 +208,14 @@ func (c *Chat) join(ctx context.Context, conn *sioConn, room string) error {
 	if err := decode(res["history"], &msgs); err != nil {
 		return &Error{Kind: ErrServer, Err: err}
 	}
+	var seq int64
+	hasSeq := decode(res["seq"], &seq) == nil && res["seq"] != nil
 	c.mu.Lock()
-	c.room(room).joined = true
+	r := c.room(room)
+	r.joined = true
+	if hasSeq && !r.seqKnown { // later, only a finished catch-up moves it
+		r.seq, r.seqKnown = seq, true
+	}
 	c.mu.Unlock()
 	c.deliver(msgs, true)
 	c.pump(room)

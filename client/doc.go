@@ -27,7 +27,12 @@
 // drain it until it is closed. Messages are deduplicated but may arrive in
 // any order: order a timeline by Message.ID. The methods of Chat are safe to
 // call from any goroutine; Join, Leave, History, Users and User wait for the
-// server (give them a context), Send returns at once.
+// server (give them a context), Send returns at once. Edit, Delete and React
+// change a message and return its new state; others get an UpdateEvent,
+// and after a reconnect the Chat fetches the changes made while it was
+// away (historic UpdateEvents). Typing may be called on every keystroke: it
+// tells the room at most once per wire.TypingInterval; TypingEvents and a
+// TypingSet say who is typing.
 //
 // Importing the package restores the default handling of SIGINT, SIGTERM
 // and SIGQUIT, which the underlying engine.io client takes at init.

@@ -50,6 +50,9 @@ var codeText = map[string]string{
 	wire.ErrRateLimited:    "too many messages at once",
 	wire.ErrTooManyRooms:   "you are in too many rooms: leave one first",
 	wire.ErrTooManySockets: "this account is connected from too many places: close one",
+	wire.ErrNotAuthor:      "only its author can change a message",
+	wire.ErrMessageDeleted: "that message was deleted",
+	wire.ErrInvalidEmoji:   "that reaction is not one of the offered ones",
 }
 
 func (e *Error) Error() string {
@@ -91,7 +94,8 @@ func kindOfCode(code string) error {
 	case "missing_token", "invalid_token", "token_expired", "token_revoked", "unknown_user",
 		wire.ReasonSessionExpired, wire.ReasonPasswordChanged:
 		return ErrSignedOut
-	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found", wire.ErrTooManyRooms:
+	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found", wire.ErrTooManyRooms,
+		wire.ErrNotAuthor, wire.ErrMessageDeleted, wire.ErrInvalidEmoji:
 		return ErrBadInput
 	}
 	return ErrServer

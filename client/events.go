@@ -22,13 +22,31 @@ func (s ConnState) String() string {
 	return [...]string{"connecting", "online", "reconnecting", "offline", "signed out"}[s]
 }
 
-// Event is one of MessageEvent, PresenceEvent, DeliveryEvent, StateEvent.
+// Event is one of MessageEvent, UpdateEvent, TypingEvent, PresenceEvent,
+// DeliveryEvent, StateEvent.
 type Event interface{ event() }
 
 // MessageEvent is a message of a joined room, live or from history.
 type MessageEvent struct {
 	Message  wire.Message
 	Historic bool // from a join or a catch-up after reconnecting, not live
+}
+
+// UpdateEvent is a message's new state after an edit, a delete (a
+// tombstone: Message.Deleted) or a change of its reactions. It replaces the
+// copy with the same id if its Rev is higher; it may concern a message the
+// app never loaded, which it can ignore.
+type UpdateEvent struct {
+	Message  wire.Message
+	Historic bool // from the catch-up after reconnecting, not live
+}
+
+// TypingEvent says that a user is typing in a room, until Until (the
+// server's expiry, counted from arrival) unless told again. A message of
+// that user in the room ends it too (see TypingSet).
+type TypingEvent struct {
+	Typing wire.Typing
+	Until  time.Time
 }
 
 // PresenceEvent says a user came online or went offline.
@@ -45,6 +63,8 @@ type StateEvent struct {
 }
 
 func (MessageEvent) event()  {}
+func (UpdateEvent) event()   {}
+func (TypingEvent) event()   {}
 func (PresenceEvent) event() {}
 func (DeliveryEvent) event() {}
 func (StateEvent) event()    {}

@@ -33,6 +33,7 @@ func (c *Chat) Send(room, text string) (string, error) {
 	c.pending[o.ClientID] = o
 	r := c.room(room)
 	r.queue = append(r.queue, o)
+	r.typedAt = time.Time{} // the next keystroke is news again
 	snapshot := *o
 	c.mu.Unlock()
 	c.out.push(DeliveryEvent{Outgoing: snapshot})

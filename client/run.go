@@ -179,17 +179,20 @@ func (c *Chat) unpublish(conn *sioConn) {
 
 // catchUp rejoins the rooms and fetches what was missed in each: the join
 // brings the newest 50 (covering broadcasts that were in flight at the
-// drop), then pages after the last id seen before it.
+// drop), then pages after the last id seen before it, then the changes
+// since the change number caught up to before.
 func (c *Chat) catchUp(conn *sioConn) {
 	c.mu.Lock()
 	type mark struct {
-		room  string
-		maxID int64
+		room     string
+		maxID    int64
+		seq      int64
+		seqKnown bool
 	}
 	var rooms []mark
 	for name, r := range c.rooms {
 		if r.joined {
-			rooms = append(rooms, mark{name, r.maxID})
+			rooms = append(rooms, mark{name, r.maxID, r.seq, r.seqKnown})
 		}
 	}
 	c.mu.Unlock()
@@ -210,6 +213,14 @@ func (c *Chat) catchUp(conn *sioConn) {
 			after = msgs[len(msgs)-1].ID
 			if more, _ := res["more"].(bool); !more && len(msgs) < wire.MaxHistory {
 				break // caught up (a page cut short in bytes says more)
+			}
+		}
+		if rm.seqKnown { // edits, deletes and reactions made while we were away
+			if seq, done := c.catchUpChanges(conn, rm.room, rm.seq); done {
+				c.mu.Lock()
+				r := c.room(rm.room)
+				r.seq = max(r.seq, seq)
+				c.mu.Unlock()
 			}
 		}
 	}

@@ -100,6 +100,17 @@ func (c *Chat) handle(e sio.Event) {
 		if decode(arg, &m) == nil && m.ID > 0 {
 			c.deliver([]wire.Message{m}, false)
 		}
+	case wire.EventUpdate:
+		var m wire.Message
+		if decode(arg, &m) == nil && m.ID > 0 {
+			c.sawChange(m)
+			c.out.push(UpdateEvent{Message: m})
+		}
+	case wire.EventTyping:
+		var t wire.Typing
+		if decode(arg, &t) == nil && t.User.ID != "" {
+			c.out.push(TypingEvent{Typing: t, Until: time.Now().Add(time.Duration(t.ExpiresIn) * time.Millisecond)})
+		}
 	case wire.EventPresence:
 		var p wire.Presence
 		if decode(arg, &p) == nil {

@@ -38,6 +38,11 @@ var handlers = map[string]handler{
 	wire.EventHistory:    (*conn).onHistory,
 	wire.EventUsers:      (*conn).onUsers,
 	wire.EventAuth:       (*conn).onAuth,
+	wire.EventEdit:       (*conn).onEdit,
+	wire.EventDelete:     (*conn).onDelete,
+	wire.EventReact:      (*conn).onReact,
+	wire.EventChanges:    (*conn).onChanges,
+	wire.EventTyping:     (*conn).onTyping,
 }
 
 // dispatch rate-limits and handles one event; sio hands a socket's events
@@ -129,6 +134,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	if created {
 		c.sock.ToRoom(stored.Room, wire.EventMessage, msg)
 	}
+	delete(c.typing, stored.Room) // a message ends typing: the next keystroke is news at once
 	return success(ack{"message": msg})
 }
 
@@ -195,12 +201,19 @@ func (c *conn) onJoin(payload any) ack {
 	c.sock.Join(room)
 	ctx, cancel := c.ctx()
 	defer cancel()
+	// The change number is read first: the history is at least as new, and
+	// a later change is numbered higher (or reaches this socket live).
+	seq, err := c.srv.store.RoomSeq(ctx, room)
+	if err != nil {
+		c.srv.log.Error("read change number", "err", err)
+		return fail(wire.ErrInternal)
+	}
 	msgs, err := c.srv.store.History(ctx, store.Page{Room: room, Limit: wire.JoinHistory})
 	if err != nil {
 		c.srv.log.Error("read history", "err", err)
 		return fail(wire.ErrInternal)
 	}
-	return success(c.page(ack{"room": room}, "history", msgs, true))
+	return success(c.page(ack{"room": room, "seq": seq}, "history", msgs, true))
 }
 
 func (c *conn) onLeave(payload any) ack {
@@ -289,14 +302,22 @@ func (s *Server) userView(u store.User) wire.User {
 }
 
 func toWire(m store.Message) wire.Message {
-	return wire.Message{
-		ID:       m.ID,
-		Room:     m.Room,
-		Author:   wire.Author{ID: strconv.FormatInt(m.AuthorID, 10), Username: m.AuthorName},
-		Text:     m.Text,
-		SentAt:   m.SentAt,
-		ClientID: m.ClientID,
+	w := wire.Message{
+		ID:        m.ID,
+		Room:      m.Room,
+		Author:    wire.Author{ID: strconv.FormatInt(m.AuthorID, 10), Username: m.AuthorName},
+		Text:      m.Text,
+		SentAt:    m.SentAt,
+		ClientID:  m.ClientID,
+		Deleted:   m.Deleted,
+		Reactions: wireReactions(m.Reactions),
+		Rev:       m.Rev,
 	}
+	if !m.EditedAt.IsZero() {
+		edited := m.EditedAt
+		w.EditedAt = &edited
+	}
+	return w
 }
 
 func toWireAll(ms []store.Message) []wire.Message {

@@ -44,7 +44,7 @@ func fitReply(msgs []wire.Message, max int, keepNewest bool) ([]wire.Message, bo
 func worstCase(msgs []wire.Message) int {
 	n := 0
 	for _, m := range msgs {
-		n += msgOverhead + 6*(len(m.Text)+len(m.Room)+len(m.Author.Username)+len(m.Author.ID)+len(m.ClientID))
+		n += msgOverhead + 6*(len(m.Text)+len(m.Room)+len(m.Author.Username)+len(m.Author.ID)+len(m.ClientID)) + reactionsSize(m, 6)
 	}
 	return n
 }
@@ -54,7 +54,20 @@ func worstCase(msgs []wire.Message) int {
 func replySize(msgs []wire.Message) int {
 	n := 0
 	for _, m := range msgs {
-		n += msgOverhead + len(m.Text) + len(m.Room) + len(m.Author.Username) + len(m.Author.ID) + len(m.ClientID)
+		n += msgOverhead + len(m.Text) + len(m.Room) + len(m.Author.Username) + len(m.Author.ID) + len(m.ClientID) + reactionsSize(m, 1)
+	}
+	return n
+}
+
+// reactionsSize is about what a message's reactions cost in JSON, their
+// strings counted escape times (6: the worst case, as worstCase).
+func reactionsSize(m wire.Message, escape int) int {
+	n := 0
+	for _, r := range m.Reactions {
+		n += 40 + escape*len(r.Emoji)
+		for _, u := range r.Users {
+			n += 3 + escape*len(u)
+		}
 	}
 	return n
 }

@@ -21,12 +21,21 @@ const (
 	EventHistory    = "history"
 	EventUsers      = "users"
 	EventAuth       = "auth"
+	EventEdit       = "edit"    // {"id","text"}: replace the text of one's own message
+	EventDelete     = "delete"  // {"id"}: delete one's own message, leaving a tombstone
+	EventReact      = "react"   // {"id","emoji","on"?}: set or toggle one's reaction
+	EventChanges    = "changes" // {"room","since","limit"?}: messages changed since a room's change number
+	EventTyping     = "typing"  // {"room"}: the user is typing (also sent by the server, see Typing)
 )
 
 // Socket.IO events, server to client (EventMessage too).
 const (
 	EventPresence     = "presence"
 	EventUnauthorized = "unauthorized"
+	// EventUpdate carries a Message in its new state after an edit, a
+	// delete or a reaction; it replaces the copy with the same id when its
+	// Rev is higher.
+	EventUpdate = "update"
 )
 
 // Error codes, in HTTP error bodies and in acknowledgements.
@@ -50,6 +59,9 @@ const (
 	ErrTooManyRooms       = "too_many_rooms"
 	ErrTooManySockets     = "too_many_sockets" // connect_error message and reason
 	ErrPayloadTooLarge    = "payload_too_large"
+	ErrNotAuthor          = "not_author"      // edit or delete of another user's message
+	ErrMessageDeleted     = "message_deleted" // edit of, or reaction to, a deleted message
+	ErrInvalidEmoji       = "invalid_emoji"   // a reaction outside Reactions
 
 	// Token refusal reasons (connect_error data.reason, unauthorized.reason, HTTP 401 error).
 	ReasonMissingToken = "missing_token"
@@ -90,7 +102,33 @@ const (
 	MaxPasswordBytes = 1024 // longer is refused as bad_request: hashing it is wasted work
 	SocketIOPath     = "/socket.io/"
 	ProtocolVersion  = 1
+	MaxChanges       = 200 // messages in one changes reply (the default too)
 )
+
+// Typing indicator timing: a client sends EventTyping at most once per
+// TypingInterval per room while its user types; the server relays at most
+// one per TypingRelayInterval per socket and room and drops the excess
+// silently; a receiver shows "… is typing" until TypingExpiry has passed
+// without another, or until a message of that user arrives in the room.
+const (
+	TypingInterval      = 3 * time.Second
+	TypingRelayInterval = 2 * time.Second
+	TypingExpiry        = 6 * time.Second
+)
+
+// Reactions is the emoji set a message can be reacted to with, in the order
+// reactions are listed.
+var Reactions = []string{"👍", "❤️", "😂", "😮", "😢", "🎉"}
+
+// ValidReaction reports whether emoji is one of Reactions.
+func ValidReaction(emoji string) bool {
+	for _, r := range Reactions {
+		if r == emoji {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	usernameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,32}$`)
@@ -117,6 +155,31 @@ type Message struct {
 	Text     string    `json:"text"`
 	SentAt   time.Time `json:"sentAt"`
 	ClientID string    `json:"clientId,omitempty"`
+	// EditedAt is when the text was last edited; nil if never.
+	EditedAt *time.Time `json:"editedAt,omitempty"`
+	// Deleted marks a tombstone: its author deleted it, and Text is empty.
+	Deleted bool `json:"deleted,omitempty"`
+	// Reactions are the reactions it has, in the order of wire.Reactions.
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// Rev is the room's change number of the message's last edit, delete or
+	// reaction change (0: never changed); a copy with a higher Rev is newer.
+	Rev int64 `json:"rev,omitempty"`
+}
+
+// Reaction is one emoji on a message: who reacted with it (user ids, in
+// increasing order) and how many they are.
+type Reaction struct {
+	Emoji string   `json:"emoji"`
+	Count int      `json:"count"`
+	Users []string `json:"users"`
+}
+
+// Typing is what the server relays of EventTyping: User is typing in Room,
+// for ExpiresIn milliseconds unless told again.
+type Typing struct {
+	Room      string `json:"room"`
+	User      Author `json:"user"`
+	ExpiresIn int64  `json:"expiresIn"`
 }
 
 // User is a public view of an account.

@@ -31,7 +31,8 @@ const help = `Type a message and press Enter to send it to the current room.
   /leave ROOM  leave a room                        /users      who is here
   /retry       send failed messages again          /reconnect  connect again now
   /logout      sign out everywhere and quit        /quit       quit (Ctrl+C or Ctrl+D too)
-  /help        this text`
+  /help        this text
+` + changesHelp
 
 // Run signs in and chats until the user quits, stdin ends or ctx ends.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -165,6 +166,7 @@ type screen struct {
 	me      string
 	mu      sync.Mutex
 	current string
+	typing  client.TypingSet // guarded by mu
 }
 
 func (s *screen) room() string {
@@ -182,8 +184,14 @@ func (s *screen) printf(format string, args ...any) {
 func (s *screen) show(e client.Event) {
 	switch e := e.(type) {
 	case client.MessageEvent:
-		m := e.Message
-		s.printf("[%s] %s %s: %s", m.Room, m.SentAt.Local().Format("15:04"), m.Author.Username, m.Text)
+		s.mu.Lock()
+		s.typing.Message(e.Message)
+		s.mu.Unlock()
+		s.printf("%s", line(e.Message))
+	case client.UpdateEvent:
+		s.showUpdate(e.Message)
+	case client.TypingEvent:
+		s.showTyping(e)
 	case client.PresenceEvent:
 		state := "left"
 		if e.Presence.Online {
@@ -194,8 +202,7 @@ func (s *screen) show(e client.Event) {
 		o := e.Outgoing
 		switch o.State {
 		case client.Sent:
-			m := o.Message
-			s.printf("[%s] %s %s: %s", m.Room, m.SentAt.Local().Format("15:04"), m.Author.Username, m.Text)
+			s.printf("%s", line(*o.Message))
 		case client.Failed:
 			s.printf("! not sent to %s: %q (%v) - /retry to try again", o.Room, o.Text, o.Err)
 		}
@@ -269,6 +276,8 @@ func (s *screen) command(ctx context.Context, chat *client.Chat, line string) bo
 		}
 	case "/reconnect":
 		chat.ReconnectNow()
+	case "/edit", "/delete", "/react":
+		s.changeCommand(ctx, chat, cmd, arg)
 	case "/logout":
 		if err := chat.Logout(ctx); err != nil {
 			s.printf("! %v", err)

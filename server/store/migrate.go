@@ -52,6 +52,24 @@ var migrations = []string{
 		PRIMARY KEY (skeleton, user_id)
 	);
 	CREATE INDEX user_lookalikes_user ON user_lookalikes(user_id);`,
+	// 4: edits, deletes and reactions (changes.go). Every change of a
+	// message raises its room's change number (room_changes.seq) and stamps
+	// the message with it (rev), so a client asks for what changed since
+	// the number it last saw. A deleted message keeps its row, without text.
+	`ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+	ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+	ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX messages_room_rev ON messages(room, rev);
+	CREATE TABLE room_changes (
+		room TEXT PRIMARY KEY,
+		seq  INTEGER NOT NULL
+	);
+	CREATE TABLE reactions (
+		message_id INTEGER NOT NULL REFERENCES messages(id),
+		user_id    INTEGER NOT NULL,
+		emoji      TEXT NOT NULL,
+		PRIMARY KEY (message_id, user_id, emoji)
+	);`,
 }
 
 // fills complete a migration, in its transaction, with what only Go can
@@ -91,7 +109,11 @@ func fillLookalikeKeys(tx *sql.Tx) error {
 // SchemaVersion is the version this build migrates to.
 var SchemaVersion = len(migrations)
 
-func migrate(db *sql.DB) error {
+func migrate(db *sql.DB) error { return migrateTo(db, len(migrations)) }
+
+// migrateTo applies the migrations up to version n (tests build the
+// databases of earlier releases with it).
+func migrateTo(db *sql.DB, n int) error {
 	var version int
 	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
@@ -99,7 +121,7 @@ func migrate(db *sql.DB) error {
 	if version > len(migrations) {
 		return fmt.Errorf("database schema version %d is newer than this build supports (%d): upgrade Confab", version, len(migrations))
 	}
-	for i := version; i < len(migrations); i++ {
+	for i := version; i < n; i++ {
 		tx, err := db.Begin()
 		if err != nil {
 			return fmt.Errorf("migrate to version %d: %w", i+1, err)

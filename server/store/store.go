@@ -47,6 +47,10 @@ type Message struct {
 	Text       string
 	SentAt     time.Time
 	ClientID   string
+	EditedAt   time.Time  // zero if never edited
+	Deleted    bool       // a tombstone: Text is empty
+	Rev        int64      // the room's change number of its last change (0: never changed)
+	Reactions  []Reaction // by user id (History, Changes and the changes return them)
 }
 
 // Store is the database handle. It is safe for concurrent use.
@@ -74,8 +78,9 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	}
 	// FULL synchronous: a commit is on disk before we acknowledge it.
 	// busy_timeout covers the rare moment readers and the writer meet on a checkpoint.
+	// secure_delete: a deleted message's text is zeroed, not left in free pages.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
 	c, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -426,7 +431,7 @@ type Page struct {
 // it returns the oldest ones after it (catching up); otherwise the newest
 // ones before Before (scrolling back).
 func (s *Store) History(ctx context.Context, p Page) ([]Message, error) {
-	const cols = `SELECT id, room, author_id, author_name, text, sent_at, COALESCE(client_id, '') FROM messages`
+	const cols = `SELECT ` + msgCols + ` FROM messages`
 	var rows *sql.Rows
 	var err error
 	before := p.Before
@@ -443,18 +448,11 @@ func (s *Store) History(ctx context.Context, p Page) ([]Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
-	defer rows.Close()
-	out := make([]Message, 0, p.Limit)
-	for rows.Next() {
-		var m Message
-		var sent int64
-		if err := rows.Scan(&m.ID, &m.Room, &m.AuthorID, &m.AuthorName, &m.Text, &sent, &m.ClientID); err != nil {
-			return nil, fmt.Errorf("read history: %w", err)
-		}
-		m.SentAt = time.UnixMilli(sent).UTC()
-		out = append(out, m)
+	out, err := scanAll(rows, p.Limit)
+	if err == nil {
+		err = s.withReactions(ctx, out)
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
 	if p.After <= 0 { // newest-first query: put back in ascending order

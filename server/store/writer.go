@@ -207,12 +207,12 @@ func (w *writer) insertAll(batch []addRequest, results []addResult) error {
 	return nil
 }
 
+// findByClientID returns a message already stored under a clientId, in
+// its current state (edited or deleted since, perhaps).
 func findByClientID(tx *sql.Tx, author int64, clientID string) (Message, error) {
-	var m Message
-	var sent int64
-	err := tx.QueryRow(`SELECT id, room, author_id, author_name, text, sent_at, client_id FROM messages
-		WHERE author_id = ? AND client_id = ?`, author, clientID).
-		Scan(&m.ID, &m.Room, &m.AuthorID, &m.AuthorName, &m.Text, &sent, &m.ClientID)
-	m.SentAt = time.UnixMilli(sent).UTC()
-	return m, err
+	m, err := scanMessage(tx.QueryRow(`SELECT `+msgCols+` FROM messages WHERE author_id = ? AND client_id = ?`, author, clientID))
+	if err != nil {
+		return m, err
+	}
+	return m, loadReactions(context.Background(), tx, []*Message{&m})
 }
