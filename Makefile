@@ -6,9 +6,12 @@ GO       ?= go
 APT_PKGS := gcc libgl1-mesa-dev xorg-dev xvfb xdotool imagemagick iproute2 \
             gcc-mingw-w64-x86-64 dbus-daemon dunst chromium
 # Node.js and npm for the interop suite and the benchmark's Node peer: Debian 12's
-# Node 18 runs both (no package in the lockfiles asks for more), and Go needs
-# the CA certificates to download modules on a machine that has only Go.
-APT_PKGS += nodejs npm ca-certificates
+# Node 18 runs both (no package in the lockfiles asks for more). They are installed
+# only when the commands are missing: a Node.js from elsewhere (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package) is used as it is.
+# Go needs the CA certificates to download modules on a machine that has only Go.
+NODE_PKGS := nodejs npm
+APT_PKGS += ca-certificates
 # The Linux bundle's test: desktop-file-validate and update-desktop-database
 # (desktop-file-utils), gio to open a confab:// link (libglib2.0-bin), xz for
 # the tarball; xprop (x11-utils) reads the real window's class and icon.
@@ -81,6 +84,7 @@ sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing $(NODE_PKGS)"; \
 	if [ -n "$$missing" ]; then \
 		if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
 			echo "missing Debian packages:$$missing"; \
