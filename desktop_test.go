@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,28 +42,7 @@ func TestDesktopWindow(t *testing.T) {
 		}
 	}
 
-	display := freeDisplay()
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	if err := xvfb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { xvfb.Process.Signal(syscall.SIGTERM); xvfb.Wait() }() //nolint:errcheck // TERM: Xvfb removes its lock file
-	xenv := append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "LANG=C.UTF-8")
-	x := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Env = xenv
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	testserver.WaitFor(t, 10*time.Second, "Xvfb", func() bool {
-		_, err := os.Stat("/tmp/.X11-unix/X" + strings.TrimPrefix(display, ":"))
-		return err == nil
-	})
+	_, xenv, x := startX(t, home, "1024x768")
 	app := exec.Command(bin)
 	app.Env = xenv
 	app.Dir = home // away from FyneApp.toml, which a development build reads its icon from

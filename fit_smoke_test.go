@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,29 +50,8 @@ var geometry = regexp.MustCompile(`Position: (-?\d+),(-?\d+).*\n\s*Geometry: (\d
 // is inside the screen at login and in the chat, and saves screenshots as
 // shots-login.png and shots-chat.png.
 func smallScreen(t *testing.T, bin, url string, scale, w, h int, shots string) {
-	display := freeDisplay()
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-nolisten", "tcp")
-	if err := xvfb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { xvfb.Process.Signal(syscall.SIGTERM); xvfb.Wait() }() //nolint:errcheck // TERM: Xvfb removes its lock file
 	home := t.TempDir()
-	xenv := append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "LANG=C.UTF-8", "FYNE_SCALE="+strconv.Itoa(scale))
-	x := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Env = xenv
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	testserver.WaitFor(t, 10*time.Second, "Xvfb", func() bool {
-		_, err := os.Stat("/tmp/.X11-unix/X" + strings.TrimPrefix(display, ":"))
-		return err == nil
-	})
+	_, xenv, x := startX(t, home, fmt.Sprintf("%dx%d", w, h), "FYNE_SCALE="+strconv.Itoa(scale))
 	app := exec.Command(bin)
 	app.Env = xenv
 	var logs strings.Builder

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -98,22 +97,9 @@ func TestSingleInstance(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	display := freeDisplay()
-	// -noreset: the X server resets when its last client goes (a killed
-	// app, each xdotool), and refuses connections meanwhile.
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset")
-	if err := xvfb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { xvfb.Process.Signal(syscall.SIGTERM); xvfb.Wait() }() //nolint:errcheck
 	home, runtime := t.TempDir(), t.TempDir()
 	os.Chmod(runtime, 0o700) //nolint:errcheck
-	env := append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "XDG_RUNTIME_DIR="+runtime, "LANG=C.UTF-8")
-	testserver.WaitFor(t, 10*time.Second, "Xvfb", func() bool {
-		_, err := os.Stat("/tmp/.X11-unix/X" + strings.TrimPrefix(display, ":"))
-		return err == nil
-	})
+	display, env, _ := startX(t, home, "1024x768", "XDG_RUNTIME_DIR="+runtime)
 	windows := func() []string {
 		out, _ := exec.Command("env", append([]string{"DISPLAY=" + display}, "xdotool", "search", "--onlyvisible", "--name", "^Confab$")...).Output()
 		return strings.Fields(string(out))

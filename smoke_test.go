@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -68,29 +67,8 @@ func TestSmokeRealWindow(t *testing.T) {
 	}
 	env := testserver.Start(t, server.Config{})
 
-	display := freeDisplay()
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	if err := xvfb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { xvfb.Process.Signal(syscall.SIGTERM); xvfb.Wait() }() //nolint:errcheck // TERM: Xvfb removes its lock file
 	home := t.TempDir()
-	xenv := append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "LANG=C.UTF-8")
-	x := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Env = xenv
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	testserver.WaitFor(t, 10*time.Second, "Xvfb", func() bool {
-		_, err := os.Stat("/tmp/.X11-unix/X" + strings.TrimPrefix(display, ":"))
-		return err == nil
-	})
+	_, xenv, x := startX(t, home, "1024x768")
 
 	start := time.Now()
 	app := exec.Command(bin)
