@@ -85,7 +85,7 @@ func requiredBy(getenv func(string) string) string {
 	case getenv("CI") == "true":
 		return "CI=true"
 	default:
-		return EnvTools + " is set: make test installs it"
+		return EnvTools + " is set (make test)"
 	}
 }
 

@@ -121,7 +121,7 @@ func TestToolVerdict(t *testing.T) {
 		<-done
 		return f
 	}
-	if f := run(env(EnvTools, "1")); f.failed != "node is missing (make test installs it) (required: CONFAB_REQUIRE_TOOLS is set: make test installs it)" {
+	if f := run(env(EnvTools, "1")); f.failed != "node is missing (make test installs it) (required: CONFAB_REQUIRE_TOOLS is set (make test))" {
 		t.Errorf("make test: failed %q, skipped %q", f.failed, f.skipped)
 	}
 	if f := run(env()); f.skipped != "node is missing (make test installs it)" {
