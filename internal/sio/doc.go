@@ -72,6 +72,9 @@
 //	                                                                  TestCoalescedOrderUnderConcurrentWriters,
 //	                                                                  TestCloseFlushesTheQueue,
 //	                                                                  TestStalledFlushClosesTheConnection
+//	35  a poll is written after its handler returned  latewrite.go    TestLateWriteAfterEndIsRefused,          -
+//	                                                                  TestLateWriteRacesTheEnd,
+//	                                                                  TestDialCloseStress (under -race)
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the

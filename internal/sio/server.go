@@ -142,7 +142,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hw, hr := s.hijackable(w, r); hr != r { // hijack.go
 		w, r = hw, hr
 	} else {
-		w = s.withCORSFix(w) // cors.go
+		g := guardLateWrites(w) // latewrite.go
+		defer g.end()
+		w = s.withCORSFix(g) // cors.go
 	}
 	s.engine.ServeHTTP(w, r)
 }
