@@ -166,7 +166,7 @@ func TestEditDeleteReactAndTypingInTheWindow(t *testing.T) {
 	screenshot(t, ui, "edits-dialog-800x600.png")
 	bridge.DoAndWait(func() { ui.asking.choose(1) })
 	waitUI(t, "edited", func() bool { return rowTexts(v.rowSpec(0)) == "hello, bob"+editedMark })
-	if m := history(t, bob.Chat)[id]; m.Text != "hello, bob" || m.EditedAt == nil {
+	if m := bob.Stored(t, "general")[id]; m.Text != "hello, bob" || m.EditedAt == nil {
 		t.Fatalf("bob's history: %+v", m)
 	}
 
@@ -207,22 +207,9 @@ func TestEditDeleteReactAndTypingInTheWindow(t *testing.T) {
 	waitUI(t, "tombstone", func() bool { return rowTexts(v.rowSpec(0)) == deletedText })
 	bridge.DoAndWait(v.flush)
 	screenshot(t, ui, "edits-tombstone-800x600.png")
-	if m := history(t, bob.Chat)[id]; !m.Deleted || m.Text != "" {
+	if m := bob.Stored(t, "general")[id]; !m.Deleted || m.Text != "" {
 		t.Fatalf("bob's history: %+v", m)
 	}
-}
-
-func history(t *testing.T, c *client.Chat) map[int64]wire.Message {
-	t.Helper()
-	msgs, err := c.History(context.Background(), "general", 0, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[int64]wire.Message{}
-	for _, m := range msgs {
-		out[m.ID] = m
-	}
-	return out
 }
 
 // Typing notices expire by themselves.

@@ -15,7 +15,6 @@ import (
 	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
-	"confab/wire"
 )
 
 // The terminal edits, deletes and reacts, and shows others' changes and
@@ -51,17 +50,17 @@ func TestEditDeleteReactAndTypingInTerminal(t *testing.T) {
 	testserver.WaitFor(t, 10*time.Second, "the edit and reaction shown", func() bool {
 		return out.has(fmt.Sprintf("#%d alice: my edited words (edited)  🎉 1", id))
 	})
-	hist := historyOf(t, bob.Chat)
+	hist := bob.Stored(t, "general")
 	if m := hist[id]; m.Text != "my edited words" || m.EditedAt == nil || len(m.Reactions) != 1 {
 		t.Fatalf("bob's history has %+v", m)
 	}
 	fmt.Fprintf(in, "/react %d party\n", id) // toggled off
 	testserver.WaitFor(t, 10*time.Second, "the reaction removed", func() bool {
-		return out.count(fmt.Sprintf("#%d alice: my edited words (edited)", id)) >= 2 && len(historyOf(t, bob.Chat)[id].Reactions) == 0
+		return out.count(fmt.Sprintf("#%d alice: my edited words (edited)", id)) >= 2 && len(bob.Stored(t, "general")[id].Reactions) == 0
 	})
 	fmt.Fprintf(in, "/delete %d\n", id)
 	testserver.WaitFor(t, 10*time.Second, "the delete shown", func() bool { return out.has(fmt.Sprintf("#%d alice deleted a message", id)) })
-	if m := historyOf(t, bob.Chat)[id]; !m.Deleted || m.Text != "" {
+	if m := bob.Stored(t, "general")[id]; !m.Deleted || m.Text != "" {
 		t.Fatalf("bob's history has %+v", m)
 	}
 
@@ -100,17 +99,4 @@ func waitID(t *testing.T, out *lines, sub string) int64 {
 		return false
 	})
 	return id
-}
-
-func historyOf(t *testing.T, c *client.Chat) map[int64]wire.Message {
-	t.Helper()
-	msgs, err := c.History(context.Background(), "general", 0, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[int64]wire.Message{}
-	for _, m := range msgs {
-		out[m.ID] = m
-	}
-	return out
 }

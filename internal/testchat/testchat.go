@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"confab/client"
+	"confab/wire"
 )
 
 // Peer is a signed-in user whose live messages arrive on Texts.
@@ -94,4 +95,19 @@ func (p *Peer) WaitState(state client.ConnState, since time.Time, timeout time.D
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// Stored is the room's newest messages (at most 50) as the server keeps
+// them, by id: what a client that catches up would see.
+func (p *Peer) Stored(t testing.TB, room string) map[int64]wire.Message {
+	t.Helper()
+	msgs, err := p.Chat.History(context.Background(), room, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[int64]wire.Message, len(msgs))
+	for _, m := range msgs {
+		out[m.ID] = m
+	}
+	return out
 }
