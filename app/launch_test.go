@@ -23,7 +23,6 @@ func invitationTo(env *testserver.Env, name string) wire.Invitation {
 // to the chat on screen changes nothing; a link to another chat asks
 // before leaving this one, and Escape keeps it.
 func TestHandedInvitation(t *testing.T) {
-	t.Parallel()
 	env := testserver.StartTLS(t, server.Config{})
 	other := testserver.StartTLS(t, server.Config{})
 	env.Register("alice", "password-a")
@@ -92,7 +91,6 @@ func TestHandedInvitation(t *testing.T) {
 // While hosting, a link to the hosted chat changes nothing; one to
 // another chat asks whether to stop hosting, and does on Enter.
 func TestHandedInvitationWhileHosting(t *testing.T) {
-	t.Parallel()
 	other := testserver.StartTLS(t, server.Config{})
 	ui := newUI(t)
 	hostAs(ui, freePort(t), "hostess", "password-h", true)

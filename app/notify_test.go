@@ -144,7 +144,6 @@ func notifyExpire(d time.Duration) Option { return func(ui *UI) { ui.alerts.expi
 // The choice in the Confab menu is kept in the preferences and read at
 // the next start.
 func TestNotificationSettingMenu(t *testing.T) {
-	t.Parallel()
 	env := testserver.Start(t, server.Config{})
 	ui := newUI(t)
 	signIn(t, ui, env.URL, "alice", "password-a", true)
