@@ -98,7 +98,10 @@ func TestSlowReaderIsCutOff(t *testing.T) {
 	wg.Wait()
 	// The bound: each socket queues at most MaxOutbound, plus one batch in
 	// the transport's hands; 96 MB for the rest of the process, the pages
-	// being read and encoded included (before the cap: 2.7 GB in 30 s).
+	// being read and encoded included (one per socket: its events run one
+	// at a time) and the sign-in's 19 MB hash (before the cap: 2.7 GB in
+	// 30 s; peaks of 83-109 MB under -race while a slow handler let the
+	// socket's next events run beside it, 31-53 MB since).
 	bound := base + float64(attackers)*2*maxOutbound/(1<<20) + 96
 	t.Logf("%d of %d attackers cut off; heap %.0f MB before, peak %.0f MB (bound %.0f)",
 		cut.Load(), attackers, base, peak, bound)
@@ -192,7 +195,13 @@ func TestSocketsPerUserAreCapped(t *testing.T) {
 	tok := env.Register("alice", "password-a").Token
 	var socks []*testserver.Sock
 	for i := 0; i < limit; i++ {
-		socks = append(socks, dial(t, env, tok))
+		s := dial(t, env, tok)
+		// The CONNECT reply goes out before the server registers the
+		// socket (sio's Connected runs after it); an answered event
+		// proves the socket counts. Without this the next dial could
+		// pass the handshake's check and be dropped only afterwards.
+		call(t, s, wire.EventUsers, map[string]any{})
+		socks = append(socks, s)
 	}
 	if _, err := testserver.Dial(env.URL, testserver.DialOpts{Token: tok}); err == nil || !strings.Contains(err.Error(), wire.ErrTooManySockets) {
 		t.Fatalf("socket %d: %v, want %s", limit+1, err, wire.ErrTooManySockets)

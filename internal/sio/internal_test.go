@@ -39,6 +39,27 @@ func TestGateOrdersAndTimesOut(t *testing.T) {
 	g.leave(3)
 }
 
+// A slow handler is not a lost ticket: the next event waits for it however
+// long it takes, so a socket's handlers never run side by side.
+func TestGateWaitsForASlowHandler(t *testing.T) {
+	t.Parallel()
+	g := newGate(20 * time.Millisecond)
+	g.enter(0)
+	entered := make(chan struct{})
+	go func() {
+		g.enter(1)
+		close(entered)
+		g.leave(1)
+	}()
+	select {
+	case <-entered:
+		t.Fatal("event 1 entered while event 0 was still inside")
+	case <-time.After(300 * time.Millisecond): // 15 timeouts
+	}
+	g.leave(0)
+	<-entered
+}
+
 // After the websocket upgrade the engine keeps the response writer for the
 // socket's life: it must no longer reach net/http's connection and its
 // buffers, and must answer like a hijacked response.
