@@ -50,8 +50,10 @@ func runSuite(t *testing.T, node string, env *testserver.Env, extraEnv ...string
 	// TestPollingCloseAnswered in server/), so Node usually exits when the
 	// tests end; once in four CI runs at load it did not (every test passed,
 	// then the process stayed for 3 min). Where Node knows --test-force-exit
-	// (20.14 and later) it is used; Debian 12's Node 18 does not know it. The
-	// deadline keeps a hang from holding go test for 20 min.
+	// (20.14 and later) it is used; Debian 12's Node 18 does not know it, so
+	// every test file imports exit.mjs, which names what still holds the
+	// process and ends it 5 s after its tests. The deadline keeps any other
+	// hang from holding go test for 20 min.
 	ctx, cancel := context.WithTimeout(context.Background(), suiteLimit)
 	defer cancel()
 	args := []string{"--test", "--test-reporter=spec"}

@@ -2,6 +2,7 @@
 // against a Confab server at CONFAB_URL (interop_test.go starts one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import './exit.mjs';
 import { io } from 'socket.io-client';
 
 const url = process.env.CONFAB_URL;
