@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"confab/app/bridge"
+	"confab/client"
+	"confab/internal/testchat"
+	"confab/internal/testserver"
+	"confab/server"
+	"confab/wire"
+)
+
+// dmRowText is what the DM list shows in row i: its label and unread count.
+func dmRowText(d *dmSection, i int) (label, count string) {
+	row := d.v.newTippedRoomRow().(*fyne.Container)
+	d.updateRow(i, row)
+	l, c := roomRowParts(row)
+	if c.Hidden {
+		return l.Text, ""
+	}
+	return l.Text, c.Text
+}
+
+// A click on a person opens the DM with them; a DM someone else starts is
+// listed with its unread count and the partner's presence, and seeing it
+// marks it read on the server.
+func TestDMListAndStartFromPeople(t *testing.T) {
+	env := testserver.Start(t, server.Config{PresenceGrace: 50 * time.Millisecond})
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
+	carol := testchat.Join(t, env.URL, "carol", "password-c")
+
+	ui := newScreenshotUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "chat window", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	v := onUI(func() *chatView { return ui.view })
+	waitUI(t, "people listed", func() bool { return len(v.userIDs) == 3 })
+
+	// Click bob in the people list.
+	bridge.DoAndWait(func() {
+		for i, id := range v.userIDs {
+			if v.users[id].Username == "bob" {
+				v.userList.Select(i)
+			}
+		}
+	})
+	waitUI(t, "the DM with bob on screen", func() bool { return wire.IsPrivateRoom(v.current) })
+	dm := onUI(func() string { return v.current })
+	if h := onUI(func() string { return v.header.Text }); h != "Direct messages with bob" {
+		t.Fatalf("header %q", h)
+	}
+	if l := onUI(func() string { l, _ := dmRowText(v.dms(), 0); return l }); l != "● bob" {
+		t.Fatalf("DM row %q", l)
+	}
+	ctx := context.Background()
+	if c, err := bob.Chat.OpenDM(ctx, "alice"); err != nil || c.Room != dm {
+		t.Fatalf("bob's DM: %+v %v", c, err)
+	}
+	if err := bob.Chat.Join(ctx, dm); err != nil {
+		t.Fatal(err)
+	}
+	bridge.DoAndWait(func() {
+		test.Type(v.composer, "hi bob")
+		v.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	})
+	select {
+	case text := <-bob.Texts:
+		if text != "hi bob" {
+			t.Fatalf("bob got %q", text)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("bob got nothing")
+	}
+
+	// Carol starts a DM and writes twice while alice is on bob's.
+	cd, err := carol.Chat.OpenDM(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.Chat.Join(ctx, cd.Room); err != nil {
+		t.Fatal(err)
+	}
+	carol.Chat.Send(cd.Room, "lunch?")
+	carol.Chat.Send(cd.Room, "12:30 at the usual place")
+	waitUI(t, "carol's DM listed with 2 unread", func() bool {
+		i := v.dms().index(cd.Room)
+		if i < 0 {
+			return false
+		}
+		l, c := dmRowText(v.dms(), i)
+		return l == "● carol" && c == "2"
+	})
+	if n := onUI(v.unreadTotal); n != 2 {
+		t.Fatalf("unread in all: %d", n)
+	}
+	screenshots(t, ui, "dm-list")
+
+	// Showing it clears the count here and on the server.
+	bridge.DoAndWait(func() { v.dms().list.Select(v.dms().index(cd.Room)) })
+	waitUI(t, "carol's DM on screen", func() bool { return v.current == cd.Room && v.tl().len() == 2 })
+	testserver.WaitFor(t, 20*time.Second, "read on the server", func() bool {
+		list, err := ui.chat.Conversations(ctx)
+		for _, c := range list {
+			if c.Room == cd.Room {
+				return err == nil && c.Unread == 0
+			}
+		}
+		return false
+	})
+	// Carol's presence shows in her row.
+	carol.Chat.Close()
+	waitUI(t, "carol offline", func() bool {
+		l, _ := dmRowText(v.dms(), v.dms().index(cd.Room))
+		return l == "○ carol"
+	})
+}
+
+// A group is created, someone is invited, and leaving takes it off the list.
+func TestPrivateGroupInApp(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
+	testchat.Join(t, env.URL, "carol", "password-c")
+	ui := newScreenshotUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", true)
+	waitUI(t, "chat window", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+	v := onUI(func() *chatView { return ui.view })
+	waitUI(t, "people listed", func() bool { return len(v.userIDs) == 3 })
+
+	bridge.DoAndWait(func() { v.dms().create("Launch plans", []string{"bob"}) })
+	waitUI(t, "the group on screen", func() bool { return wire.IsPrivateRoom(v.current) })
+	room := onUI(func() string { return v.current })
+	if h := onUI(func() string { return v.header.Text }); h != "Launch plans: alice, bob" {
+		t.Fatalf("header %q", h)
+	}
+	if onUI(func() bool { return v.dms().tools.Hidden }) {
+		t.Fatal("no invite and leave buttons for the group on screen")
+	}
+	bridge.DoAndWait(func() { v.dms().inviteUser(room, "carol") })
+	waitUI(t, "carol in", func() bool { l, _ := dmRowText(v.dms(), 0); return l == "Launch plans (3)" })
+	screenshots(t, ui, "dm-group")
+	if list, err := bob.Chat.Conversations(context.Background()); err != nil || len(list) != 1 || len(list[0].Members) != 3 {
+		t.Fatalf("bob's view: %+v %v", list, err)
+	}
+
+	bridge.DoAndWait(func() { v.dms().leaveGroup(room) })
+	waitUI(t, "left", func() bool { return len(v.dms().order) == 0 && v.current == wire.DefaultRoom })
+	if h := onUI(func() string { return v.header.Text }); !strings.HasPrefix(h, "# ") {
+		t.Fatalf("header after leaving %q", h)
+	}
+	if !onUI(func() bool { return v.dms().tools.Hidden }) {
+		t.Fatal("group tools shown for a public room")
+	}
+}
