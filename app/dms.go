@@ -33,18 +33,18 @@ const dmTitle = "Direct messages"
 const dmRoomsShare = 0.5
 
 type dmSection struct {
-	v      *chatView
-	convs  map[string]wire.Conversation // by room
+	v     *chatView
+	convs map[string]wire.Conversation // by room
 	// counted is, by room, the newest message id the unread count has
 	// taken in: the server's count covers up to its LastID, and each later
 	// message, live or caught up, counts once.
 	counted map[string]int64
-	order  []string                     // as listed: the newest activity first
-	list   *widget.List
-	invite *widget.Button // to the group on screen
-	leave  *widget.Button
-	tools  *fyne.Container
-	box    fyne.CanvasObject
+	order   []string // as listed: the newest activity first
+	list    *widget.List
+	invite  *widget.Button // to the group on screen
+	leave   *widget.Button
+	tools   *fyne.Container
+	box     fyne.CanvasObject
 }
 
 // dms is the view's direct message section, made on first use.
