@@ -45,6 +45,12 @@ type dmSection struct {
 	leave   *widget.Button
 	tools   *fyne.Container
 	box     fyne.CanvasObject
+	// column holds the rooms and this section: only the heading below the
+	// rooms while there is no conversation (short windows keep their rooms
+	// in view), a split of the two once there is one.
+	column *fyne.Container
+	rooms  fyne.CanvasObject
+	split  *container.Split
 }
 
 // dms is the view's direct message section, made on first use.
@@ -76,9 +82,32 @@ func newDMSection(v *chatView) *dmSection {
 
 // withDMs puts the direct message section below the rooms.
 func (v *chatView) withDMs(rooms fyne.CanvasObject) fyne.CanvasObject {
-	s := container.NewVSplit(rooms, v.dms().box)
-	s.Offset = dmRoomsShare
-	return s
+	d := v.dms()
+	d.rooms = rooms
+	d.column = container.NewStack()
+	d.arrange()
+	return d.column
+}
+
+// arrange lays the column out for whether there are conversations.
+func (d *dmSection) arrange() {
+	if d.column == nil {
+		return
+	}
+	empty := len(d.order) == 0
+	if empty == (d.split == nil) && len(d.column.Objects) > 0 {
+		return
+	}
+	d.list.Hidden = empty
+	if empty {
+		d.split = nil
+		d.column.Objects = []fyne.CanvasObject{container.NewBorder(nil, d.box, nil, nil, d.rooms)}
+	} else {
+		d.split = container.NewVSplit(d.rooms, d.box)
+		d.split.Offset = dmRoomsShare
+		d.column.Objects = []fyne.CanvasObject{d.split}
+	}
+	d.column.Refresh()
 }
 
 func (d *dmSection) has(room string) bool { _, ok := d.convs[room]; return ok }
@@ -255,6 +284,7 @@ func (d *dmSection) remove(room string) {
 }
 
 func (d *dmSection) refresh() {
+	d.arrange()
 	// The list selects by row: rows move as conversations are added.
 	if i := d.index(d.v.current); i >= 0 {
 		d.list.Select(i) // OnSelected sees the current room: no loop
