@@ -193,6 +193,21 @@ func (d *dmSection) headerNote(room string) (string, bool) {
 	return "offline", true
 }
 
+// place names a private conversation in a notification; "" for a room.
+func (ui *UI) place(room string) string {
+	if ui.view == nil {
+		return ""
+	}
+	c, private := ui.view.dms().convs[room]
+	switch {
+	case !private:
+		return ""
+	case c.Kind == wire.KindGroup:
+		return c.Name
+	}
+	return "a direct message"
+}
+
 func (d *dmSection) updateRow(i widget.ListItemID, row *fyne.Container) {
 	if i >= len(d.order) {
 		return

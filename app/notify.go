@@ -69,7 +69,7 @@ func (ui *UI) notifyMenu() *fyne.MenuItem {
 // in the background.
 func (ui *UI) notifyMessage(m wire.Message, me string) {
 	ui.alerts.notes.Post(notify.Message{Room: m.Room, Sender: m.Author.Username, Text: m.Text,
-		Mention: notify.Mentions(m.Text, me)})
+		Mention: notify.Mentions(m.Text, me), Place: ui.place(m.Room)})
 	ui.setUrgent(true)
 }
 
