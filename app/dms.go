@@ -35,9 +35,10 @@ const dmRoomsShare = 0.5
 type dmSection struct {
 	v     *chatView
 	convs map[string]wire.Conversation // by room
-	// counted is, by room, the newest message id the unread count has
-	// taken in: the server's count covers up to its LastID, and each later
-	// message, live or caught up, counts once.
+	// counted is, by room, the newest message id the server's unread count
+	// covered when the conversation was listed here; each later message,
+	// live or caught up, counts once (the timeline takes each id once, in
+	// whatever order live and historic ones come).
 	counted map[string]int64
 	order   []string // as listed: the newest activity first
 	list    *widget.List
@@ -359,7 +360,6 @@ func (d *dmSection) unseen(m wire.Message) bool {
 	if m.Author.ID == d.v.me.ID || m.Deleted || m.ID <= c.ReadID || m.ID <= d.counted[m.Room] {
 		return false
 	}
-	d.counted[m.Room] = m.ID
 	return m.Room != d.v.current || !d.v.focused()
 }
 
@@ -371,8 +371,12 @@ func (d *dmSection) seen(m wire.Message) {
 	}
 }
 
-// markRead moves the server's read marker on to the newest message shown.
+// markRead moves the server's read marker on to the newest message shown
+// of a private conversation.
 func (d *dmSection) markRead(room string) {
+	if !d.has(room) {
+		return
+	}
 	t := d.v.room(room)
 	var last int64
 	for i := t.len() - 1; i >= 0 && last == 0; i-- {

@@ -113,6 +113,37 @@ func TestDMListAndStartFromPeople(t *testing.T) {
 		}
 		return false
 	})
+	// In the background, bob's DM counts what he writes; a click on its
+	// notification brings it back, and coming back reads it on the server.
+	bridge.DoAndWait(func() {
+		ui.setForeground(false)
+		v.switchRoom(wire.DefaultRoom)
+	})
+	if _, err := bob.Chat.Send(dm, "are you there?"); err != nil {
+		t.Fatal(err)
+	}
+	waitUI(t, "bob's DM unread", func() bool { return v.room(dm).unread == 1 })
+	unreadOnServer := func(room string) int {
+		list, _ := ui.chat.Conversations(ctx)
+		for _, c := range list {
+			if c.Room == room {
+				return c.Unread
+			}
+		}
+		return -1
+	}
+	if n := unreadOnServer(dm); n != 1 {
+		t.Fatalf("unread on the server while away: %d", n)
+	}
+	bridge.DoAndWait(func() {
+		ui.openRoom(dm)
+		ui.setForeground(true)
+	})
+	if cur := onUI(func() string { return v.current }); cur != dm {
+		t.Fatalf("the notification opened %q, want %q", cur, dm)
+	}
+	testserver.WaitFor(t, 20*time.Second, "bob's DM read on the server", func() bool { return unreadOnServer(dm) == 0 })
+
 	// Carol's presence shows in her row.
 	carol.Chat.Close()
 	waitUI(t, "carol offline", func() bool {
