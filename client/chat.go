@@ -202,6 +202,7 @@ func (c *Chat) join(ctx context.Context, conn *sioConn, room string) error {
 	defer cancel()
 	res, err := conn.call(ctx, wire.EventJoin, map[string]any{"room": room})
 	if err != nil {
+		c.forgetIfGone(room, err)
 		return err
 	}
 	var msgs []wire.Message

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 
 	"confab/wire"
 )
@@ -82,6 +83,17 @@ func (c *Chat) conversationCall(ctx context.Context, event string, payload map[s
 		return wire.Conversation{}, &Error{Kind: ErrServer, Err: err}
 	}
 	return conv, nil
+}
+
+// forgetIfGone stops rejoining a private conversation we are no longer a
+// member of (left from another session while this one was away).
+func (c *Chat) forgetIfGone(room string, err error) {
+	var e *Error
+	if wire.IsPrivateRoom(room) && errors.As(err, &e) && e.Code == wire.ErrNotFound {
+		c.mu.Lock()
+		c.room(room).joined = false
+		c.mu.Unlock()
+	}
 }
 
 // handleConversation passes on an EventConversation; a conversation we
