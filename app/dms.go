@@ -32,6 +32,10 @@ const dmTitle = "Direct messages"
 // direct messages.
 const dmRoomsShare = 0.5
 
+// groupPickerHeight is the height of the people to choose from when
+// creating a group: about five names.
+const groupPickerHeight = 190
+
 type dmSection struct {
 	v     *chatView
 	convs map[string]wire.Conversation // by room
@@ -464,16 +468,18 @@ func (d *dmSection) askNewGroup() {
 		return nil
 	}
 	members := widget.NewCheckGroup(d.others(nil), nil)
+	list := container.NewVScroll(members)
+	list.SetMinSize(fyne.NewSize(0, groupPickerHeight)) // several people in view, the rest scrolled to
 	items := []*widget.FormItem{
 		widget.NewFormItem("Name", name),
-		widget.NewFormItem("Members", container.NewVScroll(members)),
+		widget.NewFormItem("Members", list),
 	}
 	dlg := dialog.NewForm("New private group", "Create", "Cancel", items, func(ok bool) {
 		if ok {
 			d.create(strings.TrimSpace(name.Text), members.Selected)
 		}
 	}, d.v.ui.win)
-	dlg.Resize(fyne.NewSize(360, 360))
+	dlg.Resize(fyne.NewSize(360, groupPickerHeight+180))
 	dlg.Show()
 }
 

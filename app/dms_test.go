@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"confab/app/bridge"
 	"confab/client"
@@ -163,6 +165,39 @@ func TestPrivateGroupInApp(t *testing.T) {
 	v := onUI(func() *chatView { return ui.view })
 	waitUI(t, "people listed", func() bool { return len(v.userIDs) == 3 })
 
+	// The new group dialog offers the others by name.
+	bridge.DoAndWait(func() { v.dms().askNewGroup() })
+	screenshots(t, ui, "dm-new-group")
+	bridge.DoAndWait(func() {
+		overlay := ui.win.Canvas().Overlays().Top()
+		if overlay == nil {
+			t.Fatal("no dialog")
+		}
+		var picker *container.Scroll
+		for _, obj := range drawnObjects(overlay) {
+			if sc, ok := obj.(*container.Scroll); ok {
+				picker = sc
+			}
+		}
+		if picker == nil {
+			t.Fatal("no list of people in the new group dialog")
+		}
+		offered := map[string]bool{}
+		for _, obj := range drawnObjects(picker) {
+			if c, ok := obj.(*widget.Check); ok && c.Visible() {
+				_, y := c.Position().Components()
+				offered[c.Text] = y+c.Size().Height <= picker.Size().Height // in view without scrolling
+			}
+		}
+		if !offered["bob"] || !offered["carol"] || offered["alice"] {
+			t.Errorf("the new group dialog offers %v, want bob and carol in view", offered)
+		}
+		cancel := findTextButton(overlay, "Cancel")
+		if cancel == nil {
+			t.Fatal("no Cancel in the new group dialog")
+		}
+		test.Tap(cancel)
+	})
 	bridge.DoAndWait(func() { v.dms().create("Launch plans", []string{"bob"}) })
 	waitUI(t, "the group on screen", func() bool { return wire.IsPrivateRoom(v.current) })
 	room := onUI(func() string { return v.current })
@@ -187,4 +222,14 @@ func TestPrivateGroupInApp(t *testing.T) {
 	if !onUI(func() bool { return v.dms().tools.Hidden }) {
 		t.Fatal("group tools shown for a public room")
 	}
+}
+
+// findTextButton finds a widget.Button by its text in a tree.
+func findTextButton(o fyne.CanvasObject, text string) *widget.Button {
+	for _, obj := range drawnObjects(o) {
+		if b, ok := obj.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	return nil
 }
