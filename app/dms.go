@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -113,6 +114,12 @@ func (d *dmSection) arrange() {
 		d.column.Objects = []fyne.CanvasObject{d.split}
 	}
 	d.column.Refresh()
+}
+
+// listed are the rooms, then the private conversations, as the room
+// column lists them (Alt+↑/↓ and Alt+Shift+↓ go through them all).
+func (v *chatView) listed() []string {
+	return append(slices.Clone(v.joined), v.dms().order...)
 }
 
 func (d *dmSection) has(room string) bool { _, ok := d.convs[room]; return ok }

@@ -207,6 +207,27 @@ func TestPrivateGroupInApp(t *testing.T) {
 	if onUI(func() bool { return v.dms().tools.Hidden }) {
 		t.Fatal("no invite and leave buttons for the group on screen")
 	}
+	// Alt+↓ from the last room goes on to the group, and Alt+Shift+↓ finds
+	// it when it has unread messages.
+	bridge.DoAndWait(func() {
+		v.switchRoom(wire.DefaultRoom)
+		v.stepRoom(+1)
+	})
+	if cur := onUI(func() string { return v.current }); cur != room {
+		t.Fatalf("Alt+Down from #general went to %q, want the group %q", cur, room)
+	}
+	bridge.DoAndWait(func() { v.switchRoom(wire.DefaultRoom) })
+	if err := bob.Chat.Join(context.Background(), room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Chat.Send(room, "hello group"); err != nil {
+		t.Fatal(err)
+	}
+	waitUI(t, "the group's unread", func() bool { return v.room(room).unread == 1 })
+	bridge.DoAndWait(v.nextUnread)
+	if cur := onUI(func() string { return v.current }); cur != room {
+		t.Fatalf("Alt+Shift+Down went to %q, want the group %q", cur, room)
+	}
 	bridge.DoAndWait(func() { v.dms().inviteUser(room, "carol") })
 	waitUI(t, "carol in", func() bool { l, _ := dmRowText(v.dms(), 0); return l == "Launch plans (3)" })
 	screenshots(t, ui, "dm-group")
