@@ -65,6 +65,7 @@ type chatView struct {
 	content             fyne.CanvasObject
 	tips                *tipLayer   // where names cut short show whole
 	typingBar           *typingView // "alice is typing…" (typing.go)
+	dmSec               *dmSection  // direct messages and private groups (dms.go)
 }
 
 // openChat connects the session and shows the chat window.
@@ -136,6 +137,7 @@ func (v *chatView) build() {
 			u := v.users[v.userIDs[i]]
 			tipped(o.(*fyne.Container)).(*widget.Label).SetText(presenceMark(u, v.online) + u.Username)
 		})
+	v.userList.OnSelected = v.dms().openFromPeople // a click on a person opens the DM with them
 
 	v.composer = newComposer(v.send)
 	v.counter = widget.NewLabel("")
@@ -183,12 +185,18 @@ func (v *chatView) apply(e client.Event) {
 		}
 		// Unread: another room's message, or the room on screen's while
 		// the window is in the background (counted until it comes back).
-		if !e.Historic && (m.Room != v.current || m.Author.ID != v.me.ID && !v.focused()) {
+		if v.dms().has(m.Room) { // private: counted from the server's read marker, caught up too
+			if v.dms().unseen(m) {
+				t.unread++
+				v.unreadChanged()
+			}
+		} else if !e.Historic && (m.Room != v.current || m.Author.ID != v.me.ID && !v.focused()) {
 			t.unread++
 			v.unreadChanged()
 		}
 		if m.Room == v.current {
 			v.refreshMessages(m.Author.ID == v.me.ID)
+			v.dms().seen(m)
 		}
 		if !e.Historic && m.Author.ID != v.me.ID && !v.focused() {
 			v.ui.notifyMessage(m, v.me.Username)
@@ -204,6 +212,8 @@ func (v *chatView) apply(e client.Event) {
 		v.setUser(u)
 	case client.StateEvent:
 		v.showState(e)
+	case client.ConversationEvent:
+		v.dms().event(e)
 	default:
 		v.applyEdits(e)
 	}
@@ -237,6 +247,7 @@ func (v *chatView) showState(e client.StateEvent) {
 		v.bannerBox.Hide()
 		v.loadUsers()
 		v.rejoinRooms()
+		v.dms().load()
 	case client.Connecting:
 		v.setBanner("Connecting…")
 	case client.Reconnecting:
@@ -295,6 +306,7 @@ func (v *chatView) sortUsers() {
 		return strings.ToLower(a.Username) < strings.ToLower(b.Username)
 	})
 	v.userList.Refresh()
+	v.dms().list.Refresh() // a DM partner's presence
 	v.updateHeader()
 }
 

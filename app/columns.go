@@ -56,9 +56,9 @@ func columns(rooms, conversation, people fyne.CanvasObject) *container.Split {
 // the host panel below them, scrolling when the window is short: the rooms
 // keep a few rows whatever the panel's height.
 func (v *chatView) roomColumn(hostPanel fyne.CanvasObject) fyne.CanvasObject {
-	var rooms fyne.CanvasObject = v.roomList
+	rooms := v.withDMs(v.roomList)
 	if v.ui.host != nil {
-		s := container.NewVSplit(v.roomList, container.NewVScroll(hostPanel))
+		s := container.NewVSplit(rooms, container.NewVScroll(hostPanel))
 		s.Offset = roomsHeight
 		rooms = s
 	}

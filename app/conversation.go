@@ -34,6 +34,9 @@ func (v *chatView) emptyText() string {
 	if v.tl().len() > 0 {
 		return ""
 	}
+	if text, private := v.dms().emptyText(v.current); private {
+		return text
+	}
 	return fmt.Sprintf("No messages in #%s yet. Say hello!", v.current)
 }
 

@@ -69,7 +69,7 @@ func (ui *UI) notifyMenu() *fyne.MenuItem {
 // in the background.
 func (ui *UI) notifyMessage(m wire.Message, me string) {
 	ui.alerts.notes.Post(notify.Message{Room: m.Room, Sender: m.Author.Username, Text: m.Text,
-		Mention: notify.Mentions(m.Text, me)})
+		Mention: notify.Mentions(m.Text, me), Place: ui.place(m.Room)})
 	ui.setUrgent(true)
 }
 
@@ -88,6 +88,7 @@ func (ui *UI) setForeground(on bool) {
 			v.unreadChanged()
 		}
 		ui.alerts.notes.Seen(v.current)
+		v.dms().markRead(v.current)
 	}
 }
 
@@ -95,7 +96,7 @@ func (ui *UI) setForeground(on bool) {
 // forward on that room.
 func (ui *UI) openRoom(room string) {
 	ui.showWindow()
-	if v := ui.view; v != nil && v.roomIndex(room) >= 0 && room != v.current {
+	if v := ui.view; v != nil && (v.roomIndex(room) >= 0 || v.dms().has(room)) && room != v.current {
 		v.switchRoom(room)
 	}
 }

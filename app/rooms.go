@@ -139,7 +139,7 @@ func (v *chatView) updateHeader() {
 	if v.header == nil {
 		return
 	}
-	v.header.SetText("# " + v.current)
+	v.header.SetText(v.roomTitle(v.current))
 	online := 0
 	for _, u := range v.users {
 		if u.Online {
@@ -153,6 +153,9 @@ func (v *chatView) updateHeader() {
 		v.headerInfo.SetText(fmt.Sprintf("1 of %d online", len(v.users)))
 	default:
 		v.headerInfo.SetText(fmt.Sprintf("%d of %d online", online, len(v.users)))
+	}
+	if note, private := v.dms().headerNote(v.current); private {
+		v.headerInfo.SetText(note)
 	}
 }
 
@@ -168,13 +171,16 @@ func (v *chatView) roomIndex(name string) int {
 // switchRoom shows another joined room.
 func (v *chatView) switchRoom(name string) {
 	i := v.roomIndex(name)
-	if i < 0 {
+	if i < 0 && !v.dms().has(name) {
 		return
 	}
 	v.current = name
 	v.room(name).unread = 0
 	v.ui.alerts.notes.Seen(name)
-	v.roomList.Select(i) // OnSelected sees the current room: no loop
+	if i >= 0 {
+		v.roomList.Select(i) // OnSelected sees the current room: no loop
+	}
+	v.dms().selected(name)
 	v.roomList.Refresh()
 	v.updateHeader()
 	v.msgList.show() // another room's rows
@@ -291,13 +297,14 @@ func (v *chatView) unreadTotal() int {
 	for _, r := range v.joined {
 		n += v.room(r).unread
 	}
-	return n
+	return n + v.dms().unread()
 }
 
 // unreadChanged is called when a message arrives unseen (another room,
 // or the window in the background).
 func (v *chatView) unreadChanged() {
 	v.roomList.Refresh()
+	v.dms().list.Refresh()
 	v.ui.showUnread(v.unreadTotal())
 }
 

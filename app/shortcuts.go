@@ -2,6 +2,7 @@ package app
 
 import (
 	"runtime"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -193,21 +194,23 @@ func (v *chatView) roomAt(i int) {
 
 // stepRoom shows the room above (-1) or below (+1), round the list.
 func (v *chatView) stepRoom(step int) {
-	n := len(v.joined)
+	rooms := v.listed()
+	n := len(rooms)
 	if n == 0 {
 		return
 	}
-	i := (max(v.roomIndex(v.current), 0) + step + n) % n
-	v.switchRoom(v.joined[i])
+	i := (max(slices.Index(rooms, v.current), 0) + step + n) % n
+	v.switchRoom(rooms[i])
 }
 
 // nextUnread shows the next room below the current one with unread
 // messages, round the list; without any it stays.
 func (v *chatView) nextUnread() {
-	n := len(v.joined)
-	at := max(v.roomIndex(v.current), 0)
+	rooms := v.listed()
+	n := len(rooms)
+	at := max(slices.Index(rooms, v.current), 0)
 	for k := 1; k < n; k++ {
-		name := v.joined[(at+k)%n]
+		name := rooms[(at+k)%n]
 		if v.room(name).unread > 0 {
 			v.switchRoom(name)
 			return

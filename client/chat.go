@@ -187,7 +187,7 @@ func (c *Chat) call(ctx context.Context, event string, payload any) (map[string]
 // Join enters a room; its recent history arrives as MessageEvents, and the
 // room is rejoined after every reconnect until Leave.
 func (c *Chat) Join(ctx context.Context, room string) error {
-	if !wire.ValidRoom(room) {
+	if !wire.ValidConversation(room) {
 		return &Error{Kind: ErrBadInput, Code: wire.ErrInvalidRoom, Detail: "room names are 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit"}
 	}
 	conn, err := c.online()
@@ -202,6 +202,7 @@ func (c *Chat) join(ctx context.Context, conn *sioConn, room string) error {
 	defer cancel()
 	res, err := conn.call(ctx, wire.EventJoin, map[string]any{"room": room})
 	if err != nil {
+		c.forgetIfGone(room, err)
 		return err
 	}
 	var msgs []wire.Message

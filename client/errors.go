@@ -95,7 +95,7 @@ func kindOfCode(code string) error {
 		wire.ReasonSessionExpired, wire.ReasonPasswordChanged:
 		return ErrSignedOut
 	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found", wire.ErrTooManyRooms,
-		wire.ErrNotAuthor, wire.ErrMessageDeleted, wire.ErrInvalidEmoji:
+		wire.ErrNotAuthor, wire.ErrMessageDeleted, wire.ErrInvalidEmoji, wire.ErrNoSuchUser, wire.ErrGroupFull:
 		return ErrBadInput
 	}
 	return ErrServer

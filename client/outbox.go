@@ -21,7 +21,7 @@ func (c *Chat) Send(room, text string) (string, error) {
 		return "", &Error{Kind: ErrBadInput, Code: wire.ErrInvalidMessage, Detail: "the message is empty"}
 	case utf8.RuneCountInString(text) > wire.MaxMessageRunes:
 		return "", &Error{Kind: ErrBadInput, Code: wire.ErrInvalidMessage, Detail: "the message is longer than 4000 characters"}
-	case !wire.ValidRoom(room):
+	case !wire.ValidConversation(room):
 		return "", &Error{Kind: ErrBadInput, Code: wire.ErrInvalidRoom}
 	}
 	o := &Outgoing{ClientID: newClientID(), Room: room, Text: text, State: Pending}

@@ -89,7 +89,11 @@ func (c *conn) target(payload any) (map[string]any, int64, ack) {
 	case err != nil:
 		c.srv.log.Error("read message", "err", err)
 		return nil, 0, fail(wire.ErrInternal)
-	case !c.sock.In(msg.Room):
+	}
+	if res := c.hidden(msg.Room); res != nil { // a non-member learns nothing of it
+		return nil, 0, res
+	}
+	if !c.sock.In(msg.Room) {
 		return nil, 0, fail(wire.ErrNotInRoom)
 	}
 	return m, id, nil
@@ -129,6 +133,9 @@ func (c *conn) onChanges(payload any) ack {
 	if !isMap || err1 != nil || err2 != nil || limit < 1 || limit > wire.MaxChanges {
 		return fail(wire.ErrBadRequest)
 	}
+	if res := c.hidden(room); res != nil {
+		return res
+	}
 	if !c.limits.mayRead() {
 		return fail(wire.ErrRateLimited)
 	}
@@ -160,6 +167,9 @@ func (c *conn) onTyping(payload any) ack {
 	room, valid := roomOf(payload)
 	if !valid {
 		return fail(wire.ErrInvalidRoom)
+	}
+	if res := c.hidden(room); res != nil {
+		return res
 	}
 	if !c.sock.In(room) {
 		return fail(wire.ErrNotInRoom)

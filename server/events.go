@@ -110,8 +110,11 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	if text == "" || utf8.RuneCountInString(text) > wire.MaxMessageRunes {
 		return fail(wire.ErrInvalidMessage)
 	}
-	if !wire.ValidRoom(room) {
+	if !wire.ValidConversation(room) {
 		return fail(wire.ErrInvalidRoom)
+	}
+	if res := c.hidden(room); res != nil {
+		return res
 	}
 	if !c.sock.In(room) {
 		return fail(wire.ErrNotInRoom)
@@ -182,13 +185,16 @@ func roomOf(payload any) (string, bool) {
 		return "", false
 	}
 	room, isString := m["room"].(string)
-	return room, isString && wire.ValidRoom(room)
+	return room, isString && wire.ValidConversation(room)
 }
 
 func (c *conn) onJoin(payload any) ack {
 	room, valid := roomOf(payload)
 	if !valid {
 		return fail(wire.ErrInvalidRoom)
+	}
+	if res := c.hidden(room); res != nil {
+		return res
 	}
 	if !c.sock.In(room) && c.sock.RoomCount() >= c.srv.cfg.RoomsPerSocket {
 		return fail(wire.ErrTooManyRooms)
@@ -199,6 +205,12 @@ func (c *conn) onJoin(payload any) ack {
 	// Join first: a message stored after the history read is then broadcast
 	// to this socket, so the client sees no gap (and dedups by id).
 	c.sock.Join(room)
+	// A member who left meanwhile is out again (leaveGroup takes the
+	// member out of the database, then its sockets out of the room).
+	if res := c.hidden(room); res != nil {
+		c.sock.Leave(room)
+		return res
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	// The change number is read first: the history is at least as new, and
@@ -236,6 +248,9 @@ func (c *conn) onHistory(payload any) ack {
 	limit, err3 := optInt(m, "limit", wire.DefaultHistory)
 	if !isMap || err1 != nil || err2 != nil || err3 != nil || limit < 1 || limit > wire.MaxHistory {
 		return fail(wire.ErrBadRequest)
+	}
+	if res := c.hidden(room); res != nil {
+		return res
 	}
 	if !c.limits.mayRead() {
 		return fail(wire.ErrRateLimited)

@@ -59,15 +59,19 @@ const (
 // format is the notification of a room's unseen messages.
 func format(name string, r *room, show Show) note {
 	n := note{Replaces: r.id, Mention: r.mention}
+	place := "#" + name
+	if r.place != "" {
+		place = r.place
+	}
 	switch {
 	case r.count > 1 && r.mention:
-		n.Summary = fmt.Sprintf("%d new messages in #%s, you are mentioned", r.count, name)
+		n.Summary = fmt.Sprintf("%d new messages in %s, you are mentioned", r.count, place)
 	case r.count > 1:
-		n.Summary = fmt.Sprintf("%d new messages in #%s", r.count, name)
+		n.Summary = fmt.Sprintf("%d new messages in %s", r.count, place)
 	case r.mention:
-		n.Summary = fmt.Sprintf("%s mentioned you in #%s", r.sender, name)
+		n.Summary = fmt.Sprintf("%s mentioned you in %s", r.sender, place)
 	default:
-		n.Summary = fmt.Sprintf("%s in #%s", r.sender, name)
+		n.Summary = fmt.Sprintf("%s in %s", r.sender, place)
 	}
 	switch {
 	case show == ShowText && r.count > 1:

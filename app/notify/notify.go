@@ -55,6 +55,9 @@ func (c *Config) defaults() {
 type Message struct {
 	Room, Sender, Text string
 	Mention            bool // it names the user (@name): it notifies whatever Show says
+	// Place names the room in the summary ("a direct message", a group's
+	// name); empty: "#" and the room's name.
+	Place string
 }
 
 // note is one notification as the service is asked to show it.
@@ -82,6 +85,7 @@ type room struct {
 	sender  string // the latest message's
 	text    string
 	mention bool
+	place   string // Message.Place
 	id      uint32 // the notification on screen (as far as we know), 0 for none
 	send    bool   // count changed: (re)send the notification
 	close   bool   // the user saw the room: close its notification
@@ -143,7 +147,7 @@ func (n *Notifier) Post(m Message) {
 	}
 	r := n.room(m.Room)
 	r.count++
-	r.sender, r.text = m.Sender, m.Text
+	r.sender, r.text, r.place = m.Sender, m.Text, m.Place
 	r.mention = r.mention || m.Mention
 	r.send, r.close = true, false
 	n.enqueue(m.Room)

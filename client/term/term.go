@@ -32,7 +32,7 @@ const help = `Type a message and press Enter to send it to the current room.
   /retry       send failed messages again          /reconnect  connect again now
   /logout      sign out everywhere and quit        /quit       quit (Ctrl+C or Ctrl+D too)
   /help        this text
-` + changesHelp
+` + changesHelp + "\n" + dmHelp
 
 // Run signs in and chats until the user quits, stdin ends or ctx ends.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -114,6 +114,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	go func() { // events to the screen
 		defer close(done)
 		for e := range chat.Events() {
+			if ce, ok := e.(client.ConversationEvent); ok {
+				go ui.showConversation(ctx, chat, ce) // it joins: not on the event loop
+				continue
+			}
 			ui.show(e)
 			if st, ok := e.(client.StateEvent); ok && st.State == client.Online && ui.room() != wire.DefaultRoom {
 				go chat.Join(ctx, ui.room()) //nolint:errcheck // shown as a failure by the event stream
@@ -278,6 +282,8 @@ func (s *screen) command(ctx context.Context, chat *client.Chat, line string) bo
 		chat.ReconnectNow()
 	case "/edit", "/delete", "/react":
 		s.changeCommand(ctx, chat, cmd, arg)
+	case "/dm", "/dms", "/group", "/invite", "/leavegroup":
+		s.dmCommand(ctx, chat, cmd, arg)
 	case "/logout":
 		if err := chat.Logout(ctx); err != nil {
 			s.printf("! %v", err)
