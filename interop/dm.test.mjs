@@ -5,6 +5,7 @@
 // shapes are docs/protocol.md's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import './exit.mjs';
 import { io } from 'socket.io-client';
 
 const url = process.env.CONFAB_URL;
