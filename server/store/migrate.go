@@ -70,6 +70,8 @@ var migrations = []string{
 		emoji      TEXT NOT NULL,
 		PRIMARY KEY (message_id, user_id, emoji)
 	);`,
+	// attachments of messages (files.go).
+	filesSchema,
 }
 
 // fills complete a migration, in its transaction, with what only Go can
