@@ -11,7 +11,7 @@ import (
 // UploadPath(id) from an offset (HEAD tells the offset after a cut), and the
 // last byte stores it and posts a message carrying it as an Attachment.
 const (
-	PathFiles   = "/files"          // POST FileUpload: start an upload (201 Upload)
+	PathFiles   = "/files"    // POST FileUpload: start an upload (201 Upload)
 	PathUploads = "/uploads/" // + upload id: HEAD (offset), PATCH (bytes), DELETE (abandon)
 	// HeaderUploadOffset is the offset a PATCH's body starts at (request),
 	// and the bytes the server holds (HEAD and PATCH answers).
