@@ -68,7 +68,7 @@ func (s *Session) Upload(ctx context.Context, room, name string, r io.ReaderAt, 
 	}
 	req := wire.FileUpload{Room: room, Name: name, Size: size, Text: o.Text, ClientID: o.ClientID}
 	var up wire.Upload
-	fails := 0
+	fails, best := 0, int64(0)
 	for {
 		var err error
 		if up.ID == "" {
@@ -77,13 +77,12 @@ func (s *Session) Upload(ctx context.Context, room, name string, r io.ReaderAt, 
 		if err == nil {
 			var m wire.Message
 			var done bool
-			before := up.Offset
 			m, done, err = s.sendFrom(ctx, &up, r, o.Progress)
 			if done {
 				return m, nil
 			}
-			if up.Offset > before {
-				fails = 0 // progress: the budget is for failures in a row
+			if up.Offset > best { // progress: the budget is for failures in a row
+				fails, best = 0, up.Offset
 			}
 		}
 		if errors.Is(err, errRestart) {

@@ -325,29 +325,38 @@ func pngBomb(side uint32) []byte {
 }
 
 // A decompression bomb is never decoded: no thumbnail, and it is served as
-// bytes, not as an image another program would decode.
+// bytes, not as an image another program would decode. Both kinds: a
+// header declaring sides no image has, and a real image of more pixels
+// than wire.MaxImagePixels.
 func TestFilePNGBombRefused(t *testing.T) {
 	t.Parallel()
 	e := testserver.Start(t, server.Config{})
 	sess := fileSession(t, e, "bomber")
-	bomb := pngBomb(100_000)
-	if cfg, err := png.DecodeConfig(bytes.NewReader(bomb)); err != nil || cfg.Width != 100_000 {
-		t.Fatalf("the bomb's header: %v %+v", err, cfg)
-	}
-	m, err := sess.Upload(context.Background(), "general", "bomb.png", bytes.NewReader(bomb), int64(len(bomb)), client.TransferOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a := m.Attachment; a.Thumb || a.Type != wire.TypeOctetStream || a.ImageWidth != 0 {
-		t.Fatalf("bomb attachment %+v", a)
-	}
-	if _, err := sess.Thumbnail(context.Background(), m.ID); !errors.Is(err, client.ErrBadInput) {
-		t.Fatalf("thumbnail of a bomb: %v", err)
-	}
 	tok, _ := sess.Token()
-	resp, _ := fileReq(t, "GET", e.URL+wire.FilePath(m.ID), tok, nil, nil)
-	if resp.Header.Get("Content-Type") != wire.TypeOctetStream {
-		t.Fatalf("bomb served as %q", resp.Header.Get("Content-Type"))
+	// A real image of 7000 x 6000 black pixels, 52 KB that decode to 42 MB
+	// at least (made by png.Encode of an image.NewGray).
+	real, err := os.ReadFile("testdata/bomb-7000x6000.png")
+	if err != nil || 7000*6000 <= wire.MaxImagePixels {
+		t.Fatal("the real bomb is missing or within bounds", err)
+	}
+	for name, bomb := range map[string][]byte{"header.png": pngBomb(100_000), "pixels.png": real} {
+		if _, err := png.DecodeConfig(bytes.NewReader(bomb)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		m, err := sess.Upload(context.Background(), "general", name, bytes.NewReader(bomb), int64(len(bomb)), client.TransferOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := m.Attachment; a.Thumb || a.Type != wire.TypeOctetStream || a.ImageWidth != 0 {
+			t.Fatalf("%s: attachment %+v", name, a)
+		}
+		if _, err := sess.Thumbnail(context.Background(), m.ID); !errors.Is(err, client.ErrBadInput) {
+			t.Fatalf("%s: thumbnail of a bomb: %v", name, err)
+		}
+		resp, _ := fileReq(t, "GET", e.URL+wire.FilePath(m.ID), tok, nil, nil)
+		if resp.Header.Get("Content-Type") != wire.TypeOctetStream {
+			t.Fatalf("%s: bomb served as %q", name, resp.Header.Get("Content-Type"))
+		}
 	}
 }
 
