@@ -46,7 +46,7 @@ type transfer struct {
 func (v *chatView) files() *fileView {
 	if v.fileBar == nil {
 		f := &fileView{v: v, box: container.NewVBox(), thumbs: newThumbCache(), transfers: map[*transfer]bool{}}
-		f.attachBtn = widget.NewButtonWithIcon("", theme.ContentAddIcon(), f.pick)
+		f.attachBtn = widget.NewButtonWithIcon("", theme.MailAttachmentIcon(), f.pick)
 		f.box.Hide()
 		v.ui.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { f.dropped(uris) })
 		v.fileBar = f

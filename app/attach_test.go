@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 
 	"confab/app/bridge"
 	"confab/client"
@@ -82,6 +83,33 @@ func TestAttachShowsProgressAndThumbnails(t *testing.T) {
 		return ok && r.img != nil && slices.Contains(r.objs, fyne.CanvasObject(r.img)) &&
 			slices.Contains(r.objs, fyne.CanvasObject(r.save)) && r.img.Size().Width == 320
 	})
+	// Save: the file downloads where the save dialog said, with a bar.
+	dst := filepath.Join(t.TempDir(), "saved.png")
+	bridge.DoAndWait(func() {
+		values = nil
+		v.files().download(m.ID, *m.Attachment, dst)
+	})
+	waitUI(t, "saved", func() bool { return !v.files().box.Visible() })
+	if b, _ := os.ReadFile(dst); !bytes.Equal(b, pic) {
+		t.Fatal("the saved file differs")
+	}
+	if got := onUI(func() []float64 { return slices.Clone(values) }); len(got) == 0 || got[len(got)-1] != 1 {
+		t.Fatalf("the download's bar went %v", got)
+	}
+	// A file dropped on the window is sent to the room; a folder is not.
+	dropped := filepath.Join(t.TempDir(), "dropped.txt")
+	os.WriteFile(dropped, []byte("dropped here"), 0o600) //nolint:errcheck
+	bridge.DoAndWait(func() {
+		v.files().dropped([]fyne.URI{storage.NewFileURI(filepath.Dir(dropped)), storage.NewFileURI(dropped)})
+	})
+	waitUI(t, "the dropped file in the conversation", func() bool {
+		n := v.tl().len()
+		return v.tl().at(n-1).msg.Attachment != nil && v.tl().at(n-1).msg.Attachment.Name == "dropped.txt"
+	})
+	if n := len(bob.Stored(t, "general")); n != 3 {
+		t.Fatalf("bob's history has %d messages, want 3", n)
+	}
+
 	bridge.DoAndWait(func() {
 		v.msgList.ScrollToBottom()
 		tr, _ := v.files().start("Sending holiday.mov…")
