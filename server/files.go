@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -41,6 +42,10 @@ const (
 type files struct {
 	blobs   blobs.Store
 	uploads *uploads
+	// mu orders storing a file (its blob, then its message) and removing
+	// one no message names any more, so a blob is never removed between
+	// another upload of the same bytes and its message.
+	mu sync.Mutex
 }
 
 // openFiles opens the blob store in the data directory.
@@ -267,6 +272,8 @@ func (s *Server) appendBody(up *upload, body io.Reader) error {
 // committed, and only then is the client answered.
 func (s *Server) completeUpload(w http.ResponseWriter, ctx context.Context, up *upload) {
 	defer s.files.uploads.drop(up)
+	s.files.mu.Lock()
+	defer s.files.mu.Unlock()
 	if err := up.file.Sync(); err != nil {
 		s.internalError(w, "sync upload", err)
 		return
@@ -393,4 +400,23 @@ func wireAttachment(a *store.Attachment) *wire.Attachment {
 	}
 	return &wire.Attachment{Name: a.Name, Size: a.Size, Type: a.Type, Hash: a.Hash, Thumb: a.ThumbHash != "",
 		Width: a.ThumbWidth, Height: a.ThumbHeight, ImageWidth: a.ImageWidth, ImageHeight: a.ImageHeight}
+}
+
+// forgetFile removes a deleted message's file: its attachment, and its
+// blobs unless another message has the same bytes. A failure is logged:
+// the message is deleted all the same, and its file is no longer served.
+func (s *Server) forgetFile(ctx context.Context, id int64) {
+	s.files.mu.Lock()
+	defer s.files.mu.Unlock()
+	hashes, err := s.store.DropAttachment(ctx, id)
+	for _, h := range hashes {
+		used, uerr := s.store.BlobInUse(ctx, h)
+		if uerr == nil && !used {
+			uerr = s.files.blobs.Remove(ctx, h)
+		}
+		err = errors.Join(err, uerr)
+	}
+	if err != nil {
+		s.limited.Error("remove a deleted message's file", "message_id", id, "err", err)
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"confab/client"
+	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
 	"confab/wire"
@@ -386,5 +387,49 @@ func TestFileDownloadResumes(t *testing.T) {
 	}
 	if f := first.Load(); f <= 300_000 {
 		t.Fatalf("the download started over (first progress %d)", f)
+	}
+}
+
+// Deleting a message deletes its file on the server (the bytes and the
+// thumbnail), unless another message has the same bytes.
+func TestFileGoesWithItsMessage(t *testing.T) {
+	t.Parallel()
+	e := testserver.Start(t, server.Config{})
+	alice := testchat.Join(t, e.URL, "alice", "password-alice", client.AllowPlainHTTP())
+	sess := alice.Chat.Session()
+	ctx := context.Background()
+	pic := testPNG(100, 80)
+	var ms []wire.Message
+	for range 2 { // the same bytes twice: one blob
+		m, err := sess.Upload(ctx, "general", "pic.png", bytes.NewReader(pic), int64(len(pic)), client.TransferOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	blob := func(h string) string { return filepath.Join(e.Cfg.DataDir, "files", "sha256", h[:2], h) }
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	file, thumb := blob(ms[0].Attachment.Hash), ""
+	tok, _ := sess.Token()
+	if resp, b := fileReq(t, "GET", e.URL+wire.ThumbPath(ms[0].ID), tok, nil, nil); resp.StatusCode == 200 {
+		thumb = blob(hexSum(b))
+	}
+	if !exists(file) || thumb == "" || !exists(thumb) {
+		t.Fatalf("blobs %q %q not stored", file, thumb)
+	}
+	if _, err := alice.Chat.Delete(ctx, ms[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := fileReq(t, "GET", e.URL+wire.FilePath(ms[0].ID), tok, nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a deleted message's file: %s", resp.Status)
+	}
+	if !exists(file) || !exists(thumb) {
+		t.Fatal("a file another message has was removed")
+	}
+	if _, err := alice.Chat.Delete(ctx, ms[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if exists(file) || exists(thumb) {
+		t.Fatal("the file of deleted messages is still on the server")
 	}
 }

@@ -113,3 +113,26 @@ func (s *Store) BlobInUse(ctx context.Context, hash string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// DropAttachment forgets a message's attachment and returns the blobs it
+// named (the file's, and its thumbnail's if any): a deleted message's file
+// goes with its text.
+func (s *Store) DropAttachment(ctx context.Context, id int64) ([]string, error) {
+	var hash, thumb string
+	err := s.db.QueryRowContext(ctx, `SELECT hash, COALESCE(thumb_hash, '') FROM attachments WHERE message_id = ?`, id).Scan(&hash, &thumb)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read attachment: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `DELETE FROM attachments WHERE message_id = ?`, id)
+	s.noteWrite(err)
+	if err != nil {
+		return nil, fmt.Errorf("drop attachment: %w", err)
+	}
+	if thumb == "" {
+		return []string{hash}, nil
+	}
+	return []string{hash, thumb}, nil
+}
