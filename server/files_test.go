@@ -326,9 +326,9 @@ func pngBomb(side uint32) []byte {
 }
 
 // A decompression bomb is never decoded: no thumbnail, and it is served as
-// bytes, not as an image another program would decode. Both kinds: a
-// header declaring sides no image has, and a real image of more pixels
-// than wire.MaxImagePixels.
+// bytes, not as an image another program would decode. Every kind: a
+// header declaring sides no image has, a real image of more pixels than
+// wire.MaxImagePixels, and one of fewer pixels that decode to too many bytes.
 func TestFilePNGBombRefused(t *testing.T) {
 	t.Parallel()
 	e := testserver.Start(t, server.Config{})
@@ -340,7 +340,12 @@ func TestFilePNGBombRefused(t *testing.T) {
 	if err != nil || 7000*6000 <= wire.MaxImagePixels {
 		t.Fatal("the real bomb is missing or within bounds", err)
 	}
-	for name, bomb := range map[string][]byte{"header.png": pngBomb(100_000), "pixels.png": real} {
+	// 25 M pixels of 16-bit RGBA: within the pixels, but 200 MB decoded.
+	deep, err := os.ReadFile("testdata/bomb16-5000x5000.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bomb := range map[string][]byte{"header.png": pngBomb(100_000), "pixels.png": real, "deep.png": deep} {
 		if _, err := png.DecodeConfig(bytes.NewReader(bomb)); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -16,8 +17,25 @@ import (
 )
 
 // thumbSlots bounds the images decoded at once: each may take up to
-// wire.MaxImagePixels x 4 bytes of memory.
-var thumbSlots = make(chan struct{}, 2)
+// maxDecodedBytes of memory.
+var thumbSlots = make(chan struct{}, 1)
+
+// maxDecodedBytes bounds an image's decoded pixels (a 16-bit image takes
+// 8 bytes a pixel, twice an 8-bit one).
+const maxDecodedBytes = 4 * wire.MaxImagePixels
+
+// bytesPerPixel is what the decoder will allocate per pixel of a model.
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	return 4
+}
 
 // imageFacts is what the server learned of a staged file: the type it is
 // served as, and for an image within bounds its size and thumbnail.
@@ -52,7 +70,8 @@ func inspect(path string) imageFacts {
 	cfg, format, err := image.DecodeConfig(f)
 	if err != nil || "image/"+format != typ || cfg.Width <= 0 || cfg.Height <= 0 ||
 		cfg.Width > wire.MaxImageSide || cfg.Height > wire.MaxImageSide ||
-		int64(cfg.Width)*int64(cfg.Height) > wire.MaxImagePixels {
+		int64(cfg.Width)*int64(cfg.Height) > wire.MaxImagePixels ||
+		int64(cfg.Width)*int64(cfg.Height)*bytesPerPixel(cfg.ColorModel) > maxDecodedBytes {
 		return plain
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
