@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
+	"time"
 
 	"confab/wire"
 )
@@ -85,5 +87,43 @@ func TestFileAccessRefused(t *testing.T) {
 	}
 	if resp, b := do("GET", wire.FilePath(m.ID), member.Token, nil); resp.StatusCode != http.StatusOK || string(b) != "plan" {
 		t.Fatalf("a member's download: %s %q", resp.Status, b)
+	}
+}
+
+// An upload untouched for wire.UploadExpiry is dropped with its bytes; a
+// user holds at most wire.MaxUploadsPerUser.
+func TestUploadsExpireAndAreBounded(t *testing.T) {
+	t.Parallel()
+	u, err := newUploads(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.closeAll()
+	var ups []*upload
+	for range wire.MaxUploadsPerUser {
+		up, ok, err := u.start(1, "a", wire.FileUpload{Size: 10})
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		ups = append(ups, up)
+	}
+	if _, ok, _ := u.start(1, "a", wire.FileUpload{Size: 10}); ok {
+		t.Fatal("one upload more than the bound")
+	}
+	if _, ok, _ := u.start(2, "b", wire.FileUpload{Size: 10}); !ok {
+		t.Fatal("another user refused")
+	}
+	u.mu.Lock()
+	ups[0].touched = ups[0].touched.Add(-wire.UploadExpiry - time.Second)
+	u.mu.Unlock()
+	u.expire(time.Now())
+	if u.get(ups[0].id, 1) != nil || u.get(ups[1].id, 1) == nil {
+		t.Fatal("expired the wrong uploads")
+	}
+	if _, err := os.Stat(ups[0].file.Name()); !os.IsNotExist(err) {
+		t.Fatalf("an expired upload's bytes: %v", err)
+	}
+	if _, ok, _ := u.start(1, "a", wire.FileUpload{Size: 10}); !ok {
+		t.Fatal("the expired upload still counts")
 	}
 }

@@ -41,13 +41,33 @@ type uploads struct {
 	mu     sync.Mutex
 	byID   map[string]*upload
 	byUser map[int64]int
+
+	stop     chan struct{} // ends the janitor (closeAll)
+	stopOnce sync.Once
 }
 
 func newUploads(dir string) (*uploads, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &uploads{dir: dir, byID: map[string]*upload{}, byUser: map[int64]int{}}, nil
+	u := &uploads{dir: dir, byID: map[string]*upload{}, byUser: map[int64]int{}, stop: make(chan struct{})}
+	go u.janitor()
+	return u, nil
+}
+
+// janitor drops expired uploads now and then, so an abandoned one's bytes
+// do not wait for the next upload to be freed.
+func (u *uploads) janitor() {
+	t := time.NewTicker(wire.UploadExpiry / 6)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			u.expire(now)
+		case <-u.stop:
+			return
+		}
+	}
 }
 
 // start opens a new upload; false when the user holds too many.
@@ -159,6 +179,7 @@ func (u *uploads) expire(now time.Time) {
 
 // closeAll drops every upload (the server is closing).
 func (u *uploads) closeAll() {
+	u.stopOnce.Do(func() { close(u.stop) })
 	u.mu.Lock()
 	all := make([]*upload, 0, len(u.byID))
 	for _, up := range u.byID {
