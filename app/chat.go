@@ -66,6 +66,7 @@ type chatView struct {
 	tips                *tipLayer   // where names cut short show whole
 	typingBar           *typingView // "alice is typing…" (typing.go)
 	dmSec               *dmSection  // direct messages and private groups (dms.go)
+	fileBar             *fileView   // files: attach, drop, transfers, thumbnails (attach.go)
 }
 
 // openChat connects the session and shows the chat window.
@@ -150,12 +151,12 @@ func (v *chatView) build() {
 	sendBtn := widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { v.send(v.composer.Text) })
 	// The composer grows to a few lines; the counter and the button stay at its bottom.
 	bottom := container.NewBorder(nil, nil, nil,
-		container.NewVBox(layout.NewSpacer(), container.NewHBox(v.counter, sendBtn)), v.composer)
+		container.NewVBox(layout.NewSpacer(), container.NewHBox(v.counter, v.files().attachBtn, sendBtn)), v.composer)
 
 	v.find = newFindBar(v)
 	top := container.NewVBox(v.headerBar(), v.bannerBox, v.find.box)
 	v.find.parent = top
-	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, v.typing().label, bottom), nil, nil, v.msgList)
+	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, v.typing().label, v.files().box, bottom), nil, nil, v.msgList)
 	v.content = columns(left, center, v.userList)
 }
 

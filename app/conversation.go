@@ -25,6 +25,7 @@ func (v *chatView) newConversation() *msgPane {
 			edit:   func(id int64, text string) { v.editMessage(id, text) },
 			remove: v.deleteMessage, react: v.react,
 		},
+		fileActions: v.fileActions(), // thumbs.go
 	})
 }
 
@@ -56,6 +57,7 @@ func (v *chatView) rowSpec(i int) rowSpec {
 		}
 	}
 	v.changeSpec(&s, e)
+	v.fileSpec(&s, e) // thumbs.go
 	return s
 }
 

@@ -22,6 +22,7 @@ type rowSpec struct {
 	failure string // ours, not sent: why, with Retry and Delete below
 	marked  bool   // the find bar's current match: on the selection colour
 	changes        // edits, deletes and reactions (rowchanges.go)
+	attach         // a file and its thumbnail (thumbs.go)
 }
 
 const (
@@ -42,6 +43,7 @@ type rowGeom struct {
 	buttonW, buttonsH float32
 	chips             []fyne.Position // reactions, under the text
 	chipSz            []fyne.Size
+	attachGeom        // the file (thumbs.go)
 }
 
 func layoutRow(s *rowSpec, width float32, m textMetrics) rowGeom {
@@ -60,6 +62,7 @@ func layoutRow(s *rowSpec, width float32, m textMetrics) rowGeom {
 	g.bodyY = y
 	g.body = layoutMarkdown(s.blocks, max(bodyW, minBodyWidth), m)
 	y += g.body.height
+	y = layoutAttachment(&g, s, y, width) // thumbs.go
 	y = layoutChips(&g, s, y, width)
 	if s.failure != "" {
 		y += headerGap
@@ -85,6 +88,7 @@ type rowActions struct {
 	retry      func()
 	discard    func()
 	changeActions
+	fileActions // thumbs.go
 }
 
 // msgRow draws one row from its spec: text pieces on the canvas, links
@@ -101,6 +105,7 @@ type msgRow struct {
 	chips   []*widget.Button // reactions: a tap toggles ours
 	hovered string           // the link under the pointer
 	fg      color.Color      // the text colour it was built with
+	fileUI                   // thumbs.go
 }
 
 func newMsgRow(act *rowActions) *msgRow {
@@ -201,6 +206,7 @@ func (r *msgRow) build(width float32) {
 		r.del.Move(fyne.NewPos(g.padX+g.buttonW+theme.Padding(), g.buttonsY))
 		objs = append(objs, r.retry, r.del)
 	}
+	objs = r.appendAttachment(objs, g) // thumbs.go
 	objs = r.appendChips(objs, g)
 	for i := len(objs); i < len(r.objs); i++ {
 		r.objs[i] = nil

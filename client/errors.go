@@ -53,6 +53,9 @@ var codeText = map[string]string{
 	wire.ErrNotAuthor:      "only its author can change a message",
 	wire.ErrMessageDeleted: "that message was deleted",
 	wire.ErrInvalidEmoji:   "that reaction is not one of the offered ones",
+	wire.ErrFileTooLarge:   "the file is larger than this server accepts",
+	wire.ErrInvalidFile:    "the file's name is empty, too long, or has control characters",
+	wire.ErrTooManyUploads: "too many uploads at once: wait for one to finish",
 }
 
 func (e *Error) Error() string {
@@ -95,7 +98,8 @@ func kindOfCode(code string) error {
 		wire.ReasonSessionExpired, wire.ReasonPasswordChanged:
 		return ErrSignedOut
 	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found", wire.ErrTooManyRooms,
-		wire.ErrNotAuthor, wire.ErrMessageDeleted, wire.ErrInvalidEmoji, wire.ErrNoSuchUser, wire.ErrGroupFull:
+		wire.ErrNotAuthor, wire.ErrMessageDeleted, wire.ErrInvalidEmoji, wire.ErrNoSuchUser, wire.ErrGroupFull,
+		wire.ErrFileTooLarge, wire.ErrInvalidFile, wire.ErrTooManyUploads: // files.go
 		return ErrBadInput
 	}
 	return ErrServer

@@ -68,6 +68,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	fs.IntVar(&per.UserMessageBurst, "user-message-burst", server.DefaultUserMessageBurst, "messages per user in a burst")
 	fs.DurationVar(&per.PresenceGrace, "presence-grace", server.DefaultPresenceGrace, "a user back within this is never shown offline")
 	fs.Int64Var(&per.MaxOutbound, "max-outbound", server.DefaultMaxOutbound, "bytes waiting to be sent to one socket before it is cut off")
+	fs.Int64Var(&per.MaxFileSize, "max-file-size", wire.DefaultMaxFileSize, "largest file one may upload, in bytes")
 	fs.IntVar(&per.MaxReplyBytes, "max-reply-bytes", server.DefaultMaxReplyBytes, "bytes of messages in one history or join reply")
 	readRate := fs.Float64("user-read-rate", server.DefaultUserReadRate, "bytes of history per second per user, all their sockets together")
 	fs.IntVar(&per.UserReadBurst, "user-read-burst", server.DefaultUserReadBurst, "bytes of history per user in a burst")
@@ -143,6 +144,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 			PresenceGrace:        per.PresenceGrace,
 			MaxOutbound:          per.MaxOutbound,
 			MaxReplyBytes:        per.MaxReplyBytes,
+			MaxFileSize:          per.MaxFileSize,
 			UserReadRate:         rate.Limit(*readRate),
 			UserReadBurst:        per.UserReadBurst,
 			HealthProbeInterval:  *healthProbe,

@@ -43,6 +43,9 @@ func (c *conn) onDelete(payload any) ack {
 	ctx, cancel := c.ctx()
 	defer cancel()
 	stored, changed, err := c.srv.store.DeleteMessage(ctx, id, c.userID) // only the author's
+	if err == nil && changed {
+		c.srv.forgetFile(ctx, id) // files.go
+	}
 	return c.changed(stored, changed, err)
 }
 

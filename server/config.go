@@ -120,6 +120,9 @@ type Config struct {
 	// HealthProbeTimeout: how long /healthz waits for that write before it
 	// answers degraded (default 2s).
 	HealthProbeTimeout time.Duration
+	// MaxFileSize is the largest file one may upload, in bytes (default
+	// wire.DefaultMaxFileSize, 100 MiB).
+	MaxFileSize int64
 	// StoreRetry: how long a batch of messages the disk refused is retried
 	// before its senders are told it failed (default 1s; negative: none).
 	StoreRetry time.Duration
@@ -195,6 +198,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxSessionAge == 0 {
 		c.MaxSessionAge = DefaultMaxSessionAge
+	}
+	if c.MaxFileSize <= 0 {
+		c.MaxFileSize = wire.DefaultMaxFileSize
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -328,6 +328,7 @@ func toWire(m store.Message) wire.Message {
 		Reactions: wireReactions(m.Reactions),
 		Rev:       m.Rev,
 	}
+	w.Attachment = wireAttachment(m.Attachment) // files.go
 	if !m.EditedAt.IsZero() {
 		edited := m.EditedAt
 		w.EditedAt = &edited

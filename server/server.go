@@ -35,6 +35,7 @@ type Server struct {
 	sockets *sio.Server
 	mux     *http.ServeMux
 	metrics *metrics // metrics.go
+	files   *files   // files.go
 
 	loginPerUser *throttle
 	loginPerAddr *throttle
@@ -108,6 +109,10 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.Handle(wire.SocketIOPath, s.sockets)
 	web.Routes(s.mux) // the browser client at /, and the socket.io-client bundle
+	if err := s.openFiles(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.log.Info("server ready", "data_dir", cfg.DataDir, "secret_from", source, "token_ttl", signer.TTL(),
 		"max_session_age", max(cfg.MaxSessionAge, 0), "signup", !cfg.NoSignup, "max_payload", cfg.MaxPayload)
 	return s, nil
@@ -137,6 +142,7 @@ func (s *Server) Close() error {
 			s.sockets.Shutdown(ctx) //nolint:errcheck // best effort: the store closes next
 			cancel()
 		}
+		s.files.uploads.closeAll()
 		err = s.store.Close()
 		s.log.Info("server stopped")
 	})

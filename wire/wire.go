@@ -164,6 +164,8 @@ type Message struct {
 	// Rev is the room's change number of the message's last edit, delete or
 	// reaction change (0: never changed); a copy with a higher Rev is newer.
 	Rev int64 `json:"rev,omitempty"`
+	// Attachment is the file it carries (files.go); nil for text only.
+	Attachment *Attachment `json:"attachment,omitempty"`
 }
 
 // Reaction is one emoji on a message: who reacted with it (user ids, in

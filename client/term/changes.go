@@ -34,6 +34,7 @@ func body(m wire.Message) string {
 	if m.EditedAt != nil {
 		b.WriteString(" (edited)")
 	}
+	b.WriteString(attachmentText(m)) // files.go
 	for _, r := range m.Reactions {
 		fmt.Fprintf(&b, "  %s %d", r.Emoji, r.Count)
 	}

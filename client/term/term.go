@@ -32,7 +32,7 @@ const help = `Type a message and press Enter to send it to the current room.
   /retry       send failed messages again          /reconnect  connect again now
   /logout      sign out everywhere and quit        /quit       quit (Ctrl+C or Ctrl+D too)
   /help        this text
-` + changesHelp + "\n" + dmHelp
+` + changesHelp + "\n" + dmHelp + filesHelp
 
 // Run signs in and chats until the user quits, stdin ends or ctx ends.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -284,6 +284,8 @@ func (s *screen) command(ctx context.Context, chat *client.Chat, line string) bo
 		s.changeCommand(ctx, chat, cmd, arg)
 	case "/dm", "/dms", "/group", "/invite", "/leavegroup":
 		s.dmCommand(ctx, chat, cmd, arg)
+	case "/upload", "/download": // files.go
+		s.fileCommand(ctx, chat, cmd, arg)
 	case "/logout":
 		if err := chat.Logout(ctx); err != nil {
 			s.printf("! %v", err)

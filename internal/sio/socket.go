@@ -88,6 +88,12 @@ func (so *Socket) ToRoom(room string, event string, data any) {
 	so.sock.To(socket.Room(room)).Emit(event, data) //nolint:errcheck
 }
 
+// ToRoom sends an event to every socket in room (from the server, not a
+// socket: an upload over HTTP posts a message).
+func (s *Server) ToRoom(room string, event string, data any) {
+	s.io.To(socket.Room(room)).Emit(event, data) //nolint:errcheck // only a reserved name fails
+}
+
 // Ended reports whether the socket was kicked or is gone: its events are
 // no longer handled.
 func (so *Socket) Ended() bool { return so.ended.Load() }

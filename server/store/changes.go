@@ -273,7 +273,10 @@ func loadReactions(ctx context.Context, q querier, msgs []*Message) error {
 			m.Reactions = append(m.Reactions, r)
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return loadAttachments(ctx, q, msgs) // files.go: every read of reactions reads attachments too
 }
 
 // MessageByID returns one message in its current state (without reactions).

@@ -72,6 +72,8 @@ var migrations = []string{
 	);`,
 	// private conversations (dms.go).
 	dmSchema,
+	// attachments of messages (files.go).
+	filesSchema,
 }
 
 // fills complete a migration, in its transaction, with what only Go can

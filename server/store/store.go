@@ -51,6 +51,9 @@ type Message struct {
 	Deleted    bool       // a tombstone: Text is empty
 	Rev        int64      // the room's change number of its last change (0: never changed)
 	Reactions  []Reaction // by user id (History, Changes and the changes return them)
+
+	// Attachment is the file it carries (files.go), read with its reactions.
+	Attachment *Attachment
 }
 
 // Store is the database handle. It is safe for concurrent use.

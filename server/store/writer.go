@@ -198,6 +198,11 @@ func (w *writer) insertAll(batch []addRequest, results []addResult) error {
 		if m.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("store message: %w", err)
 		}
+		if m.Attachment != nil { // files.go
+			if err := insertAttachment(tx, m.ID, m.Attachment); err != nil {
+				return fmt.Errorf("store attachment: %w", err)
+			}
+		}
 		results[i] = addResult{msg: m, created: true}
 	}
 	if err := tx.Commit(); err != nil {
