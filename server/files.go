@@ -23,13 +23,6 @@ import (
 	"confab/wire"
 )
 
-// fileAccess tells whether a user (an account id, in decimal) may post
-// files to a room and download its files.
-// merge: use Server.mayRead
-var fileAccess = func(ctx context.Context, user, room string) (bool, error) {
-	return wire.ValidRoom(room), nil // public rooms are readable by any signed-in user
-}
-
 // Transfers of files are bounded by a slowest rate, not by the server's
 // read and write timeouts (meant for small requests): a file of n bytes
 // may take fileGrace + n/minFileRate.
@@ -106,7 +99,7 @@ func (s *Server) handleUploadStart(w http.ResponseWriter, r *http.Request) {
 	case req.Name == "":
 		writeError(w, http.StatusBadRequest, wire.ErrInvalidFile, "the file name is empty, too long, or has control characters")
 		return
-	case !wire.ValidRoom(req.Room):
+	case !wire.ValidConversation(req.Room):
 		writeError(w, http.StatusBadRequest, wire.ErrInvalidRoom, "the room name is not valid")
 		return
 	case utf8.RuneCountInString(req.Text) > wire.MaxMessageRunes:
@@ -136,7 +129,7 @@ func (s *Server) handleUploadStart(w http.ResponseWriter, r *http.Request) {
 // mayUseFiles answers 404 for a room the user may not read: whether it
 // exists is none of their business.
 func (s *Server) mayUseFiles(w http.ResponseWriter, ctx context.Context, userID int64, room string) bool {
-	ok, err := fileAccess(ctx, userKey(userID), room)
+	ok, err := s.mayRead(ctx, userID, room)
 	if err != nil {
 		s.internalError(w, "check access", err)
 		return false

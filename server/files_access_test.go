@@ -8,29 +8,24 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
 	"confab/wire"
 )
 
-// Who may use a room's files is fileAccess's answer (Server.mayRead once
-// merged): a user it refuses neither posts a file to the room nor
-// downloads one, and learns nothing more than 404. Not parallel: it swaps
-// fileAccess, and parallel tests start only after it.
+// Who may use a room's files is Server.mayRead's answer: someone outside a
+// direct conversation neither posts a file to it nor downloads one, and
+// learns nothing more than 404.
 func TestFileAccessRefused(t *testing.T) {
+	t.Parallel()
 	s, err := New(Config{DataDir: t.TempDir(), Secret: []byte("confab-test-secret-0123456789-abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(s)
 	defer func() { hs.Close(); s.Close() }()
-	old := fileAccess
-	defer func() { fileAccess = old }()
-	allowed := map[string]bool{}
-	fileAccess = func(_ context.Context, user, room string) (bool, error) {
-		return room != "secret" || allowed[user], nil
-	}
 
 	do := func(method, path, token string, body []byte, hdr ...string) (*http.Response, []byte) {
 		req, _ := http.NewRequest(method, hs.URL+path, bytes.NewReader(body))
@@ -54,8 +49,13 @@ func TestFileAccessRefused(t *testing.T) {
 		json.Unmarshal(b, &sess) //nolint:errcheck
 		return sess
 	}
-	member, stranger := account("member"), account("stranger")
-	allowed[member.User.ID] = true
+	member, partner, stranger := account("member"), account("partner"), account("stranger")
+	id := func(sess wire.Session) int64 { n, _ := strconv.ParseInt(sess.User.ID, 10, 64); return n }
+	dm, _, err := s.store.OpenDM(context.Background(), id(member), id(partner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := wire.PrivateRoom(dm.ID)
 
 	upload := func(token, room string) (*http.Response, wire.Message) {
 		start, _ := json.Marshal(wire.FileUpload{Room: room, Name: "plan.txt", Size: 4})
@@ -70,11 +70,11 @@ func TestFileAccessRefused(t *testing.T) {
 		json.Unmarshal(b, &done) //nolint:errcheck
 		return resp, done.Message
 	}
-	resp, m := upload(member.Token, "secret")
+	resp, m := upload(member.Token, secret)
 	if resp.StatusCode != http.StatusCreated || m.Attachment == nil {
 		t.Fatalf("a member's upload: %s", resp.Status)
 	}
-	if resp, _ := upload(stranger.Token, "secret"); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := upload(stranger.Token, secret); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("a stranger's upload: %s", resp.Status)
 	}
 	for _, path := range []string{wire.FilePath(m.ID), wire.ThumbPath(m.ID), wire.FilePath(m.ID + 1000)} {
