@@ -70,6 +70,7 @@ var migrations = []string{
 		emoji      TEXT NOT NULL,
 		PRIMARY KEY (message_id, user_id, emoji)
 	);`,
+	adminSchema, // admin.go
 }
 
 // fills complete a migration, in its transaction, with what only Go can
