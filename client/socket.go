@@ -116,6 +116,8 @@ func (c *Chat) handle(e sio.Event) {
 		if decode(arg, &p) == nil {
 			c.out.push(PresenceEvent{Presence: p})
 		}
+	case wire.EventKicked:
+		c.kicked(arg) // admin.go
 	case wire.EventUnauthorized:
 		var u wire.Unauthorized
 		decode(arg, &u) //nolint:errcheck // a reason-less refusal still ends the session

@@ -39,6 +39,7 @@ type Server struct {
 	loginPerUser *throttle
 	loginPerAddr *throttle
 	registerAddr *throttle
+	seen         *seenTracker // lastseen.go
 
 	closeOnce sync.Once
 }
@@ -106,6 +107,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /logout", s.handleLogout)
 	s.mux.HandleFunc("POST "+wire.PathPassword, s.handlePassword)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.adminRoutes() // admin.go
 	s.mux.Handle(wire.SocketIOPath, s.sockets)
 	web.Routes(s.mux) // the browser client at /, and the socket.io-client bundle
 	s.log.Info("server ready", "data_dir", cfg.DataDir, "secret_from", source, "token_ttl", signer.TTL(),
@@ -137,6 +139,9 @@ func (s *Server) Close() error {
 			s.sockets.Shutdown(ctx) //nolint:errcheck // best effort: the store closes next
 			cancel()
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		s.seen.flush(ctx, s.store, s.log)
+		cancel()
 		err = s.store.Close()
 		s.log.Info("server stopped")
 	})
