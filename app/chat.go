@@ -204,6 +204,8 @@ func (v *chatView) apply(e client.Event) {
 		v.setUser(u)
 	case client.StateEvent:
 		v.showState(e)
+	case client.KickedEvent:
+		v.kickedFrom(e.Room) // admin.go
 	default:
 		v.applyEdits(e)
 	}
