@@ -340,7 +340,7 @@ func (s *Server) adminInvite(w http.ResponseWriter, r *http.Request, a actor) {
 	expires := time.Now().Add(ttl).UTC().Truncate(time.Millisecond)
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	detail := fmt.Sprintf("%d use(s), until %s", uses, expires.Format(time.RFC3339))
+	detail := fmt.Sprintf("%d use(s), until %s", uses, expires.Format("2006-01-02 15:04 MST"))
 	if err := s.store.CreateInvite(ctx, store.InviteHash(code), uses, expires, a.audit(wire.AuditInvite, "", detail)); err != nil {
 		s.internalError(w, "create invite", err)
 		return
