@@ -46,6 +46,8 @@ type adminView struct {
 	actions  []*widget.Button // need a selected, live account
 	promote  *widget.Button
 	inviteTo *widget.Label // the code and link just made
+	copyInv  *widget.Button
+	invText  string        // what copyInv copies: the link, else the code
 	tempPw   *widget.Label // the temporary password shown, if any
 	tabs     *container.AppTabs
 	dlg      dialog.Dialog
@@ -362,28 +364,33 @@ func (a *adminView) invitesTab() fyne.CanvasObject {
 			if err == nil {
 				bridge.Do(func() { a.showInvite(inv) })
 			}
-			return "", err
+			return "Invitation created: send the link or the code.", err
 		})
 	})
 	create.Importance = widget.HighImportance
+	a.copyInv = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { a.ui.app.Clipboard().SetContent(a.invText) })
+	a.copyInv.Disable() // until there is an invitation (shown, it would move the row)
 	return container.NewVBox(
 		wrapped("An invitation lets people create an account even when this chat does not let others create accounts."),
 		widget.NewForm(widget.NewFormItem("Good for", uses), widget.NewFormItem("Valid for", ttl)),
-		container.NewHBox(create), a.inviteTo)
+		container.NewHBox(create, a.copyInv), a.inviteTo)
 }
 
 // showInvite shows a new invitation: its code, and the link to send when
 // this computer hosts the chat (it knows the addresses and the key).
 func (a *adminView) showInvite(inv wire.InviteCode) {
 	text := fmt.Sprintf("Invite code: %s\nGood for %d account(s) until %s.", inv.Code, inv.Uses, whenText(inv.ExpiresAt, time.Now()))
+	a.invText = inv.Code
 	if h := a.ui.host; h != nil {
 		if invs := h.Invitations(); len(invs) > 0 {
 			link := invs[0]
 			link.Code = inv.Code
-			text += "\n\nInvitation link (they paste it and press Create account):\n" + link.String()
+			a.invText = link.String()
+			text += "\n\nInvitation link (they paste it and press Create account):\n" + a.invText
 		}
 	}
 	a.inviteTo.SetText(text)
+	a.copyInv.Enable()
 }
 
 func (a *adminView) logTab() fyne.CanvasObject {

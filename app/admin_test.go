@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"confab/app/bridge"
 	"confab/client"
@@ -112,4 +114,46 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, r)
 	return rec.Result(), nil
+}
+
+// The host is its chat's administrator: the host panel opens the dialog,
+// and an invitation comes with the link to send, the code in it.
+func TestHostInvites(t *testing.T) {
+	port := func() int {
+		ln, _ := net.Listen("tcp", ":0")
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
+	}()
+	ui := newScreenshotUI(t)
+	bridge.DoAndWait(func() { ui.win.Resize(fyne.NewSize(900, 700)) })
+	hostAs(ui, port, "hostess", "password-h", true)
+	waitUI(t, "hosting and online", func() bool { return ui.host != nil && ui.chat != nil && ui.chat.State() == client.Online })
+	bridge.DoAndWait(ui.showAdmin)
+	a := onUI(func() *adminView { return ui.adminView })
+	waitUI(t, "the host listed as the administrator", func() bool { return len(a.users) == 1 && a.users[0].Admin })
+	bridge.DoAndWait(func() { a.tabs.SelectIndex(1) })
+	bridge.DoAndWait(func() {
+		for _, o := range test.LaidOutObjects(a.tabs.Items[1].Content) {
+			if b, ok := o.(*widget.Button); ok && b.Text == "Create invitation" {
+				test.Tap(b)
+			}
+		}
+	})
+	waitUI(t, "the invitation", func() bool {
+		return strings.HasPrefix(a.inviteTo.Text, "Invite code: ") && strings.HasPrefix(a.status.Text, "Invitation created")
+	})
+	text := onUI(func() string { return a.inviteTo.Text })
+	if invs := onUI(ui.host.Invitations); len(invs) > 0 && !strings.Contains(text, "confab://") {
+		t.Errorf("no link: %q", text)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, wire.InviteScheme+"://") {
+			continue
+		}
+		inv, err := wire.ParseInvitation(line)
+		if err != nil || !strings.Contains(text, inv.Code) || inv.Fingerprint != onUI(ui.host.Fingerprint) {
+			t.Errorf("the link %q: %+v %v", line, inv, err)
+		}
+	}
+	screenshot(t, ui, "admin-invite.png")
 }
