@@ -149,6 +149,9 @@ func TestRemoveUser(t *testing.T) {
 	if code, body := admin(t, env, "POST", wire.AdminPath(wire.PathAdminRemove, "alice"), "", alice.Token); code != http.StatusConflict || body["error"] != wire.ErrLastAdmin {
 		t.Errorf("the last administrator removed herself: %d %v", code, body)
 	}
+	a.Close()
+	env.Restart() // the removal is in the database, not only in memory
+	refused(t, env, bob.Token, wire.ReasonUnknownUser)
 }
 
 // A password reset ends every session of the user; the temporary password
