@@ -376,21 +376,41 @@ func (a *adminView) invitesTab() fyne.CanvasObject {
 		container.NewHBox(create, a.copyInv), a.inviteTo)
 }
 
-// showInvite shows a new invitation: its code, and the link to send when
-// this computer hosts the chat (it knows the addresses and the key).
+// showInvite shows a new invitation: its code, and the link to send (the
+// app's join screen takes the link, not a bare code).
 func (a *adminView) showInvite(inv wire.InviteCode) {
 	text := fmt.Sprintf("Invite code: %s\nGood for %d account(s) until %s.", inv.Code, inv.Uses, whenText(inv.ExpiresAt, time.Now()))
 	a.invText = inv.Code
-	if h := a.ui.host; h != nil {
-		if invs := h.Invitations(); len(invs) > 0 {
-			link := invs[0]
-			link.Code = inv.Code
-			a.invText = link.String()
-			text += "\n\nInvitation link (they paste it and press Create account):\n" + a.invText
-		}
+	if link, ok := a.inviteLink(inv.Code); ok {
+		a.invText = link.String()
+		text += "\n\nInvitation link (they paste it and press Create account):\n" + a.invText
 	}
 	a.inviteTo.SetText(text)
 	a.copyInv.Enable()
+}
+
+// inviteLink is an invitation to this chat with code: the host's own
+// (its LAN address and key), else the address this app joined at with the
+// key it pinned there. None over plain HTTP: an invitation carries a key.
+func (a *adminView) inviteLink(code string) (wire.Invitation, bool) {
+	if h := a.ui.host; h != nil {
+		if invs := h.Invitations(); len(invs) > 0 {
+			link := invs[0]
+			link.Code = code
+			return link, true
+		}
+		return wire.Invitation{}, false
+	}
+	base := a.ui.chat.Session().URL
+	addr, isHTTPS := strings.CutPrefix(base, "https://")
+	fp := a.ui.pinStore.Pin(client.ServerKey(base))
+	if !isHTTPS || fp == "" || strings.Contains(addr, "/") {
+		return wire.Invitation{}, false
+	}
+	if !strings.Contains(addr, ":") { // the default port of https
+		addr += ":443"
+	}
+	return wire.Invitation{Addr: addr, Fingerprint: fp, Code: code}, true
 }
 
 func (a *adminView) logTab() fyne.CanvasObject {

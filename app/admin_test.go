@@ -105,6 +105,30 @@ func TestJoinWithInviteCode(t *testing.T) {
 	ui := newUI(t)
 	signIn(t, ui, link, "carol", "password-c", true)
 	waitUI(t, "chat window", func() bool { return ui.view != nil && ui.chat.State() == client.Online })
+
+	// Carol, made an administrator, invites dan: her link (the address she
+	// joined at, the key she pinned there) brings him in.
+	if err := adm.SetAdmin(context.Background(), "carol", true); err != nil {
+		t.Fatal(err)
+	}
+	bridge.DoAndWait(ui.showAdmin)
+	a := onUI(func() *adminView { return ui.adminView })
+	waitUI(t, "listed", func() bool { return len(a.users) == 1 })
+	carols := onUI(func() wire.Invitation {
+		l, _ := a.inviteLink("ABCD-EFGH-JKLM-NPQR")
+		return l
+	})
+	if carols.Addr != env.Addr || carols.Fingerprint != env.Cert.Fingerprint || carols.Code != "ABCD-EFGH-JKLM-NPQR" {
+		t.Fatalf("carol's link: %+v", carols)
+	}
+	inv2, err := a.adm.Invite(context.Background(), 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carols.Code = inv2.Code
+	dan := newUI(t)
+	signIn(t, dan, carols.String(), "dan", "password-d", true)
+	waitUI(t, "dan's chat window", func() bool { return dan.view != nil && dan.chat.State() == client.Online })
 }
 
 // handlerTransport hands requests to a handler in this process.
