@@ -65,8 +65,18 @@ func RunUsers(ctx context.Context, name string, args []string, stdin io.Reader, 
 	}
 	cmd, rest := fs.Arg(0), fs.Args()[1:]
 	return withAdmin(*dataDir, func(a *client.Admin) error {
-		return runUsersCmd(ctx, a, name, cmd, rest, stdin, stdout, stderr)
+		return plain(runUsersCmd(ctx, a, name, cmd, rest, stdin, stdout, stderr))
 	})
+}
+
+// plain is a refusal in the server's words for a person ("there is no
+// such user"), rather than the client's kind of failure.
+func plain(err error) error {
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Code != "" && ce.Detail != "" {
+		return errors.New(ce.Detail)
+	}
+	return err
 }
 
 func runUsersCmd(ctx context.Context, a *client.Admin, name, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -207,7 +217,7 @@ func RunInvite(ctx context.Context, name string, args []string, stdout, stderr i
 	return withAdmin(*dataDir, func(a *client.Admin) error {
 		inv, err := a.Invite(ctx, *uses, *ttl)
 		if err != nil {
-			return err
+			return plain(err)
 		}
 		fmt.Fprintf(stdout, "invite code: %s (%d account(s), until %s)\n", inv.Code, inv.Uses, inv.ExpiresAt.Local().Format(time.DateTime))
 		if *addr != "" {

@@ -74,8 +74,8 @@ func TestUsersThroughTheRunningServer(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`\(operator\)\s+remove\s+bob`).MatchString(audit) || !strings.Contains(audit, "invite_used") {
 		t.Errorf("audit: %v\n%s", err, audit)
 	}
-	if out, err := users(t, dir, "", "remove", "nobody"); err == nil {
-		t.Errorf("removing nobody: %s", out)
+	if out, err := users(t, dir, "", "remove", "nobody"); err == nil || err.Error() != "there is no such user" {
+		t.Errorf("removing nobody: %v %s", err, out)
 	}
 }
 
