@@ -55,6 +55,8 @@ type UI struct {
 
 	invite *wire.Invitation // for the join screen once signed out (launch.go)
 
+	adminView *adminView // the administration dialog, when shown (admin.go)
+
 	storage    string // the app's files; default: the app's storage
 	hostDir    string // where a hosted server keeps its data; default: storage/server
 	noLAN      bool   // neither browse nor announce on the local network

@@ -215,6 +215,8 @@ func (v *chatView) apply(e client.Event) {
 		v.showState(e)
 	case client.ConversationEvent:
 		v.dms().event(e)
+	case client.KickedEvent:
+		v.kickedFrom(e.Room) // admin.go
 	default:
 		v.applyEdits(e)
 	}

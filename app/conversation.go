@@ -46,7 +46,7 @@ func (v *chatView) rowSpec(i int) rowSpec {
 	t := v.tl()
 	e := t.at(i)
 	s := rowSpec{header: t.startsGroup(i), text: e.msg.Text, blocks: parseMarkdown(e.msg.Text)}
-	s.author, s.stamp = e.msg.Author.Username, t.stamp(e, time.Now())
+	s.author, s.stamp = authorName(e.msg.Author), t.stamp(e, time.Now())
 	if o := e.outgoing; o != nil {
 		s.author = v.me.Username
 		switch o.State {

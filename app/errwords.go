@@ -51,6 +51,7 @@ var signedOutWords = map[string]string{
 	wire.ReasonSessionExpired:  "Your sign-in is older than this chat allows. Sign in again.",
 	wire.ReasonPasswordChanged: "Your password was changed elsewhere. Sign in with the new one.",
 	wire.ReasonUnknownUser:     "Your account no longer exists.",
+	wire.ReasonAccountRenamed:  "An administrator renamed your account. Sign in with your new name.",
 }
 
 // signedOutText is what the login screen says after the chat signed out.
@@ -77,7 +78,10 @@ var kindWords = []struct {
 	{client.ErrUsernameSimilar, "That username looks too much like one already taken. Pick another."},
 	{client.ErrInvalidUsername, usernameRule},
 	{client.ErrWeakPassword, passwordRule},
-	{client.ErrSignupDisabled, "This chat does not let others create accounts. Ask the host to make one for you."},
+	{client.ErrSignupDisabled, "This chat does not let others create accounts. Ask the host to make one for you, or for an invitation."},
+	{client.ErrInvalidInvite, "That invitation is not valid: it may have been used or have expired. Ask for a new one."},
+	{client.ErrNotAdmin, "Only an administrator of this chat can do that."},
+	{client.ErrLastAdmin, "The chat needs an administrator. Make someone else one first."},
 	{client.ErrTooManyAttempts, "Too many attempts. Wait a minute and try again."},
 	{client.ErrUnreachable, "The server cannot be reached. Check the address, and that you are on the host's network."},
 	{client.ErrNotConfab, "No Confab chat answers at that address. Check the address and the port."},

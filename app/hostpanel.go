@@ -37,10 +37,12 @@ func (v *chatView) hostPanel() fyne.CanvasObject {
 	how := newFocusButton(howOthersJoin, func() { hostJoinDialog(v.ui, h) })
 	how.SetIcon(theme.InfoIcon())
 	stop := newFocusButton(stopHosting, func() { confirmStop(v.ui) })
+	admin := newFocusButton(adminMenu, v.ui.showAdmin) // admin.go
+	admin.SetIcon(theme.AccountIcon())
 	return container.NewVBox(
 		widget.NewLabelWithStyle(hostingTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		widget.NewLabel("Safety code:"), code,
-		how, stop,
+		how, admin, stop,
 	)
 }
 

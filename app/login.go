@@ -226,6 +226,7 @@ type joinTarget struct {
 	expected string        // a key given out of band: an invitation
 	picked   *client.Found // the chat picked from the LAN list
 	plain    bool          // plain HTTP accepted: the person was asked
+	invite   string        // an invite code from the link: lets Create account in where sign-up is off
 }
 
 // target reads the join form: an invitation link, a chat picked from the
@@ -237,7 +238,7 @@ func (f *loginForm) target() (joinTarget, error) {
 		if err != nil {
 			return joinTarget{}, err
 		}
-		return joinTarget{url: inv.URL(), expected: inv.Fingerprint}, nil
+		return joinTarget{url: inv.URL(), expected: inv.Fingerprint, invite: inv.Code}, nil
 	}
 	t := joinTarget{url: text}
 	if p := f.found.picked; p != nil && p.URL() == text {
@@ -330,6 +331,9 @@ func (ui *UI) signIn(t joinTarget, user, pass string, create bool) (*client.Sess
 	}
 	if t.plain {
 		opts = append(opts, client.AllowPlainHTTP())
+	}
+	if t.invite != "" {
+		opts = append(opts, client.WithInvite(t.invite))
 	}
 	return signIn(context.Background(), t.url, user, pass, opts...)
 }

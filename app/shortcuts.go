@@ -96,7 +96,8 @@ func (ui *UI) setMenus() {
 	}
 	quit := fyne.NewMenuItem("Quit", ui.requestClose)
 	quit.IsQuit = true
-	app := fyne.NewMenu("Confab", ui.notifyMenu(), fyne.NewMenuItemSeparator(), leave, fyne.NewMenuItemSeparator(), quit)
+	admin := fyne.NewMenuItem(adminMenu, ui.showAdmin) // admin.go
+	app := fyne.NewMenu("Confab", ui.notifyMenu(), admin, fyne.NewMenuItemSeparator(), leave, fyne.NewMenuItemSeparator(), quit)
 
 	var items []*fyne.MenuItem
 	for _, s := range goShortcuts() {

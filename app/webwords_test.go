@@ -31,12 +31,13 @@ var webCodes = []string{
 	wire.ErrUsernameTooSimilar, wire.ErrSignupDisabled, wire.ErrInvalidCredentials, wire.ErrTooManyAttempts,
 	wire.ErrInvalidMessage, wire.ErrInvalidRoom, wire.ErrNotInRoom, wire.ErrNotFound, wire.ErrRateLimited,
 	wire.ErrInternal, wire.ErrOriginNotAllowed, wire.ErrTooManyRooms, wire.ErrTooManySockets, wire.ErrPayloadTooLarge,
+	wire.ErrNotAdmin, wire.ErrInvalidInvite, wire.ErrLastAdmin,
 }
 
 // webReasons are why a session ends (HTTP 401, connect_error, unauthorized).
 var webReasons = []string{
 	wire.ReasonMissingToken, wire.ReasonInvalidToken, wire.ReasonTokenExpired, wire.ReasonTokenRevoked,
-	wire.ReasonUnknownUser, wire.ReasonSessionExpired, wire.ReasonPasswordChanged,
+	wire.ReasonUnknownUser, wire.ReasonSessionExpired, wire.ReasonPasswordChanged, wire.ReasonAccountRenamed,
 }
 
 func webWordsJS() []byte {

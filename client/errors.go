@@ -30,6 +30,9 @@ var (
 	ErrServer           = errors.New("the server failed to handle the request")
 	ErrClosed           = errors.New("the chat is closed")
 	ErrOffline          = errors.New("not connected")
+	ErrNotAdmin         = errors.New("only an administrator can do this")
+	ErrInvalidInvite    = errors.New("that invitation is not valid: it may have been used or have expired")
+	ErrLastAdmin        = errors.New("the server needs an administrator: make someone else one first")
 )
 
 // Error carries the server's code and details behind one of the kinds above.
@@ -94,8 +97,14 @@ func kindOfCode(code string) error {
 		return ErrSignupDisabled
 	case "too_many_attempts":
 		return ErrTooManyAttempts
+	case wire.ErrNotAdmin:
+		return ErrNotAdmin
+	case wire.ErrInvalidInvite:
+		return ErrInvalidInvite
+	case wire.ErrLastAdmin:
+		return ErrLastAdmin
 	case "missing_token", "invalid_token", "token_expired", "token_revoked", "unknown_user",
-		wire.ReasonSessionExpired, wire.ReasonPasswordChanged:
+		wire.ReasonSessionExpired, wire.ReasonPasswordChanged, wire.ReasonAccountRenamed:
 		return ErrSignedOut
 	case "bad_request", "invalid_message", "invalid_room", "not_in_room", "not_found", wire.ErrTooManyRooms,
 		wire.ErrNotAuthor, wire.ErrMessageDeleted, wire.ErrInvalidEmoji, wire.ErrNoSuchUser, wire.ErrGroupFull,

@@ -138,7 +138,11 @@ func signIn(ctx context.Context, serverURL, path, username, password string, opt
 		s.http.CloseIdleConnections()
 		return nil, err
 	}
-	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	fields := map[string]string{"username": username, "password": password}
+	if o.invite != "" && path == wire.PathRegister {
+		fields[wire.InviteParam] = o.invite
+	}
+	body, _ := json.Marshal(fields)
 	var sess wire.Session
 	if err := s.do(ctx, path, "", string(body), &sess); err != nil {
 		s.http.CloseIdleConnections()
@@ -264,7 +268,13 @@ func (s *Session) logout(ctx context.Context) error {
 
 // do POSTs to an account endpoint and decodes the answer into out.
 func (s *Session) do(ctx context.Context, path, bearer, body string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+path, strings.NewReader(body))
+	return request(ctx, s.http, http.MethodPost, s.URL, path, bearer, body, out)
+}
+
+// request makes one HTTP call to the server at base and decodes the answer
+// into out.
+func request(ctx context.Context, hc *http.Client, method, base, path, bearer, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
 	if err != nil {
 		return &Error{Kind: ErrNotConfab, Err: err}
 	}
@@ -274,7 +284,7 @@ func (s *Session) do(ctx context.Context, path, bearer, body string, out any) er
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	resp, err := s.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return netError(err)
 	}

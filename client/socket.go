@@ -118,6 +118,8 @@ func (c *Chat) handle(e sio.Event) {
 		}
 	case wire.EventConversation:
 		c.handleConversation(arg)
+	case wire.EventKicked:
+		c.kicked(arg) // admin.go
 	case wire.EventUnauthorized:
 		var u wire.Unauthorized
 		decode(arg, &u) //nolint:errcheck // a reason-less refusal still ends the session

@@ -97,6 +97,7 @@ func trustedKey(s PinStore, fp string) bool {
 type Option func(*options)
 
 type options struct {
+	invite     string // an invite code for Register (admin.go)
 	pins       PinStore
 	expected   string         // a key given out of band: the server must present it
 	roots      *x509.CertPool // nil: the system's

@@ -164,6 +164,11 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	if *metricsAddr != "" {
 		defer serveMetrics(*metricsAddr, h.Server().Metrics(), log)()
 	}
+	if stop, err := h.Server().ListenOperator(*dataDir); err != nil {
+		log.Warn("no operator socket: confabd users and invite will not reach this server", "err", err)
+	} else {
+		defer stop()
+	}
 	logAnnounce(h, log)
 	return serveUntilStopped(ctx, h, log)
 }

@@ -20,6 +20,7 @@ import (
 type credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	Invite   string `json:"invite"` // an invite code (/register only; optional)
 }
 
 // readCredentials accepts a JSON body or a form (the seed's $.post).
@@ -29,11 +30,16 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, error
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "application/json":
-		u, p, err := jsonStrings(r, "username", "password")
+		raw, err := jsonObject(r)
 		if err != nil {
 			return c, err
 		}
-		c = credentials{Username: u, Password: p}
+		u, p, err := stringsOf(raw, "username", "password")
+		if err != nil {
+			return c, err
+		}
+		inv, _ := raw[wire.InviteParam].(string)
+		c = credentials{Username: u, Password: p, Invite: inv}
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		if err := r.ParseMultipartForm(MaxAuthBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 			return c, errors.New("the form could not be read")
@@ -41,7 +47,7 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, error
 		if !r.PostForm.Has("username") || !r.PostForm.Has("password") {
 			return c, errors.New("username and password are required")
 		}
-		c = credentials{Username: r.PostForm.Get("username"), Password: r.PostForm.Get("password")}
+		c = credentials{Username: r.PostForm.Get("username"), Password: r.PostForm.Get("password"), Invite: r.PostForm.Get(wire.InviteParam)}
 	default:
 		return c, errors.New("send JSON or a form")
 	}
@@ -53,10 +59,23 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, error
 
 // jsonStrings reads a JSON object body's two string fields a and b.
 func jsonStrings(r *http.Request, a, b string) (string, string, error) {
+	raw, err := jsonObject(r)
+	if err != nil {
+		return "", "", err
+	}
+	return stringsOf(raw, a, b)
+}
+
+func jsonObject(r *http.Request) (map[string]any, error) {
 	var raw map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
-		return "", "", errors.New("the body is not a JSON object")
+		return nil, errors.New("the body is not a JSON object")
 	}
+	return raw, nil
+}
+
+// stringsOf is a JSON object's two string fields a and b.
+func stringsOf(raw map[string]any, a, b string) (string, string, error) {
 	va, okA := raw[a].(string)
 	vb, okB := raw[b].(string)
 	if !okA || !okB {
@@ -76,18 +95,19 @@ func refuseWeak(w http.ResponseWriter, password string) bool {
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.NoSignup {
-		writeError(w, http.StatusForbidden, wire.ErrSignupDisabled, "this server does not allow creating accounts")
-		return
-	}
 	addr := clientAddr(r)
-	if ip := net.ParseIP(addr); s.cfg.LocalSignupOnly && (ip == nil || !ip.IsLoopback()) {
-		writeError(w, http.StatusForbidden, wire.ErrSignupDisabled, "accounts can only be created on the host's computer")
-		return
-	}
 	c, err := readCredentials(w, r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, wire.ErrBadRequest, err.Error())
+		return
+	}
+	// With sign-up off, an invite code is the way in (invite.go).
+	if c.Invite == "" && s.cfg.NoSignup {
+		writeError(w, http.StatusForbidden, wire.ErrSignupDisabled, "this server does not allow creating accounts")
+		return
+	}
+	if ip := net.ParseIP(addr); c.Invite == "" && s.cfg.LocalSignupOnly && (ip == nil || !ip.IsLoopback()) {
+		writeError(w, http.StatusForbidden, wire.ErrSignupDisabled, "accounts can only be created on the host's computer")
 		return
 	}
 	if !wire.ValidUsername(c.Username) {
@@ -122,8 +142,8 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	// its own storeTimeout.
 	ctx, cancel = context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	u, err := s.store.CreateUser(ctx, c.Username, hash)
-	if refuseName(w, err) {
+	u, err := s.createAccount(ctx, c, hash)
+	if refuseName(w, err) || refuseInvite(w, err) {
 		return
 	}
 	if err != nil {

@@ -320,7 +320,7 @@ func toWire(m store.Message) wire.Message {
 	w := wire.Message{
 		ID:        m.ID,
 		Room:      m.Room,
-		Author:    wire.Author{ID: strconv.FormatInt(m.AuthorID, 10), Username: m.AuthorName},
+		Author:    wire.Author{ID: strconv.FormatInt(m.AuthorID, 10), Username: m.AuthorName, Removed: m.AuthorRemoved},
 		Text:      m.Text,
 		SentAt:    m.SentAt,
 		ClientID:  m.ClientID,

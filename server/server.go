@@ -40,6 +40,7 @@ type Server struct {
 	loginPerUser *throttle
 	loginPerAddr *throttle
 	registerAddr *throttle
+	seen         *seenTracker // lastseen.go
 
 	closeOnce sync.Once
 }
@@ -107,6 +108,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /logout", s.handleLogout)
 	s.mux.HandleFunc("POST "+wire.PathPassword, s.handlePassword)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.adminRoutes() // admin.go
 	s.mux.Handle(wire.SocketIOPath, s.sockets)
 	web.Routes(s.mux) // the browser client at /, and the socket.io-client bundle
 	if err := s.openFiles(); err != nil {
@@ -143,6 +145,9 @@ func (s *Server) Close() error {
 			cancel()
 		}
 		s.files.uploads.closeAll()
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		s.seen.flush(ctx, s.store, s.log)
+		cancel()
 		err = s.store.Close()
 		s.log.Info("server stopped")
 	})

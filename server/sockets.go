@@ -103,6 +103,7 @@ func (h sockets) Connected(so *sio.Socket) {
 		so.Disconnect() // it comes back and is refused with the reason
 		return
 	}
+	s.seen.mark(c.userID)
 	s.limited.InfoBy(c.userIDs, "socket connected", "user_id", c.userID, "socket", so.ID(), "remote", so.Handshake().Address)
 	if online {
 		s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: true})
@@ -138,6 +139,7 @@ func (h sockets) Disconnected(so *sio.Socket, reason string) {
 			s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: false})
 		}
 	})
+	s.seen.mark(c.userID)
 	s.limited.InfoBy(c.userIDs, "socket disconnected", "user_id", c.userID, "socket", so.ID(), "reason", reason)
 }
 

@@ -59,11 +59,14 @@ const InviteScheme = "confab"
 
 // Invitation says where a chat is and which key it has: joining by one
 // needs no question about the key, and a server with another key is
-// refused. Its link is confab://HOST:PORT?fp=HEX[&name=NAME].
+// refused. Its link is confab://HOST:PORT?fp=HEX[&name=NAME][&invite=CODE].
 type Invitation struct {
 	Addr        string // host:port
 	Fingerprint string
 	Name        string // the chat's name, for display only
+	// Code is an invite code (administration): it lets its holder create
+	// an account where sign-up is off. Empty in a plain invitation.
+	Code string
 }
 
 // String is the invitation's link.
@@ -71,6 +74,9 @@ func (i Invitation) String() string {
 	q := url.Values{"fp": {strings.ReplaceAll(i.Fingerprint, ":", "")}}
 	if i.Name != "" {
 		q.Set("name", i.Name)
+	}
+	if i.Code != "" {
+		q.Set(InviteParam, i.Code)
 	}
 	return InviteScheme + "://" + i.Addr + "?" + q.Encode()
 }
@@ -95,7 +101,7 @@ func ParseInvitation(s string) (Invitation, error) {
 	if fp == "" {
 		return Invitation{}, ErrBadInvitation
 	}
-	return Invitation{Addr: u.Host, Fingerprint: fp, Name: u.Query().Get("name")}, nil
+	return Invitation{Addr: u.Host, Fingerprint: fp, Name: u.Query().Get("name"), Code: u.Query().Get(InviteParam)}, nil
 }
 
 // IsInvitation says whether s is meant as an invitation link.

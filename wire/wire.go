@@ -145,6 +145,8 @@ func ValidRoom(name string) bool { return roomRE.MatchString(name) }
 type Author struct {
 	ID       string `json:"id"`
 	Username string `json:"username"`
+	// Removed: an administrator removed the account (its messages stay).
+	Removed bool `json:"removed,omitempty"`
 }
 
 // Message is a stored chat message as it travels.

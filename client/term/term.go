@@ -44,6 +44,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pinsPath := fs.String("pins", defaultPins(), "file of trusted certificate fingerprints")
 	user := fs.String("user", "", "your username")
 	register := fs.Bool("register", false, "create the account first")
+	invite := fs.String("invite", "", "with --register: an invite code, where the server does not let others create accounts")
 	room := fs.String("room", wire.DefaultRoom, "the room to start in")
 	find := fs.Bool("find", false, "list the chats announced on the local network, then exit")
 	findAll := fs.Bool("find-unencrypted", false, "with --find: also list chats that are not encrypted")
@@ -61,6 +62,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return err
 		}
 		*url, *fingerprint = inv.URL(), inv.Fingerprint
+		if inv.Code != "" && *invite == "" {
+			*invite = inv.Code
+		}
 	}
 	if *user == "" {
 		return errors.New("--user is required")
@@ -86,6 +90,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if *plainOK {
 		opts = append(opts, client.AllowPlainHTTP())
+	}
+	if *invite != "" {
+		opts = append(opts, client.WithInvite(*invite))
 	}
 	sess, err := signIn(ctx, *url, *user, password, opts...)
 	if errors.Is(err, client.ErrInsecure) {
@@ -210,6 +217,8 @@ func (s *screen) show(e client.Event) {
 		case client.Failed:
 			s.printf("! not sent to %s: %q (%v) - /retry to try again", o.Room, o.Text, o.Err)
 		}
+	case client.KickedEvent:
+		s.printf("-- an administrator took you out of #%s", e.Room)
 	case client.StateEvent:
 		switch e.State {
 		case client.Online:

@@ -31,7 +31,8 @@ const (
 )
 
 // msgCols are the columns scanMessage reads, in its order.
-const msgCols = `id, room, author_id, author_name, text, sent_at, COALESCE(client_id, ''), edited_at, deleted_at, rev`
+const msgCols = `id, room, author_id, author_name, text, sent_at, COALESCE(client_id, ''), edited_at, deleted_at, rev,
+	NOT EXISTS (SELECT 1 FROM users WHERE users.id = messages.author_id AND users.removed_at IS NULL)`
 
 type scanner interface{ Scan(...any) error }
 
@@ -39,7 +40,7 @@ func scanMessage(row scanner) (Message, error) {
 	var m Message
 	var sent int64
 	var edited, deleted sql.NullInt64
-	if err := row.Scan(&m.ID, &m.Room, &m.AuthorID, &m.AuthorName, &m.Text, &sent, &m.ClientID, &edited, &deleted, &m.Rev); err != nil {
+	if err := row.Scan(&m.ID, &m.Room, &m.AuthorID, &m.AuthorName, &m.Text, &sent, &m.ClientID, &edited, &deleted, &m.Rev, &m.AuthorRemoved); err != nil {
 		return Message{}, err
 	}
 	m.SentAt = time.UnixMilli(sent).UTC()

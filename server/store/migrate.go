@@ -74,6 +74,7 @@ var migrations = []string{
 	dmSchema,
 	// attachments of messages (files.go).
 	filesSchema,
+	adminSchema, // admin.go
 }
 
 // fills complete a migration, in its transaction, with what only Go can

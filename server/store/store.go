@@ -51,6 +51,8 @@ type Message struct {
 	Deleted    bool       // a tombstone: Text is empty
 	Rev        int64      // the room's change number of its last change (0: never changed)
 	Reactions  []Reaction // by user id (History, Changes and the changes return them)
+	// AuthorRemoved: the author's account was removed (or deleted).
+	AuthorRemoved bool
 
 	// Attachment is the file it carries (files.go), read with its reactions.
 	Attachment *Attachment
@@ -154,13 +156,21 @@ func usernameKey(name string) string { return strings.ToLower(name) }
 // transaction begins IMMEDIATE and writers take turns. PostgreSQL: the same
 // SQL under SERIALIZABLE, where the loser fails with a serialization error.)
 func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (User, error) {
+	return s.createUser(ctx, username, passwordHash, nil)
+}
+
+// createUser is CreateUser; then, in the same transaction, also (if set)
+// does what the new account's id is needed for. The first account of a
+// server is its administrator.
+func (s *Store) createUser(ctx context.Context, username, passwordHash string, also func(*sql.Tx, int64) error) (User, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
 	res, err := tx.ExecContext(ctx,
-		`INSERT INTO users(username, username_key, password_hash, created_at) SELECT ?, ?, ?, ?
+		`INSERT INTO users(username, username_key, password_hash, created_at, is_admin)
+		SELECT ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END
 		WHERE NOT EXISTS (SELECT 1 FROM users WHERE `+takenWhere+`)
 		AND NOT EXISTS (SELECT 1 FROM user_lookalikes WHERE `+similarWhere+`)`,
 		append([]any{username, usernameKey(username), passwordHash, time.Now().UnixMilli()}, conflictArgs(username)...)...)
@@ -186,6 +196,11 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (
 	if err := addLookalikeKeys(ctx, tx, id, username); err != nil {
 		s.noteWrite(err)
 		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	if also != nil {
+		if err := also(tx, id); err != nil {
+			return User{}, err
+		}
 	}
 	err = tx.Commit()
 	s.noteWrite(err)
@@ -253,7 +268,7 @@ func (s *Store) Credentials(ctx context.Context, username string) (User, string,
 	var u User
 	var hash string
 	err := s.db.QueryRowContext(ctx,
-		`SELECT id, username, password_hash, session_gen FROM users WHERE username_key = ?`, usernameKey(username)).
+		`SELECT id, username, password_hash, session_gen FROM users WHERE username_key = ? AND removed_at IS NULL`, usernameKey(username)).
 		Scan(&u.ID, &u.Username, &hash, &u.SessionGen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, "", ErrNotFound
@@ -279,7 +294,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 
 // Users lists up to limit users ordered by username.
 func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, username FROM users ORDER BY username_key LIMIT ?`, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, username FROM users WHERE removed_at IS NULL ORDER BY username_key LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -298,7 +313,7 @@ func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
 // SessionGens returns every account's id with its session generation, for
 // the server's cache of users.
 func (s *Store) SessionGens(ctx context.Context) (map[int64]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, session_gen FROM users`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, session_gen FROM users WHERE removed_at IS NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}

@@ -3,6 +3,7 @@
 // and this module. Every text from the network is put on the page with
 // textContent or as a text node, never as HTML.
 import { codes, signedOut, states } from './words.js';
+import { adminSignedIn, adminSignedOut, inviteCode, showInvite, wireAdmin } from './admin.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -117,7 +118,9 @@ async function signIn(create) {
   }
   for (const b of [$('signin-button'), $('create-button')]) b.disabled = true;
   try {
-    const s = await post(create ? '/register' : '/login', { username, password });
+    const body = { username, password };
+    if (create && inviteCode()) body.invite = inviteCode();
+    const s = await post(create ? '/register' : '/login', body);
     $('password').value = '';
     if (!session || session.user.id !== s.user.id) {
       rooms.clear();
@@ -126,6 +129,10 @@ async function signIn(create) {
     start(s);
   } catch (e) {
     setText('signin-error', e.message || states.generic);
+    if (create && e.code === 'signup_disabled') {
+      showInvite(); // admin.js: an invitation is the way in
+      return;
+    }
     $(e.code === 'invalid_username' || e.code === 'username_taken' || e.code === 'username_too_similar' ? 'username' : 'password').focus();
   } finally {
     for (const b of [$('signin-button'), $('create-button')]) b.disabled = false;
@@ -144,6 +151,7 @@ function start(s) {
   scheduleRefresh();
   save();
   connect();
+  adminSignedIn(freshToken); // admin.js
   $('text').focus();
 }
 
@@ -151,6 +159,7 @@ function start(s) {
 function end(words) {
   const s = session;
   session = null;
+  adminSignedOut(); // admin.js
   clearTimeout(refreshTimer);
   ready = false;
   if (socket) {
@@ -252,6 +261,11 @@ function connect() {
   socket.on('new message', (m) => receive(m, true));
   socket.on('presence', onPresence);
   socket.on('unauthorized', (p) => end(signedOutWords(p && p.reason)));
+  socket.on('kicked', (k) => {
+    if (!k || !rooms.has(k.room) || k.room === DEFAULT_ROOM) return;
+    dropRoom(k.room);
+    announce('An administrator took you out of #' + k.room + '.');
+  });
 }
 
 function call(event, payload) {
@@ -468,7 +482,7 @@ function messageItem(m) {
   meta.className = 'meta';
   const who = document.createElement('span');
   who.className = 'author';
-  who.textContent = (m.author && m.author.username) || '?';
+  who.textContent = ((m.author && m.author.username) || '?') + (m.author && m.author.removed ? ' (removed)' : '');
   const when = document.createElement('time');
   const sent = new Date(m.sentAt);
   if (!isNaN(sent)) {
@@ -793,6 +807,7 @@ function fitComposer() {
 // ---- Wiring
 
 function wire() {
+  wireAdmin(); // admin.js
   $('signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
     signIn(false);
