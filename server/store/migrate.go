@@ -70,6 +70,8 @@ var migrations = []string{
 		emoji      TEXT NOT NULL,
 		PRIMARY KEY (message_id, user_id, emoji)
 	);`,
+	// search.go: the full-text index of messages, filled from those stored.
+	searchSchema,
 }
 
 // fills complete a migration, in its transaction, with what only Go can
