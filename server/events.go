@@ -43,6 +43,7 @@ var handlers = map[string]handler{
 	wire.EventReact:      (*conn).onReact,
 	wire.EventChanges:    (*conn).onChanges,
 	wire.EventTyping:     (*conn).onTyping,
+	wire.EventSearch:     (*conn).onSearch,
 }
 
 // dispatch rate-limits and handles one event; sio hands a socket's events
