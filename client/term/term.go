@@ -32,7 +32,7 @@ const help = `Type a message and press Enter to send it to the current room.
   /retry       send failed messages again          /reconnect  connect again now
   /logout      sign out everywhere and quit        /quit       quit (Ctrl+C or Ctrl+D too)
   /help        this text
-` + changesHelp
+` + changesHelp + "\n" + searchHelp
 
 // Run signs in and chats until the user quits, stdin ends or ctx ends.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -278,6 +278,8 @@ func (s *screen) command(ctx context.Context, chat *client.Chat, line string) bo
 		chat.ReconnectNow()
 	case "/edit", "/delete", "/react":
 		s.changeCommand(ctx, chat, cmd, arg)
+	case "/search":
+		s.searchCommand(ctx, chat, arg)
 	case "/logout":
 		if err := chat.Logout(ctx); err != nil {
 			s.printf("! %v", err)
