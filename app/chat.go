@@ -50,6 +50,7 @@ type chatView struct {
 	header, headerInfo  *widget.Label // the room's name and who is online, above the conversation
 	rejoined, restoring bool          // remembered rooms asked for (and not all back yet)
 	find                *findBar      // Ctrl+F: find in the loaded messages
+	search              *searchPanel  // Ctrl+Shift+F: search all rooms (search.go), once opened
 	banner              *widget.Label
 	reconnect           *widget.Button // "Reconnect now", while waiting to reconnect
 	bannerBox           *fyne.Container
@@ -341,6 +342,7 @@ func (v *chatView) loadOlder() {
 			if room == v.current && added > 0 {
 				v.msgList.Refresh()
 				v.msgList.ScrollTo(added) // keep the message that was at the top in view
+				v.msgList.shiftMark(added)
 			}
 		})
 	}()

@@ -32,6 +32,7 @@ func custom(k fyne.KeyName, mod fyne.KeyModifier) fyne.Shortcut {
 func goShortcuts() []shortcut {
 	return []shortcut{
 		{"Find in this room", custom(fyne.KeyF, ctrl), func(v *chatView) { v.find.open() }},
+		{"Search all rooms", custom(fyne.KeyF, ctrl|fyne.KeyModifierShift), func(v *chatView) { v.openSearch() }},
 		{"Message box", custom(fyne.KeyL, ctrl), func(v *chatView) { v.focusComposer() }},
 		{"Switch to a room…", custom(fyne.KeyK, ctrl), func(v *chatView) { v.ui.win.Canvas().Focus(v.roomBox) }},
 		{"Previous room", custom(fyne.KeyUp, fyne.KeyModifierAlt), func(v *chatView) { v.stepRoom(-1) }},
