@@ -66,6 +66,7 @@ type chatView struct {
 	content             fyne.CanvasObject
 	tips                *tipLayer   // where names cut short show whole
 	typingBar           *typingView // "alice is typing…" (typing.go)
+	mentions            *mentionBox // @name completion above the composer (mentions.go)
 }
 
 // openChat connects the session and shows the chat window.
@@ -139,6 +140,8 @@ func (v *chatView) build() {
 		})
 
 	v.composer = newComposer(v.send)
+	v.mentions = newMentionBox(v)
+	v.composer.completion = v.mentions
 	v.counter = widget.NewLabel("")
 	v.counter.Hide()
 	v.tooLong = widget.NewLabel("")
@@ -154,7 +157,7 @@ func (v *chatView) build() {
 	v.find = newFindBar(v)
 	top := container.NewVBox(v.headerBar(), v.bannerBox, v.find.box)
 	v.find.parent = top
-	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, v.typing().label, bottom), nil, nil, v.msgList)
+	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, v.typing().label, v.mentions.box, bottom), nil, nil, v.msgList)
 	v.content = columns(left, center, v.userList)
 }
 

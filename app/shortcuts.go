@@ -51,6 +51,7 @@ var roomKeys = []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.K
 var otherKeys = [][2]string{
 	{"Enter", "Send the message (in the message box)"},
 	{"Shift+Enter", "New line (in the message box)"},
+	{"Tab / Enter", "Complete the @name offered (in the message box; Escape closes the list)"},
 	{"Enter / Shift+Enter", "Next / previous match (in the find bar)"},
 	{"Escape", "Close the find bar, back to the message box"},
 	{"Tab / Shift+Tab", "Next / previous control"},
