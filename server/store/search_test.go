@@ -213,3 +213,53 @@ func TestSearchSchemaIsAMigration(t *testing.T) {
 		t.Fatalf("index after reopening: %d, %v", n, err)
 	}
 }
+
+// BenchmarkSearch searches 100,000 messages in 20 rooms for a rare word, a
+// common one, two words, an author and a short prefix, a page of 20 each.
+func BenchmarkSearch(b *testing.B) {
+	s := open(b, b.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	words := strings.Fields("the a deploy build lunch meeting review release friday monday coffee server client index green red")
+	const n = 100_000
+	for i := range n {
+		text := fmt.Sprintf("%s %s %s message %d", words[i%len(words)], words[(i/3)%len(words)], words[(i/7)%len(words)], i)
+		if i%10_000 == 0 {
+			text += " zyzzyva"
+		}
+		if _, err := tx.Exec(`INSERT INTO messages(room, author_id, author_name, text, sent_at) VALUES(?,?,?,?,?)`,
+			fmt.Sprintf("room-%d", i%20), i%50+1, fmt.Sprintf("user%d", i%50+1), text, 1_700_000_000_000+int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.CreateUser(ctx, "user1", "h"); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		terms []string
+		f     SearchFilter
+	}{
+		{"rare", []string{"zyzzyva"}, SearchFilter{}},
+		{"common", []string{"the"}, SearchFilter{}},
+		{"two-words", []string{"deploy", "friday"}, SearchFilter{}},
+		{"author", nil, SearchFilter{Author: "user1"}},
+		{"prefix", []string{"re"}, SearchFilter{Room: "room-3"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			c.f.Limit, c.f.MayRead = 20, anyRoom
+			for b.Loop() {
+				if _, err := s.SearchMessages(ctx, c.terms, c.f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
