@@ -134,6 +134,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	msg := toWire(stored)
 	if created {
 		c.sock.ToRoom(stored.Room, wire.EventMessage, msg)
+		c.tellMentioned(ctx, msg) // mentions.go
 	}
 	delete(c.typing, stored.Room) // a message ends typing: the next keystroke is news at once
 	return success(ack{"message": msg})
