@@ -16,8 +16,8 @@ import (
 )
 
 // /search finds messages by word, author and room, marks the words, and
-// says when nothing matched.
-func TestSearchInTerminal(t *testing.T) {
+// says when nothing matched; a mention in a room not joined is shown.
+func TestSearchAndMentionsInTerminal(t *testing.T) {
 	t.Parallel()
 	env := testserver.Start(t, server.Config{})
 	bob := testchat.Join(t, env.URL, "bob", "password-bob", client.AllowPlainHTTP())
@@ -57,6 +57,12 @@ func TestSearchInTerminal(t *testing.T) {
 	})
 	fmt.Fprintln(in, "/search BUILD in:dev")
 	testserver.WaitFor(t, 10*time.Second, "bob's hit", func() bool { return out.has("bob: *Build* broke again") })
+	if _, err := bob.Chat.Send("dev", "@alice have a look"); err != nil {
+		t.Fatal(err)
+	}
+	testserver.WaitFor(t, 10*time.Second, "the mention", func() bool {
+		return out.has("* bob mentioned you in dev (/join dev): @alice have a look")
+	})
 	fmt.Fprintln(in, "/search nothing-like-this")
 	testserver.WaitFor(t, 10*time.Second, "no match", func() bool { return out.has("-- no message found") })
 	if out.count("bob: *Build* broke again") != 1 || out.count("alice: the *build* is green") != 1 {

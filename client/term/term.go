@@ -190,6 +190,8 @@ func (s *screen) show(e client.Event) {
 		s.printf("%s", line(e.Message))
 	case client.UpdateEvent:
 		s.showUpdate(e.Message)
+	case client.MentionEvent:
+		s.printf("* %s mentioned you in %s (/join %s): %s", e.Message.Author.Username, e.Message.Room, e.Message.Room, e.Message.Text)
 	case client.TypingEvent:
 		s.showTyping(e)
 	case client.PresenceEvent:
