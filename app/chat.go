@@ -208,6 +208,8 @@ func (v *chatView) apply(e client.Event) {
 		v.setUser(u)
 	case client.StateEvent:
 		v.showState(e)
+	case client.MentionEvent:
+		v.mentioned(e.Message) // mentions.go
 	default:
 		v.applyEdits(e)
 	}

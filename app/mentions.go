@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"sort"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"confab/app/bridge"
 	"confab/wire"
 )
 
@@ -228,6 +230,32 @@ func (r *mentionRow) CreateRenderer() fyne.WidgetRenderer {
 	bg.CornerRadius = theme.InputRadiusSize()
 	l := widget.NewLabelWithStyle(r.text, fyne.TextAlignLeading, fyne.TextStyle{Bold: r.sel})
 	return widget.NewSimpleRenderer(container.NewStack(bg, l))
+}
+
+// mentioned is a message naming us in a room we have not joined: the room
+// is joined and listed with it unread, and while the window is in the
+// background it notifies, as any mention does.
+func (v *chatView) mentioned(m wire.Message) {
+	if v.roomIndex(m.Room) >= 0 {
+		return // joined meanwhile: it comes as a message
+	}
+	if !v.focused() {
+		v.ui.notifyMessage(m, v.me.Username)
+	}
+	chat := v.chat
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		err := chat.Join(ctx, m.Room)
+		bridge.Do(func() {
+			if v.roomIndex(m.Room) >= 0 || !v.listJoined(m.Room, err) {
+				return
+			}
+			v.room(m.Room).unread++
+			v.roomList.Refresh()
+			v.roomsChanged()
+		})
+	}()
 }
 
 // ---- muted rooms ----
