@@ -26,7 +26,7 @@ type searchPanel struct {
 	q       *question // the dialog, while shown
 	entry   *searchEntry
 	status  *widget.Label
-	list    *widget.List
+	list    *hitList
 	more    *widget.Button
 	hits    []wire.SearchHit
 	query   client.SearchQuery // the search shown
@@ -45,8 +45,7 @@ func (v *chatView) openSearch() {
 	p.entry.SetPlaceHolder("Search all rooms (from:name, in:room)")
 	p.entry.Validator = nil
 	p.entry.OnSubmitted = func(string) { p.search(false) }
-	p.list = widget.NewList(func() int { return len(p.hits) }, newHitRow, p.bindHit)
-	p.list.OnSelected = func(i widget.ListItemID) { p.choose(i) }
+	p.list = newHitList(p)
 	p.more = widget.NewButton("Older results", func() { p.search(true) })
 	p.more.Hide()
 	body := container.NewBorder(container.NewVBox(p.entry, p.status), p.more, nil, nil, p.list)
@@ -290,6 +289,34 @@ func (v *chatView) markMessage(id int64) {
 func (p *msgPane) shiftMark(n int) {
 	if p.marked >= 0 {
 		p.marked += n
+	}
+}
+
+// hitList is the results: Up and Down move, Enter or Space shows the
+// result, Escape closes the panel.
+type hitList struct {
+	widget.List
+	p *searchPanel
+}
+
+func newHitList(p *searchPanel) *hitList {
+	l := &hitList{p: p}
+	l.Length = func() int { return len(p.hits) }
+	l.CreateItem = newHitRow
+	l.UpdateItem = p.bindHit
+	l.OnSelected = func(i widget.ListItemID) { p.choose(i) }
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+func (l *hitList) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyEscape:
+		l.p.q.key(fyne.KeyEscape)
+	case fyne.KeyReturn, fyne.KeyEnter:
+		l.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	default:
+		l.List.TypedKey(k)
 	}
 }
 

@@ -56,7 +56,10 @@ func TestSearchJumpsToTheMessageInContext(t *testing.T) {
 	}
 	screenshot(t, ui, "search-results.png")
 
-	bridge.DoAndWait(func() { v.search.list.Select(0) })
+	bridge.DoAndWait(func() {
+		v.search.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown}) // to the results
+		ui.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	})
 	waitUI(t, "the message marked in #dev", func() bool {
 		tl := v.tl()
 		return v.current == "dev" && tl.ids[hit.ID] && v.msgList.marked >= 0 && tl.at(v.msgList.marked).msg.ID == hit.ID
@@ -79,6 +82,20 @@ func TestSearchJumpsToTheMessageInContext(t *testing.T) {
 	})
 	waitUI(t, "the marked row in view", func() bool { _, shown := v.msgList.shown[v.msgList.marked]; return shown })
 	screenshot(t, ui, "search-jumped.png")
+
+	// Escape closes the panel; a query of no words says what to type.
+	bridge.DoAndWait(func() {
+		v.openSearch()
+		test.Type(v.search.entry, "- *")
+		v.search.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	})
+	if got := onUI(func() string { return v.search.status.Text }); got != "Type a word to search for, or from:name for someone's messages." {
+		t.Errorf("status %q", got)
+	}
+	bridge.DoAndWait(func() { v.search.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape}) })
+	if onUI(func() bool { return ui.asking != nil || ui.win.Canvas().Focused() != v.composer }) {
+		t.Error("Escape did not close the panel and give the keyboard back")
+	}
 }
 
 func TestParseSearch(t *testing.T) {
