@@ -33,6 +33,10 @@ type searchPanel struct {
 	running int                // the search on its way (a newer one wins)
 }
 
+// loadingBackText is the banner while the history is loaded back to a
+// result.
+const loadingBackText = "Loading the history up to that message…"
+
 // jumpLoadMax bounds the history loaded to reach a result: a message
 // further back is not shown in context (the panel says so).
 const jumpLoadMax = 5000
@@ -222,7 +226,7 @@ func (v *chatView) loadBackTo(room string, id int64) {
 	t, chat := v.room(room), v.chat
 	before := t.oldest
 	v.loading = true // the scroll watcher waits
-	v.setBanner("Loading the history up to that message…")
+	v.setBanner(loadingBackText)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*callTimeout)
 		defer cancel()
@@ -248,7 +252,9 @@ func (v *chatView) loadBackTo(room string, id int64) {
 			if v.ui.view != v {
 				return
 			}
-			v.bannerBox.Hide()
+			if v.banner.Text == loadingBackText { // not a connection's state since
+				v.bannerBox.Hide()
+			}
 			if err != nil {
 				v.setBanner("Could not load that message. " + errText(err))
 				return
