@@ -139,23 +139,21 @@ func (p *searchPanel) show(q client.SearchQuery, older bool, hits []wire.SearchH
 	p.list.Refresh()
 }
 
-// newHitRow is a result: where and who, then the snippet with the
+// newHitRow is a result: where and who, small, above the snippet with the
 // matching words bold.
 func newHitRow() fyne.CanvasObject {
-	where := widget.NewLabel("")
-	where.Importance = widget.LowImportance
-	where.Truncation = fyne.TextTruncateEllipsis
-	snip := widget.NewRichText()
-	snip.Truncation = fyne.TextTruncateEllipsis
-	return container.NewVBox(where, snip)
+	r := widget.NewRichText()
+	r.Truncation = fyne.TextTruncateEllipsis
+	return r
 }
 
 func (p *searchPanel) bindHit(i widget.ListItemID, o fyne.CanvasObject) {
 	h := p.hits[i]
-	box := o.(*fyne.Container)
-	box.Objects[0].(*widget.Label).SetText(fmt.Sprintf("#%s · %s · %s", h.Room, h.Author.Username, clock(h.SentAt, time.Now())))
-	box.Objects[1].(*widget.RichText).Segments = snippetSegments(h.Snippet)
-	box.Objects[1].(*widget.RichText).Refresh()
+	where := &widget.TextSegment{Text: fmt.Sprintf("#%s · %s · %s", h.Room, h.Author.Username, clock(h.SentAt, time.Now())),
+		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, SizeName: theme.SizeNameCaptionText}}
+	r := o.(*widget.RichText)
+	r.Segments = append([]widget.RichTextSegment{where}, snippetSegments(h.Snippet)...)
+	r.Refresh()
 }
 
 // snippetSegments draws a snippet on one line, its matches bold and in
