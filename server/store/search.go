@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -35,6 +36,11 @@ const searchSchema = `CREATE VIRTUAL TABLE messages_fts USING fts5(text, content
 // searchCols are msgCols of messages m.
 const searchCols = `m.id, m.room, m.author_id, m.author_name, m.text, m.sent_at, COALESCE(m.client_id, ''),
 	m.edited_at, m.deleted_at, m.rev`
+
+// maxRoomParams is how many rooms a search names one parameter each; more
+// go as one JSON list (SQLite takes at most 32,766 parameters, and the list
+// is a little slower).
+const maxRoomParams = 500
 
 // SearchFilter narrows a search.
 type SearchFilter struct {
@@ -79,9 +85,17 @@ func (s *Store) SearchMessages(ctx context.Context, terms []string, f SearchFilt
 	if err != nil || len(rooms) == 0 {
 		return nil, err
 	}
-	where = append(where, `m.room IN (`+strings.TrimSuffix(strings.Repeat("?,", len(rooms)), ",")+`)`)
-	for _, r := range rooms {
-		args = append(args, r)
+	if len(rooms) <= maxRoomParams { // a list of parameters: the planner's best
+		where = append(where, `m.room IN (`+strings.TrimSuffix(strings.Repeat("?,", len(rooms)), ",")+`)`)
+		for _, r := range rooms {
+			args = append(args, r)
+		}
+	} else { // more than SQLite takes as parameters, in one
+		list, err := json.Marshal(rooms)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		where, args = append(where, `m.room IN (SELECT value FROM json_each(?))`), append(args, string(list))
 	}
 	if f.Before > 0 {
 		where, args = append(where, order+` < ?`), append(args, f.Before)

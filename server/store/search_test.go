@@ -263,3 +263,16 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// More readable rooms than a statement takes as parameters still search.
+func TestSearchOverManyRooms(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir())
+	defer s.Close()
+	for i := range maxRoomParams + 5 {
+		addMsg(t, s, fmt.Sprintf("r%04d", i), 1, "a", fmt.Sprintf("word%d common", i))
+	}
+	if got := search(t, s, "common", SearchFilter{Limit: 3}); len(got) != 3 || got[0] != maxRoomParams+5 {
+		t.Errorf("found %v", got)
+	}
+}
