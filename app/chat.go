@@ -50,6 +50,7 @@ type chatView struct {
 	header, headerInfo  *widget.Label // the room's name and who is online, above the conversation
 	rejoined, restoring bool          // remembered rooms asked for (and not all back yet)
 	find                *findBar      // Ctrl+F: find in the loaded messages
+	search              *searchPanel  // Ctrl+Shift+F: search all rooms (search.go), once opened
 	banner              *widget.Label
 	reconnect           *widget.Button // "Reconnect now", while waiting to reconnect
 	bannerBox           *fyne.Container
@@ -67,6 +68,7 @@ type chatView struct {
 	typingBar           *typingView // "alice is typing…" (typing.go)
 	dmSec               *dmSection  // direct messages and private groups (dms.go)
 	fileBar             *fileView   // files: attach, drop, transfers, thumbnails (attach.go)
+	mentions            *mentionBox // @name completion above the composer (mentions.go)
 }
 
 // openChat connects the session and shows the chat window.
@@ -141,6 +143,8 @@ func (v *chatView) build() {
 	v.userList.OnSelected = v.dms().openFromPeople // a click on a person opens the DM with them
 
 	v.composer = newComposer(v.send)
+	v.mentions = newMentionBox(v)
+	v.composer.completion = v.mentions
 	v.counter = widget.NewLabel("")
 	v.counter.Hide()
 	v.tooLong = widget.NewLabel("")
@@ -156,7 +160,7 @@ func (v *chatView) build() {
 	v.find = newFindBar(v)
 	top := container.NewVBox(v.headerBar(), v.bannerBox, v.find.box)
 	v.find.parent = top
-	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, v.typing().label, v.files().box, bottom), nil, nil, v.msgList)
+	center := container.NewBorder(top, container.NewVBox(v.jumpDown, v.tooLong, v.typing().label, v.files().box, v.mentions.box, bottom), nil, nil, v.msgList)
 	v.content = columns(left, center, v.userList)
 }
 
@@ -217,6 +221,8 @@ func (v *chatView) apply(e client.Event) {
 		v.dms().event(e)
 	case client.KickedEvent:
 		v.kickedFrom(e.Room) // admin.go
+	case client.MentionEvent:
+		v.mentioned(e.Message) // mentions.go
 	default:
 		v.applyEdits(e)
 	}
@@ -356,6 +362,7 @@ func (v *chatView) loadOlder() {
 			if room == v.current && added > 0 {
 				v.msgList.Refresh()
 				v.msgList.ScrollTo(added) // keep the message that was at the top in view
+				v.msgList.shiftMark(added)
 			}
 		})
 	}()

@@ -61,6 +61,8 @@ type composer struct {
 
 	area   *composerText // the text, cursor and selection, inside scroll
 	scroll *container.Scroll
+
+	completion completer // takes keys first while it offers names (mentions.go)
 }
 
 const (
@@ -97,8 +99,9 @@ func (c *composer) SetPlaceHolder(s string) {
 func (c *composer) FocusGained() { c.focused = true; c.Refresh() }
 func (c *composer) FocusLost()   { c.focused = false; c.shift = false; c.Refresh() }
 
-// AcceptsTab is false: Tab moves the focus (the window's focus manager).
-func (c *composer) AcceptsTab() bool { return false }
+// AcceptsTab is false: Tab moves the focus (the window's focus manager),
+// except while a completion is offered: Tab takes it.
+func (c *composer) AcceptsTab() bool { return c.completion != nil && c.completion.open() }
 
 func (c *composer) KeyDown(k *fyne.KeyEvent) {
 	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
@@ -115,6 +118,9 @@ func (c *composer) KeyUp(k *fyne.KeyEvent) {
 func (c *composer) TypedRune(r rune) { c.insert([]rune{r}, editTyping) }
 
 func (c *composer) TypedKey(k *fyne.KeyEvent) {
+	if c.completion != nil && c.completion.key(k) {
+		return
+	}
 	switch k.Name {
 	case fyne.KeyReturn, fyne.KeyEnter:
 		if !c.shift {
@@ -330,6 +336,9 @@ func (c *composer) changed() {
 	if c.OnChanged != nil {
 		c.OnChanged(c.Text)
 	}
+	if c.completion != nil {
+		c.completion.update()
+	}
 }
 
 // moveTo moves the cursor (with Shift: extends the selection).
@@ -341,6 +350,9 @@ func (c *composer) moveTo(pos int) {
 	c.goalX = -1
 	c.area.Refresh()
 	c.showCursor()
+	if c.completion != nil {
+		c.completion.update()
+	}
 }
 
 // moveRow moves the cursor a row up or down, keeping its column in pixels.

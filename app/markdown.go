@@ -20,6 +20,7 @@ const (
 	mdEm mdStyle = 1 << iota
 	mdStrong
 	mdCode
+	mdMention // @name (mentions.go)
 )
 
 // mdSpan is a run of text in one style; link is set (and safe to open)
@@ -114,6 +115,12 @@ func parseInline(s string, style mdStyle) []mdSpan {
 		case c == '[':
 			if text, link, n := parseLink(rest); n > 0 {
 				emit(mdSpan{text: text, style: style, link: link})
+				i += n
+				continue
+			}
+		case c == '@' && !wordBefore(s, i) && style&mdCode == 0:
+			if n := mentionLen(rest); n > 0 {
+				emit(mdSpan{text: rest[:n], style: style | mdMention})
 				i += n
 				continue
 			}

@@ -46,7 +46,7 @@ func currentMetrics() textMetrics {
 }
 
 func (st mdStyle) textStyle() fyne.TextStyle {
-	return fyne.TextStyle{Bold: st&mdStrong != 0, Italic: st&mdEm != 0, Monospace: st&mdCode != 0}
+	return fyne.TextStyle{Bold: st&(mdStrong|mdMention) != 0, Italic: st&mdEm != 0, Monospace: st&mdCode != 0}
 }
 
 func (m textMetrics) width(text string, st mdStyle) float32 {

@@ -15,7 +15,7 @@ import (
 // What a new message does while the window is in the background: a
 // desktop notification (package notify, never on the UI thread), the
 // urgency hint on the window, and the unread count of the room on screen.
-// Rooms cannot be muted yet: a mention notifies in every room.
+// A muted room (mentions.go) notifies only of mentions.
 
 const prefNotify = "notifications" // what notifications show: notify.Show's String
 
@@ -60,6 +60,9 @@ func (ui *UI) notifyMenu() *fyne.MenuItem {
 		it.Checked = s == current
 		items = append(items, it)
 	}
+	if mute := ui.muteItem(); mute != nil {
+		items = append(items, fyne.NewMenuItemSeparator(), mute)
+	}
 	m := fyne.NewMenuItem("Notifications", nil)
 	m.ChildMenu = fyne.NewMenu("", items...)
 	return m
@@ -68,8 +71,12 @@ func (ui *UI) notifyMenu() *fyne.MenuItem {
 // notifyMessage is a live message from someone else while the window is
 // in the background.
 func (ui *UI) notifyMessage(m wire.Message, me string) {
+	mention := notify.Mentions(m.Text, me)
+	if !mention && ui.view != nil && ui.view.muted(m.Room) {
+		return // muted: only a mention notifies (mentions.go)
+	}
 	ui.alerts.notes.Post(notify.Message{Room: m.Room, Sender: m.Author.Username, Text: m.Text,
-		Mention: notify.Mentions(m.Text, me), Place: ui.place(m.Room)})
+		Mention: mention, Place: ui.place(m.Room)})
 	ui.setUrgent(true)
 }
 

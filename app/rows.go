@@ -256,6 +256,8 @@ func appendBody(objs []fyne.CanvasObject, l mdLayout, origin fyne.Position, fg c
 		c := fg
 		if p.link != "" {
 			c = link
+		} else if p.style&mdMention != 0 {
+			c = theme.Color(theme.ColorNamePrimary)
 		}
 		t := textAt(p.text, c, p.style.textStyle(), m.size, origin.Add(p.pos).AddXY(p.textX, 0))
 		objs = append(objs, t)

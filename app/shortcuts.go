@@ -33,6 +33,7 @@ func custom(k fyne.KeyName, mod fyne.KeyModifier) fyne.Shortcut {
 func goShortcuts() []shortcut {
 	return []shortcut{
 		{"Find in this room", custom(fyne.KeyF, ctrl), func(v *chatView) { v.find.open() }},
+		{"Search all rooms", custom(fyne.KeyF, ctrl|fyne.KeyModifierShift), func(v *chatView) { v.openSearch() }},
 		{"Message box", custom(fyne.KeyL, ctrl), func(v *chatView) { v.focusComposer() }},
 		{"Switch to a room…", custom(fyne.KeyK, ctrl), func(v *chatView) { v.ui.win.Canvas().Focus(v.roomBox) }},
 		{"Previous room", custom(fyne.KeyUp, fyne.KeyModifierAlt), func(v *chatView) { v.stepRoom(-1) }},
@@ -51,6 +52,7 @@ var roomKeys = []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.K
 var otherKeys = [][2]string{
 	{"Enter", "Send the message (in the message box)"},
 	{"Shift+Enter", "New line (in the message box)"},
+	{"Tab / Enter", "Complete the @name offered (in the message box; Escape closes the list)"},
 	{"Enter / Shift+Enter", "Next / previous match (in the find bar)"},
 	{"Escape", "Close the find bar, back to the message box"},
 	{"Tab / Shift+Tab", "Next / previous control"},

@@ -23,7 +23,7 @@ func (s ConnState) String() string {
 }
 
 // Event is one of MessageEvent, UpdateEvent, TypingEvent, PresenceEvent,
-// DeliveryEvent, StateEvent.
+// DeliveryEvent, StateEvent, MentionEvent.
 type Event interface{ event() }
 
 // MessageEvent is a message of a joined room, live or from history.
@@ -68,6 +68,7 @@ func (TypingEvent) event()   {}
 func (PresenceEvent) event() {}
 func (DeliveryEvent) event() {}
 func (StateEvent) event()    {}
+func (MentionEvent) event()  {}
 
 // Delivery is the state of an outgoing message.
 type Delivery int

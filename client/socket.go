@@ -111,6 +111,11 @@ func (c *Chat) handle(e sio.Event) {
 		if decode(arg, &t) == nil && t.User.ID != "" {
 			c.out.push(TypingEvent{Typing: t, Until: time.Now().Add(time.Duration(t.ExpiresIn) * time.Millisecond)})
 		}
+	case wire.EventMention:
+		var m wire.Message
+		if decode(arg, &m) == nil && m.ID > 0 {
+			c.out.push(MentionEvent{Message: m})
+		}
 	case wire.EventPresence:
 		var p wire.Presence
 		if decode(arg, &p) == nil {

@@ -5,6 +5,7 @@
 // docs/protocol.md's, "Files and images".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import './exit.mjs';
 import { createHash } from 'node:crypto';
 import { io } from 'socket.io-client';
 

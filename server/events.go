@@ -43,6 +43,7 @@ var handlers = map[string]handler{
 	wire.EventReact:      (*conn).onReact,
 	wire.EventChanges:    (*conn).onChanges,
 	wire.EventTyping:     (*conn).onTyping,
+	wire.EventSearch:     (*conn).onSearch,
 }
 
 // dispatch rate-limits and handles one event; sio hands a socket's events
@@ -136,6 +137,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	msg := toWire(stored)
 	if created {
 		c.sock.ToRoom(stored.Room, wire.EventMessage, msg)
+		c.tellMentioned(ctx, msg) // mentions.go
 	}
 	delete(c.typing, stored.Room) // a message ends typing: the next keystroke is news at once
 	return success(ack{"message": msg})

@@ -32,7 +32,7 @@ const help = `Type a message and press Enter to send it to the current room.
   /retry       send failed messages again          /reconnect  connect again now
   /logout      sign out everywhere and quit        /quit       quit (Ctrl+C or Ctrl+D too)
   /help        this text
-` + changesHelp + "\n" + dmHelp + filesHelp
+` + changesHelp + "\n" + dmHelp + filesHelp + "\n" + searchHelp
 
 // Run signs in and chats until the user quits, stdin ends or ctx ends.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -201,6 +201,8 @@ func (s *screen) show(e client.Event) {
 		s.printf("%s", line(e.Message))
 	case client.UpdateEvent:
 		s.showUpdate(e.Message)
+	case client.MentionEvent:
+		s.printf("* %s mentioned you in %s (/join %s): %s", e.Message.Author.Username, e.Message.Room, e.Message.Room, e.Message.Text)
 	case client.TypingEvent:
 		s.showTyping(e)
 	case client.PresenceEvent:
@@ -295,6 +297,8 @@ func (s *screen) command(ctx context.Context, chat *client.Chat, line string) bo
 		s.dmCommand(ctx, chat, cmd, arg)
 	case "/upload", "/download": // files.go
 		s.fileCommand(ctx, chat, cmd, arg)
+	case "/search":
+		s.searchCommand(ctx, chat, arg)
 	case "/logout":
 		if err := chat.Logout(ctx); err != nil {
 			s.printf("! %v", err)

@@ -75,6 +75,8 @@ var migrations = []string{
 	// attachments of messages (files.go).
 	filesSchema,
 	adminSchema, // admin.go
+	// search.go: the full-text index of messages, filled from those stored.
+	searchSchema,
 }
 
 // fills complete a migration, in its transaction, with what only Go can

@@ -1,0 +1,71 @@
+package term_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"confab/client"
+	"confab/client/term"
+	"confab/internal/testchat"
+	"confab/internal/testserver"
+	"confab/server"
+)
+
+// /search finds messages by word, author and room, marks the words, and
+// says when nothing matched; a mention in a room not joined is shown.
+func TestSearchAndMentionsInTerminal(t *testing.T) {
+	t.Parallel()
+	env := testserver.Start(t, server.Config{})
+	bob := testchat.Join(t, env.URL, "bob", "password-bob", client.AllowPlainHTTP())
+	testserver.WaitFor(t, 30*time.Second, "bob online", func() bool { return bob.Chat.State() == client.Online })
+	if err := bob.Chat.Join(context.Background(), "dev"); err != nil {
+		t.Fatal(err)
+	}
+	inR, in := io.Pipe()
+	outR, outW := io.Pipe()
+	var out lines
+	go out.read(outR)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- term.Run(ctx, []string{"--url", env.URL, "--user", "alice", "--register", "--plain-http",
+			"--pins", filepath.Join(t.TempDir(), "pins.json")}, inR, outW, io.Discard)
+		outW.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		in.Close()
+		<-done
+	})
+	fmt.Fprintln(in, "password-alice")
+	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
+	fmt.Fprintln(in, "the build is green")
+	mine := waitID(t, &out, "alice: the build is green")
+	if _, err := bob.Chat.Send("dev", "Build broke again"); err != nil {
+		t.Fatal(err)
+	}
+	testserver.WaitFor(t, 10*time.Second, "bob's message stored", func() bool { return len(bob.Stored(t, "dev")) == 1 })
+
+	fmt.Fprintln(in, "/search build from:alice")
+	testserver.WaitFor(t, 10*time.Second, "alice's hit", func() bool {
+		return out.has(fmt.Sprintf("[general] %s ", time.Now().Format("2006-01-02"))) &&
+			out.has(fmt.Sprintf(" #%d alice: the *build* is green", mine))
+	})
+	fmt.Fprintln(in, "/search BUILD in:dev")
+	testserver.WaitFor(t, 10*time.Second, "bob's hit", func() bool { return out.has("bob: *Build* broke again") })
+	if _, err := bob.Chat.Send("dev", "@alice have a look"); err != nil {
+		t.Fatal(err)
+	}
+	testserver.WaitFor(t, 10*time.Second, "the mention", func() bool {
+		return out.has("* bob mentioned you in dev (/join dev): @alice have a look")
+	})
+	fmt.Fprintln(in, "/search nothing-like-this")
+	testserver.WaitFor(t, 10*time.Second, "no match", func() bool { return out.has("-- no message found") })
+	if out.count("bob: *Build* broke again") != 1 || out.count("alice: the *build* is green") != 1 {
+		t.Errorf("a search showed what it should not: from:alice found bob's, or in:dev alice's")
+	}
+}
