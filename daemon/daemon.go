@@ -64,7 +64,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	var per server.Config // per-user and per-socket limits
 	fs.IntVar(&per.SocketsPerUser, "sockets-per-user", server.DefaultSocketsPerUser, "sockets one user may hold at once")
 	fs.IntVar(&per.RoomsPerSocket, "rooms-per-socket", server.DefaultRoomsPerSocket, "rooms one socket may be in")
-	userRate := fs.Float64("user-message-rate", server.DefaultUserMessageRate, "messages per second per user, all their sockets together")
+	userRate := fs.Float64("user-message-rate", server.DefaultUserMessageRate, "messages per second per user, all their sockets together (edits, deletions and reactions count too)")
 	fs.IntVar(&per.UserMessageBurst, "user-message-burst", server.DefaultUserMessageBurst, "messages per user in a burst")
 	fs.DurationVar(&per.PresenceGrace, "presence-grace", server.DefaultPresenceGrace, "a user back within this is never shown offline")
 	fs.Int64Var(&per.MaxOutbound, "max-outbound", server.DefaultMaxOutbound, "bytes waiting to be sent to one socket before it is cut off")

@@ -14,7 +14,9 @@ import (
 // Edits, deletes, reactions and typing (docs/protocol.md). A change is
 // stored before it is acknowledged, then sent as an update to the room's
 // other sockets; a client that was away asks for the changes since the
-// room's change number it last saw.
+// room's change number it last saw. Each change is a write of its own, so
+// it costs one of the user's messages (userLimits.messages): more sockets
+// do not buy more writes.
 
 func (c *conn) onEdit(payload any) ack {
 	m, id, res := c.target(payload)
@@ -29,6 +31,9 @@ func (c *conn) onEdit(payload any) ack {
 	if text == "" || utf8.RuneCountInString(text) > wire.MaxMessageRunes {
 		return fail(wire.ErrInvalidMessage)
 	}
+	if !c.limits.messages.Allow() {
+		return fail(wire.ErrRateLimited)
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	stored, changed, err := c.srv.store.EditMessage(ctx, id, c.userID, text) // only the author's
@@ -39,6 +44,9 @@ func (c *conn) onDelete(payload any) ack {
 	_, id, res := c.target(payload)
 	if res != nil {
 		return res
+	}
+	if !c.limits.messages.Allow() {
+		return fail(wire.ErrRateLimited)
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
@@ -62,6 +70,9 @@ func (c *conn) onReact(payload any) ack {
 		mode = map[bool]store.ReactMode{true: store.ReactOn, false: store.ReactOff}[on]
 	default:
 		return fail(wire.ErrBadRequest)
+	}
+	if !c.limits.messages.Allow() {
+		return fail(wire.ErrRateLimited)
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()

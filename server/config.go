@@ -82,7 +82,8 @@ type Config struct {
 	// RoomsPerSocket caps the rooms one socket may be in (default 100).
 	RoomsPerSocket int
 	// UserMessageRate and UserMessageBurst limit the messages of one user,
-	// all their sockets together (default 30/s, burst 60).
+	// all their sockets together, edits, deletions and reactions included
+	// (default 30/s, burst 60).
 	UserMessageRate  rate.Limit
 	UserMessageBurst int
 	// PresenceGrace is how long a user whose last socket went may take to

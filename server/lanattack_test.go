@@ -6,6 +6,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"confab/internal/testserver"
 	"confab/server"
+	"confab/wire"
 )
 
 // Pitfall 36: a binary packet's header declares a million attachments and
@@ -46,4 +48,43 @@ func TestBinaryAttachmentsAreRefused(t *testing.T) {
 		}
 		r.Close()
 	}
+}
+
+// Edits, deletions and reactions are writes like messages: fourteen
+// sockets of one user made 704 edits of 4,000 characters in 5 s (a
+// transaction each; the user's messages are capped at 30/s) and another
+// user's message took 840 ms to be acknowledged instead of 11 ms. They now
+// count against the user's message budget, all sockets together.
+func TestChangesArePerUserWrites(t *testing.T) {
+	t.Parallel()
+	const burst = 10
+	env := testserver.Start(t, server.Config{UserMessageRate: 0.05, UserMessageBurst: burst})
+	tok := env.Register("alice", "password-a").Token
+	first := dial(t, env, tok)
+	id := sendMsg(t, first, "general", "change me") // one of the burst
+	changes := []func(i int) (string, map[string]any){
+		func(i int) (string, map[string]any) {
+			return wire.EventEdit, map[string]any{"id": id, "text": fmt.Sprint("edit ", i)}
+		},
+		func(int) (string, map[string]any) {
+			return wire.EventReact, map[string]any{"id": id, "emoji": wire.Reactions[0]}
+		},
+	}
+	var done int
+	for i := 0; i < 5; i++ {
+		s := dial(t, env, tok)
+		for j := 0; j < 5; j++ {
+			event, payload := changes[j%2](i*5 + j)
+			res := call(t, s, event, payload)
+			if res["ok"] == true {
+				done++
+			} else {
+				wantErr(t, res, wire.ErrRateLimited)
+			}
+		}
+	}
+	if done < burst-2 || done > burst+1 {
+		t.Fatalf("5 sockets made %d changes, want the user's burst less the message, %d", done, burst-1)
+	}
+	wantErr(t, call(t, first, wire.EventDelete, map[string]any{"id": id}), wire.ErrRateLimited)
 }
