@@ -69,7 +69,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	fs.DurationVar(&per.PresenceGrace, "presence-grace", server.DefaultPresenceGrace, "a user back within this is never shown offline")
 	fs.Int64Var(&per.MaxOutbound, "max-outbound", server.DefaultMaxOutbound, "bytes waiting to be sent to one socket before it is cut off")
 	fs.IntVar(&per.MaxReplyBytes, "max-reply-bytes", server.DefaultMaxReplyBytes, "bytes of messages in one history or join reply")
-	readRate := fs.Float64("user-read-rate", server.DefaultUserReadRate, "bytes of history per second per user, all their sockets together")
+	readRate := fs.Float64("user-read-rate", server.DefaultUserReadRate, "bytes of history and user lists per second per user, all their sockets together")
 	fs.IntVar(&per.UserReadBurst, "user-read-burst", server.DefaultUserReadBurst, "bytes of history per user in a burst")
 	pingInterval := fs.Duration("ping-interval", server.DefaultPingInterval, "how often each socket is pinged")
 	pingTimeout := fs.Duration("ping-timeout", server.DefaultPingTimeout, "how long a socket may take to answer a ping before it is dropped")
