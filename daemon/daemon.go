@@ -75,7 +75,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	pingTimeout := fs.Duration("ping-timeout", server.DefaultPingTimeout, "how long a socket may take to answer a ping before it is dropped")
 	var lim host.Limits
 	fs.IntVar(&lim.MaxConns, "max-conns", host.DefaultMaxConns, "connections open at once, all clients together")
-	fs.IntVar(&lim.MaxConnsPerAddr, "max-conns-per-addr", host.DefaultMaxConnsPerAddr, "connections one address may hold open")
+	fs.IntVar(&lim.MaxConnsPerAddr, "max-conns-per-addr", host.DefaultMaxConnsPerAddr, "connections one address may hold open (and Socket.IO sessions, long-polling ones too)")
 	fs.DurationVar(&lim.ReadTimeout, "read-timeout", host.DefaultReadTimeout, "time to read one HTTP request")
 	fs.DurationVar(&lim.WriteTimeout, "write-timeout", host.DefaultWriteTimeout, "time to answer one HTTP request")
 	fs.DurationVar(&lim.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "an idle keep-alive connection is closed after this")

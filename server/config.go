@@ -39,6 +39,9 @@ const (
 	defaultVersion          = "0.1.0"
 )
 
+// DefaultMaxSessionsPerAddr is how many Socket.IO sessions one address may hold.
+const DefaultMaxSessionsPerAddr = sio.DefaultMaxSessionsPerAddr
+
 // Config configures a Server. The zero value of a field means its default.
 type Config struct {
 	// DataDir holds the database and the generated JWT secret. Required.
@@ -92,6 +95,11 @@ type Config struct {
 	// MaxOutbound is the bytes that may wait to be sent to one socket
 	// (default 4 MiB); a socket that does not read is cut off past it.
 	MaxOutbound int64
+	// MaxSessionsPerAddr is how many Socket.IO sessions one address may
+	// hold at once, a polling one too, which holds no connection between
+	// its requests (default 256; package host sets its MaxConnsPerAddr).
+	// More handshakes are answered 429 rate_limited.
+	MaxSessionsPerAddr int
 	// MaxReplyBytes bounds the messages of one history or join reply
 	// (default 512 KiB); a page cut short says "more": true.
 	MaxReplyBytes int
@@ -127,7 +135,7 @@ type Config struct {
 }
 
 func (c Config) socketOptions() sio.Options {
-	return sio.Options{
+	o := sio.Options{
 		Path:         wire.SocketIOPath,
 		MaxPayload:   c.MaxPayload,
 		PingInterval: c.PingInterval,
@@ -136,6 +144,8 @@ func (c Config) socketOptions() sio.Options {
 		MaxOutbound:  c.MaxOutbound,
 		Logger:       c.Logger,
 	}
+	o.MaxSessionsPerAddr = c.MaxSessionsPerAddr
+	return o
 }
 
 func (c Config) withDefaults() Config {

@@ -76,6 +76,7 @@
 //	                                                                  TestLateWriteRacesTheEnd,
 //	                                                                  TestDialCloseStress (under -race)
 //	36  binary attachments kept without limit         binary.go       server: TestBinaryAttachmentsAreRefused  -
+//	37  sessions per address unbounded (polling)      sessions.go     server: TestSessionsPerAddrAreCapped     -
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the
