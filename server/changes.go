@@ -165,7 +165,7 @@ func (c *conn) onChanges(payload any) ack {
 }
 
 // onTyping relays that the user is typing to the room's other sockets, at
-// most once per wire.TypingRelayInterval per socket and room; the excess is
+// most once per wire.TypingRelayInterval per user and room; the excess is
 // dropped without a word. Nothing is stored.
 func (c *conn) onTyping(payload any) ack {
 	room, valid := roomOf(payload)
@@ -175,19 +175,9 @@ func (c *conn) onTyping(payload any) ack {
 	if !c.sock.In(room) {
 		return fail(wire.ErrNotInRoom)
 	}
-	now := time.Now()
-	if last, ok := c.typing[room]; ok && now.Sub(last) < wire.TypingRelayInterval {
+	if !c.limits.typing.relay(room, time.Now()) { // typing.go
 		return success(ack{})
 	}
-	if c.typing == nil {
-		c.typing = map[string]time.Time{}
-	}
-	for r, last := range c.typing { // forget rooms long quiet: the map stays small
-		if now.Sub(last) >= wire.TypingRelayInterval {
-			delete(c.typing, r)
-		}
-	}
-	c.typing[room] = now
 	c.sock.ToRoom(room, wire.EventTyping, wire.Typing{
 		Room: room, User: wire.Author{ID: c.userIDs, Username: c.username}, ExpiresIn: wire.TypingExpiry.Milliseconds(),
 	})

@@ -134,7 +134,7 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	if created {
 		c.sock.ToRoom(stored.Room, wire.EventMessage, msg)
 	}
-	delete(c.typing, stored.Room) // a message ends typing: the next keystroke is news at once
+	c.limits.typing.reset(stored.Room) // a message ends typing: the next keystroke is news at once
 	return success(ack{"message": msg})
 }
 

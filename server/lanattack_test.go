@@ -176,3 +176,28 @@ func TestSessionsPerAddrAreCapped(t *testing.T) {
 		return status == http.StatusOK
 	})
 }
+
+// Typing is relayed once per interval per user and room, however many
+// sockets the user types from: counted per socket, fourteen sockets of one
+// user had each member of the room sent 29 notices in 4 s instead of 2.
+func TestTypingIsRelayedPerUser(t *testing.T) {
+	t.Parallel()
+	env := testserver.Start(t, server.Config{})
+	tok := env.Register("alice", "password-a").Token
+	bob := dial(t, env, env.Register("bob", "password-b").Token)
+	var socks []*testserver.Sock
+	for range 5 {
+		socks = append(socks, dial(t, env, tok))
+	}
+	start := time.Now()
+	for _, s := range socks {
+		wantOK(t, call(t, s, wire.EventTyping, map[string]any{"room": wire.DefaultRoom}))
+	}
+	elapsed := time.Since(start)
+	// Bob's own call is answered after every notice queued to him before it.
+	wantOK(t, call(t, bob, wire.EventUsers, map[string]any{}))
+	got, allowed := len(bob.Events(wire.EventTyping)), 1+int(elapsed/wire.TypingRelayInterval)
+	if got < 1 || got > allowed {
+		t.Fatalf("5 sockets of one user typing within %v: bob was told %d times, want 1 to %d", elapsed, got, allowed)
+	}
+}

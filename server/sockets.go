@@ -21,9 +21,8 @@ type conn struct {
 	userID   int64
 	userIDs  string // userID as the wire writes it
 	username string
-	limiter  *rate.Limiter        // the socket's events
-	limits   *userLimits          // the user's, shared by their sockets
-	typing   map[string]time.Time // room -> last typing relayed (event handlers only: one at a time)
+	limiter  *rate.Limiter // the socket's events
+	limits   *userLimits   // the user's, shared by their sockets
 
 	mu     sync.Mutex // guards claims and expiry: `auth` replaces them
 	claims auth.Claims
