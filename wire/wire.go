@@ -108,9 +108,9 @@ const (
 // Typing indicator timing: a client sends EventTyping at most once per
 // TypingInterval per room while its user types; the server relays at most
 // one per TypingRelayInterval per user and room (all their sockets
-// together) and drops the excess
-// silently; a receiver shows "… is typing" until TypingExpiry has passed
-// without another, or until a message of that user arrives in the room.
+// together) and drops the excess silently; a receiver shows "… is
+// typing" until TypingExpiry has passed without another, or until a
+// message of that user arrives in the room.
 const (
 	TypingInterval      = 3 * time.Second
 	TypingRelayInterval = 2 * time.Second
