@@ -201,3 +201,31 @@ func TestTypingIsRelayedPerUser(t *testing.T) {
 		t.Fatalf("5 sockets of one user typing within %v: bob was told %d times, want 1 to %d", elapsed, got, allowed)
 	}
 }
+
+// A user who signs in, opens sockets and signs out in a loop wrote a line
+// per sign-out and per socket, without limit: 104 lines in 5 s from 26
+// rounds of three sockets (17 a round with sixteen). Each kind is now one
+// line per user per interval, with the count of those left out.
+func TestSignOutLoopLogsBounded(t *testing.T) {
+	t.Parallel()
+	env := testserver.Start(t, server.Config{})
+	env.Register("alice", "password-a")
+	const rounds = 6
+	for range rounds {
+		s := env.Login("alice", "password-a")
+		for range 2 {
+			r, err := testserver.DialRaw(env.URL, s.Token)
+			must(t, err)
+			defer r.Close()
+		}
+		if status, _, _ := env.Post(wire.PathLogout, "application/json", "", s.Token); status != http.StatusNoContent {
+			t.Fatalf("logout answered %d", status)
+		}
+	}
+	logs := env.Logs()
+	for _, kind := range []string{`msg="logged out"`, `msg="socket unauthorized"`} {
+		if n := strings.Count(logs, kind); n > 2 { // a slow machine may pass the 10 s interval once
+			t.Errorf("%d rounds wrote %d lines %s", rounds, n, kind)
+		}
+	}
+}

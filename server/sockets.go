@@ -182,7 +182,9 @@ func (c *conn) kick(reason string) {
 	if c.sock.Ended() {
 		return
 	}
-	c.srv.log.Info("socket unauthorized", "user_id", c.userID, "socket", c.sock.ID(), "reason", reason)
+	// One line per user per interval: a user who signs in, opens sockets
+	// and signs out in a loop must not write the log without limit.
+	c.srv.limited.InfoBy(c.userIDs, "socket unauthorized", "user_id", c.userID, "socket", c.sock.ID(), "reason", reason)
 	c.sock.Kick(wire.EventUnauthorized, wire.Unauthorized{Reason: reason})
 }
 
