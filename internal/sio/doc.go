@@ -76,7 +76,8 @@
 //	                                                                  TestLateWriteRacesTheEnd,
 //	                                                                  TestDialCloseStress (under -race)
 //	36  binary attachments kept without limit         binary.go       server: TestBinaryAttachmentsAreRefused  -
-//	37  sessions per address unbounded (polling)      sessions.go     server: TestSessionsPerAddrAreCapped     -
+//	37  sessions per address unbounded (polling)      sessions.go     server: TestSessionsPerAddrAreCapped,    -
+//	                                                                  TestSessionPlacesComeBack
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the
