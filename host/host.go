@@ -105,6 +105,10 @@ func Start(cfg Config) (*Host, error) {
 	if cfg.Cert != nil {
 		cfg.Server.TLSFingerprint = cfg.Cert.Fingerprint
 	}
+	lim := cfg.Limits.withDefaults()
+	if cfg.Server.MaxSessionsPerAddr <= 0 { // a session is a connection too, if a polling one holds none
+		cfg.Server.MaxSessionsPerAddr = lim.MaxConnsPerAddr
+	}
 	srv, err := server.New(cfg.Server) // first: a bad configuration says so, whatever the port
 	if err != nil {
 		if cfg.Listener != nil {
@@ -118,7 +122,6 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{srv: srv, addr: ln.Addr().(*net.TCPAddr), cert: cfg.Cert, served: make(chan struct{})}
-	lim := cfg.Limits.withDefaults()
 	logger := cfg.Server.Logger
 	if logger == nil {
 		logger = slog.Default()

@@ -235,7 +235,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	for _, c := range kicked {
 		c.kick(wire.ReasonTokenRevoked)
 	}
-	s.log.Info("logged out", "user_id", claims.UserID, "sockets", len(kicked))
+	s.limited.InfoBy(strconv.FormatInt(claims.UserID, 10), "logged out", "user_id", claims.UserID, "sockets", len(kicked))
 	w.WriteHeader(http.StatusNoContent)
 }
 

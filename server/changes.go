@@ -14,7 +14,9 @@ import (
 // Edits, deletes, reactions and typing (docs/protocol.md). A change is
 // stored before it is acknowledged, then sent as an update to the room's
 // other sockets; a client that was away asks for the changes since the
-// room's change number it last saw.
+// room's change number it last saw. Each change is a write of its own, so
+// it costs one of the user's messages (userLimits.messages): more sockets
+// do not buy more writes.
 
 func (c *conn) onEdit(payload any) ack {
 	m, id, res := c.target(payload)
@@ -29,6 +31,9 @@ func (c *conn) onEdit(payload any) ack {
 	if text == "" || utf8.RuneCountInString(text) > wire.MaxMessageRunes {
 		return fail(wire.ErrInvalidMessage)
 	}
+	if !c.limits.messages.Allow() {
+		return fail(wire.ErrRateLimited)
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	stored, changed, err := c.srv.store.EditMessage(ctx, id, c.userID, text) // only the author's
@@ -39,6 +44,9 @@ func (c *conn) onDelete(payload any) ack {
 	_, id, res := c.target(payload)
 	if res != nil {
 		return res
+	}
+	if !c.limits.messages.Allow() {
+		return fail(wire.ErrRateLimited)
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
@@ -65,6 +73,9 @@ func (c *conn) onReact(payload any) ack {
 		mode = map[bool]store.ReactMode{true: store.ReactOn, false: store.ReactOff}[on]
 	default:
 		return fail(wire.ErrBadRequest)
+	}
+	if !c.limits.messages.Allow() {
+		return fail(wire.ErrRateLimited)
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
@@ -164,7 +175,7 @@ func (c *conn) onChanges(payload any) ack {
 }
 
 // onTyping relays that the user is typing to the room's other sockets, at
-// most once per wire.TypingRelayInterval per socket and room; the excess is
+// most once per wire.TypingRelayInterval per user and room; the excess is
 // dropped without a word. Nothing is stored.
 func (c *conn) onTyping(payload any) ack {
 	room, valid := roomOf(payload)
@@ -177,19 +188,9 @@ func (c *conn) onTyping(payload any) ack {
 	if !c.sock.In(room) {
 		return fail(wire.ErrNotInRoom)
 	}
-	now := time.Now()
-	if last, ok := c.typing[room]; ok && now.Sub(last) < wire.TypingRelayInterval {
+	if !c.limits.typing.relay(room, time.Now()) { // typing.go
 		return success(ack{})
 	}
-	if c.typing == nil {
-		c.typing = map[string]time.Time{}
-	}
-	for r, last := range c.typing { // forget rooms long quiet: the map stays small
-		if now.Sub(last) >= wire.TypingRelayInterval {
-			delete(c.typing, r)
-		}
-	}
-	c.typing[room] = now
 	c.sock.ToRoom(room, wire.EventTyping, wire.Typing{
 		Room: room, User: wire.Author{ID: c.userIDs, Username: c.username}, ExpiresIn: wire.TypingExpiry.Milliseconds(),
 	})

@@ -39,6 +39,9 @@ const (
 	defaultVersion          = "0.1.0"
 )
 
+// DefaultMaxSessionsPerAddr is how many Socket.IO sessions one address may hold.
+const DefaultMaxSessionsPerAddr = sio.DefaultMaxSessionsPerAddr
+
 // Config configures a Server. The zero value of a field means its default.
 type Config struct {
 	// DataDir holds the database and the generated JWT secret. Required.
@@ -82,7 +85,8 @@ type Config struct {
 	// RoomsPerSocket caps the rooms one socket may be in (default 100).
 	RoomsPerSocket int
 	// UserMessageRate and UserMessageBurst limit the messages of one user,
-	// all their sockets together (default 30/s, burst 60).
+	// all their sockets together, edits, deletions and reactions included
+	// (default 30/s, burst 60).
 	UserMessageRate  rate.Limit
 	UserMessageBurst int
 	// PresenceGrace is how long a user whose last socket went may take to
@@ -91,6 +95,11 @@ type Config struct {
 	// MaxOutbound is the bytes that may wait to be sent to one socket
 	// (default 4 MiB); a socket that does not read is cut off past it.
 	MaxOutbound int64
+	// MaxSessionsPerAddr is how many Socket.IO sessions one address may
+	// hold at once, a polling one too, which holds no connection between
+	// its requests (default 256; package host sets its MaxConnsPerAddr).
+	// More handshakes are answered 429 rate_limited.
+	MaxSessionsPerAddr int
 	// MaxReplyBytes bounds the messages of one history or join reply
 	// (default 512 KiB); a page cut short says "more": true.
 	MaxReplyBytes int
@@ -129,7 +138,7 @@ type Config struct {
 }
 
 func (c Config) socketOptions() sio.Options {
-	return sio.Options{
+	o := sio.Options{
 		Path:         wire.SocketIOPath,
 		MaxPayload:   c.MaxPayload,
 		PingInterval: c.PingInterval,
@@ -138,6 +147,8 @@ func (c Config) socketOptions() sio.Options {
 		MaxOutbound:  c.MaxOutbound,
 		Logger:       c.Logger,
 	}
+	o.MaxSessionsPerAddr = c.MaxSessionsPerAddr
+	return o
 }
 
 func (c Config) withDefaults() Config {

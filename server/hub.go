@@ -36,6 +36,7 @@ type hub struct {
 type userLimits struct {
 	messages *rate.Limiter // messages sent
 	reads    *rate.Limiter // bytes of history read: in debt once overdrawn
+	typing   typingGate    // typing notices relayed (typing.go)
 }
 
 func newHub(revoked map[string]time.Time, gens map[int64]int64, maxAge time.Duration, newLimits func() *userLimits) *hub {

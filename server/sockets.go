@@ -21,9 +21,8 @@ type conn struct {
 	userID   int64
 	userIDs  string // userID as the wire writes it
 	username string
-	limiter  *rate.Limiter        // the socket's events
-	limits   *userLimits          // the user's, shared by their sockets
-	typing   map[string]time.Time // room -> last typing relayed (event handlers only: one at a time)
+	limiter  *rate.Limiter // the socket's events
+	limits   *userLimits   // the user's, shared by their sockets
 
 	mu     sync.Mutex // guards claims and expiry: `auth` replaces them
 	claims auth.Claims
@@ -185,7 +184,9 @@ func (c *conn) kick(reason string) {
 	if c.sock.Ended() {
 		return
 	}
-	c.srv.log.Info("socket unauthorized", "user_id", c.userID, "socket", c.sock.ID(), "reason", reason)
+	// One line per user per interval: a user who signs in, opens sockets
+	// and signs out in a loop must not write the log without limit.
+	c.srv.limited.InfoBy(c.userIDs, "socket unauthorized", "user_id", c.userID, "socket", c.sock.ID(), "reason", reason)
 	c.sock.Kick(wire.EventUnauthorized, wire.Unauthorized{Reason: reason})
 }
 

@@ -107,9 +107,10 @@ const (
 
 // Typing indicator timing: a client sends EventTyping at most once per
 // TypingInterval per room while its user types; the server relays at most
-// one per TypingRelayInterval per socket and room and drops the excess
-// silently; a receiver shows "… is typing" until TypingExpiry has passed
-// without another, or until a message of that user arrives in the room.
+// one per TypingRelayInterval per user and room (all their sockets
+// together) and drops the excess silently; a receiver shows "… is
+// typing" until TypingExpiry has passed without another, or until a
+// message of that user arrives in the room.
 const (
 	TypingInterval      = 3 * time.Second
 	TypingRelayInterval = 2 * time.Second

@@ -75,6 +75,9 @@
 //	35  a poll is written after its handler returned  latewrite.go    TestLateWriteAfterEndIsRefused,          -
 //	                                                                  TestLateWriteRacesTheEnd,
 //	                                                                  TestDialCloseStress (under -race)
+//	36  binary attachments kept without limit         binary.go       server: TestBinaryAttachmentsAreRefused  -
+//	37  sessions per address unbounded (polling)      sessions.go     server: TestSessionsPerAddrAreCapped,    -
+//	                                                                  TestSessionPlacesComeBack
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the

@@ -15,3 +15,15 @@ func WithLibraryWebSocket() (undo func()) {
 	libraryWebSocket.Store(true)
 	return func() { libraryWebSocket.Store(false) }
 }
+
+// SessionsHeld is how many sessions hold a place (sessions.go), all
+// addresses together.
+func (s *Server) SessionsHeld() int {
+	s.sessions.mu.Lock()
+	defer s.sessions.mu.Unlock()
+	n := 0
+	for _, c := range s.sessions.byAddr {
+		n += c
+	}
+	return n
+}

@@ -9,8 +9,9 @@ import (
 
 // guardParser wraps the server's Socket.IO decoder: the decoder is the one
 // place that sees a connection's packets in order, before the library acts
-// on them. Three workarounds hook in there: malformed.go (pitfall 2),
-// ordering.go (pitfall 3) and connecthold.go (pitfall 21).
+// on them. Four workarounds hook in there: malformed.go (pitfall 2),
+// ordering.go (pitfall 3), connecthold.go (pitfall 21) and binary.go
+// (pitfall 36).
 type guardParser struct{ inner parser.Parser }
 
 func (p guardParser) NewEncoder() parser.Encoder { return p.inner.NewEncoder() }
@@ -35,6 +36,9 @@ type guardDecoder struct {
 }
 
 func (d *guardDecoder) Add(data any) error {
+	if binaryPacket(data) { // binary.go
+		return errBinaryPacket
+	}
 	d.waitHeld()
 	d.mu.Lock()
 	d.bad = false

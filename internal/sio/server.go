@@ -41,7 +41,10 @@ type Options struct {
 	// MaxOutbound is the bytes that may wait to be sent to one socket
 	// (outbound.go); a socket over it is cut off.
 	MaxOutbound int64
-	Logger      *slog.Logger
+	// MaxSessionsPerAddr is how many Engine.IO sessions one address may
+	// hold at once (sessions.go); more handshakes are answered 429.
+	MaxSessionsPerAddr int
+	Logger             *slog.Logger
 
 	noBatchLossFix bool                          // tests only: batchloss.go
 	noCoalesce     bool                          // tests only: coalesce.go
@@ -63,6 +66,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxOutbound <= 0 {
 		o.MaxOutbound = DefaultMaxOutbound
+	}
+	if o.MaxSessionsPerAddr <= 0 {
+		o.MaxSessionsPerAddr = DefaultMaxSessionsPerAddr
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -98,6 +104,7 @@ type Server struct {
 
 	limited  *loglimit.Logger // lines a client can cause, at most one per kind per interval
 	outbound sync.Map         // engine.Socket -> *outbound (outbound.go)
+	sessions sessionCount     // by address (sessions.go)
 	flushes  *flushStats      // coalesce.go
 	stats    serverStats      // stats.go
 
@@ -127,6 +134,7 @@ func NewServer(o Options, h Handler) *Server {
 	// gate lets the client's CONNECT in.
 	s.io.Engine().On("connection", s.trackOutbound)      // outbound.go
 	s.io.Engine().On("connection", s.onEngineConnection) // readgate.go
+	s.io.Engine().On("connection", s.claimSession)       // sessions.go
 	return s
 }
 
@@ -139,6 +147,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(w, r) || !s.capBody(w, r) { // origin.go, pollbody.go
 		return
 	}
+	r, done, ok := s.admitSession(w, r) // sessions.go
+	if !ok {
+		return
+	}
+	defer done()
 	if hw, hr := s.hijackable(w, r); hr != r { // hijack.go
 		w, r = hw, hr
 	} else {
