@@ -51,7 +51,11 @@ func (s *Server) broadcast(room, except string, event string, data any) {
 			return
 		}
 		conn := sock.Conn()
-		if s.outboundOf(conn).dropped() {
+		out, ok := socketOutbound(sock)
+		if !ok {
+			out = s.outboundOf(conn)
+		}
+		if out.dropped() {
 			return
 		}
 		if t, ok := conn.Transport().(*coalescingTransport); ok && !t.libSend {
@@ -73,4 +77,14 @@ func (s *Server) broadcast(room, except string, event string, data any) {
 			send(id)
 		}
 	}
+}
+
+// socketOutbound is the backlog counter our Socket keeps (a field, not
+// the server's map: this runs once per delivery).
+func socketOutbound(sock *socket.Socket) (*outbound, bool) {
+	so, ok := sock.Data().(*Socket)
+	if !ok || so.out == nil {
+		return nil, false
+	}
+	return so.out, true
 }
