@@ -199,6 +199,8 @@ type fanOutRun struct {
 	sent, acked, delivered, lost, unacked int // lost: deliveries of acknowledged messages that never came
 	refused                               int // of unacked: answered, but not ok (refused with a reason)
 	fan, ack                              *latencies
+	kept                                  *latencies // fan-out of the sockets that got every acknowledged message
+	keptUp                                int        // how many sockets those are
 	elapsed                               time.Duration
 	serverCPU                             time.Duration // from the first send until the deliveries settled; -1 if unknown
 }
@@ -210,11 +212,14 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 	if err != nil {
 		return nil, err
 	}
-	run := &fanOutRun{fan: &latencies{}, ack: &latencies{}}
+	run := &fanOutRun{fan: &latencies{}, ack: &latencies{}, kept: &latencies{}}
 	var delivered atomic.Int64
 	var countsMu sync.Mutex
 	counts := map[string]int{}
-	onMessage := func(int) func(string, time.Time) {
+	// Each socket's own fan-out and deliveries: the sockets that keep up
+	// are told apart from those that fall behind (or are dropped).
+	bySocket := make([]latencies, sockets)
+	onMessage := func(i int) func(string, time.Time) {
 		return func(text string, at time.Time) {
 			parts := strings.SplitN(text, ":", 3)
 			if len(parts) != 3 || parts[0] != "b" {
@@ -222,6 +227,7 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 			}
 			if ns, err := strconv.ParseInt(parts[1], 10, 64); err == nil {
 				run.fan.add(at.Sub(time.Unix(0, ns)))
+				bySocket[i].add(at.Sub(time.Unix(0, ns)))
 			}
 			delivered.Add(1)
 			countsMu.Lock()
@@ -322,7 +328,27 @@ func fanOut(t Target, sockets, roomSize, senders int, allSend bool, rate float64
 	countsMu.Unlock()
 	run.unacked = run.sent - run.acked
 	run.refused = int(refused.Load())
+	keptUp(run, bySocket, acked, room)
 	return run, nil
+}
+
+// keptUp finds the sockets that got at least every acknowledged message
+// sent to their room by another socket, and pools their fan-out.
+func keptUp(run *fanOutRun, bySocket []latencies, acked map[string]int, room func(int) string) {
+	perRoom, perSender := map[string]int{}, map[int]int{}
+	for _, s := range acked {
+		perRoom[room(s)]++
+		perSender[s]++
+	}
+	for i := range bySocket {
+		l := &bySocket[i]
+		l.mu.Lock() // late deliveries may still come in
+		if len(l.d) >= perRoom[room(i)]-perSender[i] {
+			run.keptUp++
+			run.kept.d = append(run.kept.d, l.d...)
+		}
+		l.mu.Unlock()
+	}
 }
 
 // FanOut measures one room with many listeners and a few senders.
@@ -339,6 +365,8 @@ func FanOut(t Target, sockets, senders int, rate float64, dur time.Duration) (Re
 	r.add("fan-out p50", "ms", run.fan.pct(50), false)
 	r.add("fan-out p99", "ms", run.fan.pct(99), false)
 	r.add("fan-out max", "ms", run.fan.pct(100), false)
+	r.add("sockets that got every acknowledged message", "", float64(run.keptUp), true)
+	r.add("fan-out p99 of those sockets", "ms", run.kept.pct(99), false)
 	r.add("ack p50", "ms", run.ack.pct(50), false)
 	r.add("ack p99", "ms", run.ack.pct(99), false)
 	perDelivery := math.NaN()

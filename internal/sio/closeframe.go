@@ -37,7 +37,8 @@ func (*closingWebSocket) New(ctx *types.HttpContext) transports.Transport {
 	}
 	var co *coalescer
 	var h *hijacked
-	if wsc := ctx.Websocket; wsc != nil && wsc.Conn != nil {
+	wsc := ctx.Websocket
+	if wsc != nil && wsc.Conn != nil {
 		if h = hijackedOf(ctx.Request()); h != nil {
 			h.setWebSocket(wsc.Conn)
 			if conn, _ := h.parts(); conn != nil {
@@ -51,7 +52,7 @@ func (*closingWebSocket) New(ctx *types.HttpContext) transports.Transport {
 	}
 	t := (&transports.WebSocketBuilder{}).New(ctx)
 	if co != nil {
-		return coalesce(t, co, h) // coalesce.go
+		return coalesce(t, co, h, wsc, h.srv.opts.noBatchLossFix) // coalesce.go, batchloss.go
 	}
 	return t
 }

@@ -2,6 +2,7 @@ package sio
 
 import (
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/zishang520/engine.io-go-parser/packet"
 	"github.com/zishang520/engine.io/v2/transports"
+	"github.com/zishang520/engine.io/v2/types"
 )
 
 // One write per frame (server, docs/pitfalls.md 34): the engine's websocket
@@ -105,12 +107,13 @@ func (c *coalescer) begin() {
 	c.mu.Unlock()
 }
 
-// end flushes the batch.
-func (c *coalescer) end() {
+// end flushes the batch; an error is kept in c.err too, and the
+// connection is closed.
+func (c *coalescer) end() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.batching = false
-	c.flushLocked() //nolint:errcheck // kept in c.err, the connection is closed
+	return c.flushLocked()
 }
 
 func (c *coalescer) write(p []byte) (int, error) {
@@ -119,6 +122,7 @@ func (c *coalescer) write(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
+	c.pieces++
 	c.queue(p)
 	if c.batching {
 		return len(p), nil
@@ -129,9 +133,42 @@ func (c *coalescer) write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// writeFrame queues one unmasked, final websocket frame (a server's) whose
+// payload is prefix and payload; whole, so no other write comes between
+// its parts.
+func (c *coalescer) writeFrame(text bool, prefix, payload []byte) error {
+	var hdr [10]byte
+	hdr[0] = websocketOpcode(text)
+	n, k := len(prefix)+len(payload), 2
+	switch {
+	case n < 126:
+		hdr[1] = byte(n)
+	case n <= 0xffff:
+		hdr[1] = 126
+		binary.BigEndian.PutUint16(hdr[2:], uint16(n))
+		k = 4
+	default:
+		hdr[1] = 127
+		binary.BigEndian.PutUint64(hdr[2:], uint64(n))
+		k = 10
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	c.pieces++
+	c.queue(hdr[:k])
+	c.queue(prefix)
+	c.queue(payload)
+	if c.batching {
+		return nil
+	}
+	return c.flushLocked()
+}
+
 // queue copies p into the pooled chunks: the websocket reuses its buffer.
 func (c *coalescer) queue(p []byte) {
-	c.pieces++
 	c.queued.Add(int64(len(p)))
 	for len(p) > 0 {
 		if n := len(c.chunks); n == 0 || len(*c.chunks[n-1]) == chunkSize {
@@ -229,22 +266,27 @@ func (c *coalescer) close() {
 	c.mu.Unlock()
 }
 
-// coalescingTransport is the library's websocket transport, its batches
-// marked for the coalescer.
+// coalescingTransport is the library's websocket transport with our send
+// (batchloss.go), its batches written through the coalescer.
 type coalescingTransport struct {
 	transports.Transport
-	co *coalescer
-	h  *hijacked
+	co      *coalescer
+	h       *hijacked
+	loop    sendLoop
+	libSend bool // the library's send (tests only: pitfall 1's canary)
 }
 
-func coalesce(t transports.Transport, co *coalescer, h *hijacked) transports.Transport {
-	// Registered before the engine's own listeners: the batch is on the
-	// wire before the engine hands the transport its next one.
-	t.On("drain", func(...any) { co.end() })
-	return &coalescingTransport{Transport: t, co: co, h: h}
+func coalesce(t transports.Transport, co *coalescer, h *hijacked, wsc *types.WebSocketConn, libSend bool) transports.Transport {
+	if libSend {
+		// Registered before the engine's own listeners: the batch is on
+		// the wire before the engine hands the transport its next one.
+		t.On("drain", func(...any) { co.end() }) //nolint:errcheck // kept in co.err
+	}
+	return &coalescingTransport{Transport: t, co: co, h: h, loop: sendLoop{wsc: wsc}, libSend: libSend}
 }
 
-func (t *coalescingTransport) Send(packets []*packet.Packet) {
+// sendThroughLibrary is the library's send, its batch coalesced.
+func (t *coalescingTransport) sendThroughLibrary(packets []*packet.Packet) {
 	if t.h.out.Load().dropped() {
 		// Being dropped (outbound.go): nothing is encoded. The empty
 		// batch still ends with the drain and ready the engine waits for.

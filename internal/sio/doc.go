@@ -27,6 +27,8 @@
 //
 //	#   defect                                        file            regression test                          canary
 //	1   broadcast frame ends a write batch            batchloss.go    TestBroadcastsAreNeverLost,              TestCanaryBroadcastLossWithoutDeflate
+//	                                                                  TestFramesOfEverySize,
+//	                                                                  TestLongBatchGoesOutInSlices,
 //	                                                                  server: TestConcurrentSendersLoseNothing
 //	2   EVENT/ACK without data kills the server       malformed.go    server: TestMalformedFramesDoNotCrash,   -
 //	                                                                  server: FuzzFrames
@@ -78,6 +80,7 @@
 //	36  binary attachments kept without limit         binary.go       server: TestBinaryAttachmentsAreRefused  -
 //	37  sessions per address unbounded (polling)      sessions.go     server: TestSessionsPerAddrAreCapped,    -
 //	                                                                  TestSessionPlacesComeBack
+//	38  a broadcast copied for every socket           broadcast.go    TestBroadcastIsSharedNotCopied           TestCanaryBroadcastCopiedPerSocket
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the
@@ -106,10 +109,14 @@
 //     and a payload packet over 64 KiB is dropped silently by the library.
 //   - A Conn never reconnects by itself: the caller dials again, with a
 //     fresh token.
-//   - coalesce.go wraps the websocket transport's Send and listens to its
-//     "drain" before the engine does: a batch is written once the
-//     transport has handed over its last frame. This relies on the
-//     transport emitting "drain" after the whole batch (v2.5.0 does, from
-//     a deferred call).
+//   - The server's websocket transport sends with our own loop
+//     (batchloss.go): it frames each packet itself and writes it into the
+//     coalescer (coalesce.go), and emits "drain" and "ready" as the
+//     library's send does; the library's websocket library only writes
+//     control frames. Per-message deflate is therefore off: clients that
+//     offer it get plain frames (and control frames, as before). An
+//     upgrade to a library whose send behaves differently (v3) needs only
+//     this loop re-checked: broadcast.go relies on the websocket send
+//     reading a broadcast's pre-encoded frame, never its data.
 //   - `make stress` runs TestDialCloseStress at full size (SIO_STRESS=2000).
 package sio

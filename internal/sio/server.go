@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zishang520/engine.io-go-parser/packet"
 	"github.com/zishang520/engine.io/v2/types"
 	"github.com/zishang520/socket.io-go-parser/v2/parser"
 	"github.com/zishang520/socket.io/v2/socket"
@@ -46,9 +47,11 @@ type Options struct {
 	MaxSessionsPerAddr int
 	Logger             *slog.Logger
 
-	noBatchLossFix bool                          // tests only: batchloss.go
-	noCoalesce     bool                          // tests only: coalesce.go
-	flushHook      func(pieces int, bytes int64) // tests only: runs before each flush
+	noBatchLossFix   bool                          // tests only: batchloss.go
+	noCoalesce       bool                          // tests only: coalesce.go
+	flushHook        func(pieces int, bytes int64) // tests only: runs before each flush
+	sendHook         func(p *packet.Packet)        // tests only: sees each packet our send writes (batchloss.go)
+	libraryBroadcast bool                          // tests only: the library's broadcast (broadcast.go)
 }
 
 func (o Options) withDefaults() Options {
@@ -124,7 +127,7 @@ func NewServer(o Options, h Handler) *Server {
 	opts.SetMaxHttpBufferSize(s.opts.MaxPayload)
 	opts.SetPingInterval(s.opts.PingInterval)
 	opts.SetPingTimeout(s.opts.PingTimeout)
-	avoidBatchLoss(opts, s.opts.noBatchLossFix) // batchloss.go
+	avoidBatchLoss(opts, s.opts) // batchloss.go
 	opts.SetCors(&types.Cors{Origin: corsOrigins(s.opts.Origins), Credentials: true})
 	s.io = socket.NewServer(nil, opts)
 	s.engine = s.io.ServeHandler(nil)
@@ -164,7 +167,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Broadcast sends an event to every socket.
 func (s *Server) Broadcast(event string, data any) {
-	s.io.Emit(event, data) //nolint:errcheck // only a reserved name fails
+	if s.opts.libraryBroadcast {
+		s.io.Emit(event, data) //nolint:errcheck // only a reserved name fails
+		return
+	}
+	s.broadcast("", "", event, data) // broadcast.go
 }
 
 // Closing reports whether Shutdown has begun.

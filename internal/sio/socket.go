@@ -85,7 +85,11 @@ func (so *Socket) Emit(event string, data any) {
 
 // ToRoom sends an event to every other socket in room.
 func (so *Socket) ToRoom(room string, event string, data any) {
-	so.sock.To(socket.Room(room)).Emit(event, data) //nolint:errcheck
+	if so.srv.opts.libraryBroadcast {
+		so.sock.To(socket.Room(room)).Emit(event, data) //nolint:errcheck
+		return
+	}
+	so.srv.broadcast(room, so.ID(), event, data) // broadcast.go
 }
 
 // ToRoom sends an event to every socket in room (from the server, not a
