@@ -5,11 +5,16 @@
 // a refusal, by the server's error code
 export const codes = {
   "bad_request": "The server refused that request.",
+  "group_full": "The group is full: it has 50 members.",
   "internal_error": "The server could not do that. Try again later.",
   "invalid_credentials": "The username or password is wrong.",
+  "invalid_emoji": "That reaction is not one Confab offers.",
   "invalid_message": "A message has 1 to 4000 characters.",
   "invalid_room": "A room name is 1 to 64 lowercase letters, digits, '_' or '-', starting with a letter or digit.",
   "invalid_username": "A username is 3 to 32 letters, digits, '_', '.' or '-'.",
+  "message_deleted": "That message was deleted.",
+  "no_such_user": "There is no one by that name on this chat.",
+  "not_author": "Only the person who wrote a message can change it.",
   "not_found": "The server does not know that room or message.",
   "not_in_room": "You are not in that room. Join it first.",
   "origin_not_allowed": "The server could not do that. Try again later.",
