@@ -43,7 +43,7 @@ func TestBrowserDM(t *testing.T) {
 
 	// Browser to Go: Message beside gopher's name opens the DM.
 	b.do(chromedp.Click(chromedp.CSS(`#people button.dm[data-user="gopher"]`)))
-	b.wait("the DM with gopher shown", `document.getElementById('room-title').textContent === 'gopher' &&
+	b.wait("the DM with gopher shown", `document.getElementById('room-title').firstChild.textContent === 'gopher' &&
 		document.querySelector('#dms button[aria-current="true"]')?.textContent === 'gopher'`)
 	var room string
 	testserver.WaitFor(t, pollTimeout, "gopher told of the DM", func() bool {
@@ -160,6 +160,11 @@ func TestBrowserChanges(t *testing.T) {
 	b.waitShown("mine to change")
 	mine := `document.querySelector('#timelines li.mine:last-child')`
 	b.eval(mine + `.querySelector('.tools button').click()`)
+	b.wait("the emoji to pick", mine+`.contains(document.activeElement) && document.activeElement.textContent === '👍'`)
+	b.screenshot("web-react-1280x800.png", 1280, 800)
+	b.screenshot("web-react-360x740.png", 360, 740)
+	b.checkAccessible("the reaction picker at 360 px")
+	b.do(chromedp.EmulateViewport(1280, 800))
 	b.eval(mine + `.querySelector('.picker button').click()`)
 	b.wait("my reaction", mine+`.querySelector('.reaction[aria-pressed="true"]')?.textContent === '👍 1'`)
 	b.eval(mine + `.querySelector('.tools button:nth-of-type(2)').click()`)

@@ -561,6 +561,13 @@ function showRoom(name) {
   r.unread = 0;
   for (const other of rooms.values()) other.view.hidden = other !== r;
   $('room-title').textContent = r.private ? titleOf(name) : '#' + name;
+  if (r.private) {
+    const sub = document.createElement('span');
+    sub.className = 'sub';
+    const c = convs.get(name);
+    sub.textContent = c && c.kind === 'group' ? `private group of ${c.members.length}` : 'direct message';
+    $('room-title').append(sub);
+  }
   $('text').setAttribute('aria-label', 'Message to ' + titleOf(name));
   updateOlder(r);
   if (r.stick) scrollToEnd(r);
@@ -1085,6 +1092,7 @@ function renderPeople() {
     dot.className = 'dot';
     dot.setAttribute('aria-hidden', 'true');
     const name = document.createElement('span');
+    name.className = 'who';
     name.textContent = u.username;
     const state = document.createElement('span');
     state.className = 'presence';
