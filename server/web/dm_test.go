@@ -189,3 +189,49 @@ func TestBrowserChanges(t *testing.T) {
 	})
 
 }
+
+// A private group made in the page reaches a Go client member, who writes
+// back; the page leaves it.
+func TestBrowserGroup(t *testing.T) {
+	t.Parallel()
+	env := testserver.Start(t, server.Config{})
+	gopher := testchat.Join(t, env.URL, "gopher", "password-gopher")
+	b := newTab(t, 1280, 800)
+	signUp(b, env.URL, "webby", "gopher")
+
+	b.do(chromedp.Click(chromedp.CSS(`#group-box summary`)))
+	b.typeInto("#group-members", "gopher, nobody-here")
+	b.typeInto("#group-name", "Launch")
+	b.do(chromedp.Click(chromedp.CSS(`#group-form button[type="submit"]`)))
+	b.wait("an unknown member refused", `document.getElementById('group-error').textContent === `+js("There is no one by that name on this chat."))
+	b.screenshot("web-group-form-1280x800.png", 1280, 800)
+	b.checkAccessible("the group form at 1280 px")
+	b.typeInto("#group-members", "gopher")
+	b.do(chromedp.Click(chromedp.CSS(`#group-form button[type="submit"]`)))
+	b.wait("the group shown", `document.getElementById('room-title').firstChild.textContent === 'Launch' &&
+		document.querySelector('#dms button[aria-current="true"]')?.textContent === 'Launch'`)
+	var room string
+	testserver.WaitFor(t, pollTimeout, "gopher told of the group", func() bool {
+		convs, err := gopher.Chat.Conversations(ctx(t))
+		if err != nil || len(convs) == 0 {
+			return false
+		}
+		room = convs[0].Room
+		return true
+	})
+	if err := gopher.Chat.Join(ctx(t), room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gopher.Chat.Send(room, "glad to be in Launch"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitShown("glad to be in Launch")
+	b.screenshot("web-group-1280x800.png", 1280, 800)
+	b.checkAccessible("the group at 1280 px")
+	b.do(chromedp.Click(chromedp.CSS(`#dms button.leave`)))
+	b.wait("the group gone", `document.querySelectorAll('#dms button').length === 0 && document.getElementById('room-title').textContent === '#general'`)
+	testserver.WaitFor(t, pollTimeout, "webby out of the group", func() bool {
+		convs, err := gopher.Chat.Conversations(ctx(t))
+		return err == nil && len(convs) == 1 && len(convs[0].Members) == 1
+	})
+}

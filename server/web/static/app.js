@@ -606,12 +606,12 @@ function renderRooms() {
     }
     b.addEventListener('click', () => showRoom(r.name));
     li.append(b);
-    if (r.name !== DEFAULT_ROOM && !r.private) {
+    if (r.name !== DEFAULT_ROOM && (!r.private || (convs.get(r.name) || {}).kind === 'group')) {
       const leave = document.createElement('button');
       leave.type = 'button';
       leave.className = 'leave';
       leave.textContent = '×';
-      leave.setAttribute('aria-label', 'Leave ' + r.name);
+      leave.setAttribute('aria-label', 'Leave ' + titleOf(r.name));
       leave.addEventListener('click', () => leaveRoom(r.name));
       li.append(leave);
     }
@@ -662,6 +662,10 @@ function dropRoom(name) {
 }
 
 function leaveRoom(name) {
+  if (isPrivate(name)) {
+    leaveGroup(name);
+    return;
+  }
   if (socket && socket.connected) call('leave', { room: name }).catch(() => {});
   for (let i = outbox.length - 1; i >= 0; i--) if (outbox[i].room === name) outbox.splice(i, 1);
   dropRoom(name);
@@ -845,19 +849,22 @@ async function markRead(r) {
   const c = convs.get(r.name);
   if (c && c.readId >= r.maxID) return;
   r.reading = true;
+  const id = r.maxID;
+  let more = false;
   try {
-    const res = await call('read', { room: r.name, id: r.maxID });
+    const res = await call('read', { room: r.name, id });
     if (res.ok && res.conversation) {
       convs.set(r.name, res.conversation);
       r.unread = privateUnread(r);
       renderRooms();
+      more = r.maxID > id; // arrived while the marker moved
     }
   } catch {
     // read again when next shown
   } finally {
     r.reading = false;
   }
-  if (r.maxID > ((convs.get(r.name) || {}).readId || 0)) markRead(r);
+  if (more) markRead(r);
 }
 
 async function openDM(u) {
@@ -878,6 +885,56 @@ async function openDM(u) {
     $('text').focus();
   } catch {
     setText('send-error', states.offline);
+  }
+}
+
+// leaveGroup ends one's membership of a group: it is gone from the list
+// only once the server said so.
+async function leaveGroup(name) {
+  setText('send-error', '');
+  try {
+    const res = await call('leaveGroup', { room: name });
+    if (!res.ok && res.error !== 'not_found') {
+      setText('send-error', wordsOf(res.error));
+      return;
+    }
+  } catch {
+    setText('send-error', states.offline);
+    return;
+  }
+  for (let i = outbox.length - 1; i >= 0; i--) if (outbox[i].room === name) outbox.splice(i, 1);
+  convs.delete(name);
+  dropRoom(name);
+}
+
+async function createGroup() {
+  const name = $('group-name').value.trim();
+  const members = $('group-members').value.split(/[\s,]+/).filter(Boolean);
+  setText('group-error', '');
+  if (!name) {
+    setText('group-error', 'A group needs a name.');
+    $('group-name').focus();
+    return;
+  }
+  if (!socket || !socket.connected) {
+    setText('group-error', states.offline);
+    return;
+  }
+  try {
+    const res = await call('group', { name, members });
+    if (!res.ok) {
+      setText('group-error', wordsOf(res.error));
+      return;
+    }
+    convs.set(res.conversation.room, res.conversation);
+    await catchUp(res.conversation.room);
+    $('group-name').value = '';
+    $('group-members').value = '';
+    $('group-box').open = false;
+    showRoom(res.conversation.room);
+    $('text').focus();
+  } catch {
+    setText('group-error', states.offline);
   }
 }
 
@@ -1148,6 +1205,10 @@ function wire() {
   $('create-button').addEventListener('click', () => signIn(true));
   $('signout').addEventListener('click', signOut);
   $('reconnect').addEventListener('click', reconnectNow);
+  $('group-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    createGroup();
+  });
   $('join-form').addEventListener('submit', (e) => {
     e.preventDefault();
     joinRoom($('join-room').value);
