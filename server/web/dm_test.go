@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"confab/client"
 	"confab/internal/testchat"
@@ -26,6 +27,14 @@ func signUp(b *tab, url, user, online string) {
 	b.wait(online+" online", `[...document.querySelectorAll('#people li.online')].some(li => li.textContent.includes(`+js(online)+`))`)
 }
 
+// click clicks an element once it is there, in one step: the lists are
+// drawn anew as messages arrive, so a node found first may be gone by the
+// time a separate click comes.
+func (b *tab) click(sel string) {
+	b.t.Helper()
+	b.wait(sel+" clicked", `(() => { const e = document.querySelector(`+js(sel)+`); if (!e) return false; e.click(); return true; })()`)
+}
+
 // storedText is the text the server keeps for message id in room.
 func storedText(t *testing.T, p *testchat.Peer, room string, id int64) string {
 	return p.Stored(t, room)[id].Text
@@ -42,7 +51,7 @@ func TestBrowserDM(t *testing.T) {
 	signUp(b, env.URL, "webby", "gopher")
 
 	// Browser to Go: Message beside gopher's name opens the DM.
-	b.do(chromedp.Click(chromedp.CSS(`#people button.dm[data-user="gopher"]`)))
+	b.click(`#people button.dm[data-user="gopher"]`)
 	b.wait("the DM with gopher shown", `document.getElementById('room-title').firstChild.textContent === 'gopher' &&
 		document.querySelector('#dms button[aria-current="true"]')?.textContent === 'gopher'`)
 	var room string
@@ -65,7 +74,8 @@ func TestBrowserDM(t *testing.T) {
 	b.waitShown("hello webby, privately")
 
 	// Go to browser: otter opens a DM and writes while the page shows #general.
-	b.do(chromedp.Click(chromedp.CSS(`#rooms button[data-room="general"]`)))
+	b.click(`#rooms button[data-room="general"]`)
+	b.eval(`document.querySelector('#rooms button[data-room="general"]').focus()`)
 	joined := time.Now()
 	otter := testchat.Join(t, env.URL, "otter", "password-otter")
 	if _, ok := otter.WaitState(client.Online, joined, pollTimeout); !ok {
@@ -86,13 +96,16 @@ func TestBrowserDM(t *testing.T) {
 	dm := `document.querySelector('#dms button[data-room="` + conv.Room + `"]')`
 	b.wait("otter's DM with 2 unread", dm+`?.textContent === 'otter2 unread'`)
 	b.wait("the title counts them", `document.title === '(2) Confab'`)
+	if got := b.eval(`document.activeElement.dataset.room`); got != `"general"` {
+		t.Errorf("the list drawn anew took the keyboard's focus from #general's button to %s", got)
+	}
 	b.screenshot("web-dm-unread-1280x800.png", 1280, 800)
 	b.checkAccessible("the DM list at 1280 px")
 	b.screenshot("web-dm-unread-360x740.png", 360, 740)
 	b.checkAccessible("the DM list at 360 px")
 	b.do(chromedp.EmulateViewport(1280, 800))
 
-	b.do(chromedp.Click(chromedp.CSS(`#dms button[data-room="` + conv.Room + `"]`)))
+	b.click(`#dms button[data-room="` + conv.Room + `"]`)
 	b.waitShown("are you there?")
 	b.wait("no unread left", `!document.querySelector('#dms .unread') && document.title === 'Confab'`)
 	b.screenshot("web-dm-1280x800.png", 1280, 800)
@@ -100,12 +113,19 @@ func TestBrowserDM(t *testing.T) {
 	b.do(chromedp.EmulateViewport(1280, 800))
 
 	// Read on the server: after a reload, shown from #general, still read.
-	b.do(chromedp.Click(chromedp.CSS(`#rooms button[data-room="general"]`)))
+	b.click(`#rooms button[data-room="general"]`)
 	b.do(chromedp.Reload())
 	b.wait("the DMs listed again", dm+` !== null && document.querySelectorAll('#dms button').length === 2`)
 	if got := b.eval(`document.querySelectorAll('#dms .unread').length`); got != "0" {
 		t.Errorf("after a reload %s DMs show unread messages, want none", got)
 	}
+
+	// Alt+Down goes through the rooms, then the DMs, as listed.
+	b.typeInto("#join-room", "dev")
+	b.do(chromedp.SendKeys(chromedp.CSS("#join-room"), kb.Enter))
+	b.wait("in #dev", `document.getElementById('room-title').textContent === '#dev'`)
+	b.do(chromedp.Focus(chromedp.CSS("#text")), chromedp.KeyEvent(kb.ArrowDown, chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	b.wait("the first DM after #dev", `document.getElementById('room-title').firstChild.textContent === 'gopher'`)
 }
 
 // Edits, deletes, reactions and typing of a Go client show live in the
@@ -199,15 +219,15 @@ func TestBrowserGroup(t *testing.T) {
 	b := newTab(t, 1280, 800)
 	signUp(b, env.URL, "webby", "gopher")
 
-	b.do(chromedp.Click(chromedp.CSS(`#group-box summary`)))
+	b.click(`#group-box summary`)
 	b.typeInto("#group-members", "gopher, nobody-here")
 	b.typeInto("#group-name", "Launch")
-	b.do(chromedp.Click(chromedp.CSS(`#group-form button[type="submit"]`)))
+	b.click(`#group-form button[type="submit"]`)
 	b.wait("an unknown member refused", `document.getElementById('group-error').textContent === `+js("There is no one by that name on this chat."))
 	b.screenshot("web-group-form-1280x800.png", 1280, 800)
 	b.checkAccessible("the group form at 1280 px")
 	b.typeInto("#group-members", "gopher")
-	b.do(chromedp.Click(chromedp.CSS(`#group-form button[type="submit"]`)))
+	b.click(`#group-form button[type="submit"]`)
 	b.wait("the group shown", `document.getElementById('room-title').firstChild.textContent === 'Launch' &&
 		document.querySelector('#dms button[aria-current="true"]')?.textContent === 'Launch'`)
 	var room string
@@ -228,7 +248,7 @@ func TestBrowserGroup(t *testing.T) {
 	b.waitShown("glad to be in Launch")
 	b.screenshot("web-group-1280x800.png", 1280, 800)
 	b.checkAccessible("the group at 1280 px")
-	b.do(chromedp.Click(chromedp.CSS(`#dms button.leave`)))
+	b.click(`#dms button.leave`)
 	b.wait("the group gone", `document.querySelectorAll('#dms button').length === 0 && document.getElementById('room-title').textContent === '#general'`)
 	testserver.WaitFor(t, pollTimeout, "webby out of the group", func() bool {
 		convs, err := gopher.Chat.Conversations(ctx(t))

@@ -578,6 +578,9 @@ function showRoom(name) {
 }
 
 function renderRooms() {
+  const focused = document.activeElement && document.activeElement.closest('#rooms, #dms') ? document.activeElement : null;
+  const refocus = focused && focused.closest('li').querySelector('.room').dataset.room;
+  const leaveFocused = focused && focused.classList.contains('leave');
   $('rooms').replaceChildren();
   $('dms').replaceChildren();
   let unread = 0;
@@ -618,6 +621,11 @@ function renderRooms() {
     ul.append(li);
   }
   $('dms-empty').hidden = $('dms').childElementCount > 0;
+  if (refocus) { // the keyboard's place in the lists stays put
+    const b = document.querySelector(`.rooms button.room[data-room="${CSS.escape(refocus)}"]`);
+    const target = b && (leaveFocused ? b.parentElement.querySelector('.leave') : b);
+    if (target) target.focus();
+  }
   document.title = unread > 0 ? `(${unread}) Confab` : 'Confab';
 }
 
@@ -671,8 +679,10 @@ function leaveRoom(name) {
   dropRoom(name);
 }
 
+// switchBy goes through the rooms, then the private conversations, as listed.
 function switchBy(step) {
-  const names = [...rooms.keys()];
+  const all = [...rooms.values()];
+  const names = [...all.filter((r) => !r.private), ...all.filter((r) => r.private)].map((r) => r.name);
   const i = names.indexOf(current);
   showRoom(names[(i + step + names.length) % names.length]);
 }
