@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,6 +208,24 @@ func TestBrowserChanges(t *testing.T) {
 	testserver.WaitFor(t, pollTimeout, "the delete stored", func() bool {
 		return gopher.Stored(t, wire.DefaultRoom)[myID].Deleted
 	})
+
+	// Typing in the page tells the room.
+	watcher := env.Register("watcher", "password-watcher")
+	raw, err := testserver.DialRaw(env.URL, watcher.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	b.do(chromedp.SendKeys(chromedp.CSS("#text"), "abc"))
+	for deadline := time.Now().Add(pollTimeout); ; {
+		f, err := raw.Read()
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("no typing notice of webby reached another socket: %v", err)
+		}
+		if strings.HasPrefix(f, `42["`+wire.EventTyping+`"`) && strings.Contains(f, `"webby"`) {
+			break
+		}
+	}
 
 }
 
