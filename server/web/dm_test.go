@@ -269,12 +269,32 @@ func TestBrowserGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitShown("glad to be in Launch")
+	joined := time.Now()
+	otter := testchat.Join(t, env.URL, "otter", "password-otter")
+	if _, ok := otter.WaitState(client.Online, joined, pollTimeout); !ok {
+		t.Fatalf("otter did not connect:%s", otter.History(joined))
+	}
+	b.click(`#people button.invite[data-user="otter"]`)
+	b.wait("otter added", `document.querySelector('#room-title .sub').textContent === 'private group of 3' &&
+		!document.querySelector('#people button.invite')`)
+	testserver.WaitFor(t, pollTimeout, "otter told of the group", func() bool {
+		convs, err := otter.Chat.Conversations(ctx(t))
+		return err == nil && len(convs) == 1 && convs[0].Name == "Launch"
+	})
 	b.screenshot("web-group-1280x800.png", 1280, 800)
 	b.checkAccessible("the group at 1280 px")
 	b.click(`#dms button.leave`)
 	b.wait("the group gone", `document.querySelectorAll('#dms button').length === 0 && document.getElementById('room-title').textContent === '#general'`)
 	testserver.WaitFor(t, pollTimeout, "webby out of the group", func() bool {
 		convs, err := gopher.Chat.Conversations(ctx(t))
-		return err == nil && len(convs) == 1 && len(convs[0].Members) == 1
+		if err != nil || len(convs) != 1 {
+			return false
+		}
+		for _, u := range convs[0].Members {
+			if u.Username == "webby" {
+				return false
+			}
+		}
+		return true
 	})
 }

@@ -573,6 +573,7 @@ function showRoom(name) {
   if (r.stick) scrollToEnd(r);
   markRead(r);
   renderRooms();
+  renderPeople();
   renderTyping();
   save();
 }
@@ -917,6 +918,21 @@ async function leaveGroup(name) {
   dropRoom(name);
 }
 
+async function invite(room, u) {
+  setText('send-error', '');
+  try {
+    const res = await call('invite', { room, user: u.id });
+    if (!res.ok) {
+      setText('send-error', wordsOf(res.error));
+      return;
+    }
+    convs.set(room, res.conversation);
+    if (current === room) showRoom(room);
+  } catch {
+    setText('send-error', states.offline);
+  }
+}
+
 async function createGroup() {
   const name = $('group-name').value.trim();
   const members = $('group-members').value.split(/[\s,]+/).filter(Boolean);
@@ -1174,6 +1190,17 @@ function renderPeople() {
       dm.setAttribute('aria-label', 'Message ' + u.username + ' directly');
       dm.addEventListener('click', () => openDM(u));
       li.append(dm);
+    }
+    const group = convs.get(current);
+    if (group && group.kind === 'group' && !(group.members || []).some((x) => x.id === u.id)) {
+      const add = document.createElement('button');
+      add.type = 'button';
+      add.className = 'secondary dm invite';
+      add.dataset.user = u.username;
+      add.textContent = 'Add';
+      add.setAttribute('aria-label', `Add ${u.username} to ${titleOf(current)}`);
+      add.addEventListener('click', () => invite(current, u));
+      li.append(add);
     }
     ul.append(li);
   }
