@@ -32,6 +32,7 @@ var webCodes = []string{
 	wire.ErrInvalidMessage, wire.ErrInvalidRoom, wire.ErrNotInRoom, wire.ErrNotFound, wire.ErrRateLimited,
 	wire.ErrInternal, wire.ErrOriginNotAllowed, wire.ErrTooManyRooms, wire.ErrTooManySockets, wire.ErrPayloadTooLarge,
 	wire.ErrNotAdmin, wire.ErrInvalidInvite, wire.ErrLastAdmin,
+	wire.ErrNoSuchUser, wire.ErrGroupFull, wire.ErrNotAuthor, wire.ErrMessageDeleted, wire.ErrInvalidEmoji,
 }
 
 // webReasons are why a session ends (HTTP 401, connect_error, unauthorized).

@@ -13,6 +13,10 @@ const JOIN_HISTORY = 50; // messages a join brings
 const PAGE = 50; // messages per scroll-back page
 const CATCH_UP_PAGE = 200; // the largest history page
 const CATCH_UP_PAGES = 20;
+const TYPING_INTERVAL = 3000; // a typing notice per room at most this often
+const TYPING_EXPIRY = 6000; // shown this long unless told again (or expiresIn)
+const JOINED_CONVERSATIONS = 50; // private conversations joined at connect, newest first
+const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🎉'];
 
 // How this client behaves, as the Go client does (client/chat.go).
 const REFRESH_SHARE = 0.8; // refresh when this share of a token's life has passed
@@ -38,6 +42,8 @@ let refreshing = null; // the refresh under way, a promise
 let current = DEFAULT_ROOM;
 const rooms = new Map(); // name -> room (see newRoom)
 const people = new Map(); // id -> {id, username, online}
+const convs = new Map(); // private room (~N) -> Conversation, as the server last said it
+const typedAt = new Map(); // room -> when this client last told it we type
 const outbox = []; // {room, text, clientId, state: 'waiting'|'sending'|'failed', error, el}
 let sending = false;
 
@@ -173,6 +179,7 @@ function end(words) {
   for (const r of rooms.values()) r.view.remove();
   rooms.clear();
   people.clear();
+  convs.clear();
   current = DEFAULT_ROOM;
   $('chat').hidden = true;
   $('signin').hidden = false;
@@ -260,6 +267,9 @@ function connect() {
   socket.on('message', (m) => receive(m, true));
   socket.on('new message', (m) => receive(m, true));
   socket.on('presence', onPresence);
+  socket.on('conversation', onConversation);
+  socket.on('update', (m) => applyUpdate(m));
+  socket.on('typing', onTyping);
   socket.on('unauthorized', (p) => end(signedOutWords(p && p.reason)));
   socket.on('kicked', (k) => {
     if (!k || !rooms.has(k.room) || k.room === DEFAULT_ROOM) return;
@@ -279,6 +289,12 @@ async function onConnect() {
   // Rooms are joined again (a new socket is only in general) and what was
   // missed is fetched, before anything queued is sent. A room whose call
   // fails is tried again at the next connect, as the Go client does.
+  try {
+    await loadConversations();
+  } catch {
+    // listed again at the next connect; conversation events still arrive
+  }
+  if (socket !== mine || !mine.connected) return;
   for (const name of [...rooms.keys()]) {
     try {
       await catchUp(name);
@@ -342,7 +358,10 @@ function reconnectNow() {
 function roomOf(name) {
   let r = rooms.get(name);
   if (r) return r;
-  r = { name, messages: new Map(), minID: 0, maxID: 0, hasOlder: false, loadingOlder: false, unread: 0, stick: true };
+  r = {
+    name, messages: new Map(), minID: 0, maxID: 0, hasOlder: false, loadingOlder: false, unread: 0, stick: true,
+    private: isPrivate(name), seq: -1, typers: new Map(),
+  };
   r.view = roomView(r);
   rooms.set(name, r);
   return r;
@@ -356,7 +375,7 @@ function roomView(r) {
   view.className = 'timeline';
   view.hidden = true;
   view.tabIndex = 0;
-  view.setAttribute('aria-label', 'Messages in ' + r.name);
+  view.setAttribute('aria-label', 'Messages in ' + titleOf(r.name));
   const older = document.createElement('button');
   older.type = 'button';
   older.className = 'older secondary';
@@ -388,9 +407,11 @@ async function catchUp(name) {
   const r = roomOf(name);
   const res = await call('join', { room: name });
   if (!res.ok) {
-    if (res.error === 'invalid_room') dropRoom(name);
+    if (res.error === 'invalid_room' || (r.private && res.error === 'not_found')) dropRoom(name);
     return;
   }
+  const since = r.seq;
+  if (typeof res.seq === 'number') r.seq = res.seq;
   const before = r.maxID;
   const firstLoad = r.messages.size === 0;
   insert(r, res.history || [], false);
@@ -403,7 +424,16 @@ async function catchUp(name) {
     after = h.messages[h.messages.length - 1].id;
     if (!h.more && h.messages.length < CATCH_UP_PAGE) break;
   }
+  // Edits, deletes and reactions made while away.
+  for (let from = since, page = 0; from >= 0 && from < r.seq && page < CATCH_UP_PAGES; page++) {
+    const c = await call('changes', { room: name, since: from });
+    if (!c.ok) break;
+    for (const m of c.messages || []) applyUpdate(m);
+    if (!c.more || typeof c.seq !== 'number') break;
+    from = c.seq;
+  }
   updateOlder(r);
+  markRead(r);
 }
 
 async function loadOlder(r) {
@@ -457,14 +487,17 @@ function insert(r, msgs, live) {
     r.maxID = Math.max(r.maxID, m.id);
     added++;
     const mine = session && m.author && m.author.id === session.user.id;
+    if (m.author) stopTyping(r, m.author.id);
     if (live && !mine) {
-      if (r.name !== current || document.hidden) r.unread++;
+      if (!r.private && (r.name !== current || document.hidden)) r.unread++;
       if (r.name === current) announce(m.author.username + ': ' + m.text);
     }
   }
   if (!added) return;
+  if (r.private) r.unread = privateUnread(r);
   updateOlder(r);
   if (wasAtBottom && r.name === current) scrollToEnd(r);
+  if (live) markRead(r);
   renderRooms();
 }
 
@@ -491,10 +524,25 @@ function messageItem(m) {
     when.textContent = sent.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   }
   meta.append(who, when);
+  if (m.editedAt && !m.deleted) {
+    const edited = document.createElement('span');
+    edited.className = 'edited';
+    edited.textContent = 'edited';
+    meta.append(edited);
+  }
   const text = document.createElement('p');
   text.className = 'text';
-  appendText(text, String(m.text));
+  if (m.deleted) {
+    li.classList.add('deleted');
+    text.textContent = 'Message deleted';
+  } else {
+    appendText(text, String(m.text));
+  }
   li.append(meta, text);
+  if (m.deleted) return li;
+  li.tabIndex = -1; // a tap shows its tools on a touch screen
+  if (m.reactions && m.reactions.length) li.append(reactionsOf(m));
+  li.append(toolsOf(m));
   return li;
 }
 
@@ -526,19 +574,33 @@ function showRoom(name) {
   current = name;
   r.unread = 0;
   for (const other of rooms.values()) other.view.hidden = other !== r;
-  $('room-title').textContent = '#' + name;
-  $('text').setAttribute('aria-label', 'Message to ' + name);
+  $('room-title').textContent = r.private ? titleOf(name) : '#' + name;
+  if (r.private) {
+    const sub = document.createElement('span');
+    sub.className = 'sub';
+    const c = convs.get(name);
+    sub.textContent = c && c.kind === 'group' ? `private group of ${c.members.length}` : 'direct message';
+    $('room-title').append(sub);
+  }
+  $('text').setAttribute('aria-label', 'Message to ' + titleOf(name));
   updateOlder(r);
   if (r.stick) scrollToEnd(r);
+  markRead(r);
   renderRooms();
+  renderPeople();
+  renderTyping();
   save();
 }
 
 function renderRooms() {
-  const ul = $('rooms');
-  ul.replaceChildren();
+  const focused = document.activeElement && document.activeElement.closest('#rooms, #dms') ? document.activeElement : null;
+  const refocus = focused && focused.closest('li').querySelector('.room').dataset.room;
+  const leaveFocused = focused && focused.classList.contains('leave');
+  $('rooms').replaceChildren();
+  $('dms').replaceChildren();
   let unread = 0;
   for (const r of rooms.values()) {
+    const ul = $(r.private ? 'dms' : 'rooms');
     unread += r.unread;
     const li = document.createElement('li');
     const b = document.createElement('button');
@@ -548,7 +610,7 @@ function renderRooms() {
     if (r.name === current) b.setAttribute('aria-current', 'true');
     const label = document.createElement('span');
     label.className = 'name';
-    label.textContent = '#' + r.name;
+    label.textContent = r.private ? titleOf(r.name) : '#' + r.name;
     b.append(label);
     if (r.unread > 0) {
       const badge = document.createElement('span');
@@ -562,16 +624,22 @@ function renderRooms() {
     }
     b.addEventListener('click', () => showRoom(r.name));
     li.append(b);
-    if (r.name !== DEFAULT_ROOM) {
+    if (r.name !== DEFAULT_ROOM && (!r.private || (convs.get(r.name) || {}).kind === 'group')) {
       const leave = document.createElement('button');
       leave.type = 'button';
       leave.className = 'leave';
       leave.textContent = '×';
-      leave.setAttribute('aria-label', 'Leave ' + r.name);
+      leave.setAttribute('aria-label', 'Leave ' + titleOf(r.name));
       leave.addEventListener('click', () => leaveRoom(r.name));
       li.append(leave);
     }
     ul.append(li);
+  }
+  $('dms-empty').hidden = $('dms').childElementCount > 0;
+  if (refocus) { // the keyboard's place in the lists stays put
+    const b = document.querySelector(`.rooms button.room[data-room="${CSS.escape(refocus)}"]`);
+    const target = b && (leaveFocused ? b.parentElement.querySelector('.leave') : b);
+    if (target) target.focus();
   }
   document.title = unread > 0 ? `(${unread}) Confab` : 'Confab';
 }
@@ -617,13 +685,19 @@ function dropRoom(name) {
 }
 
 function leaveRoom(name) {
+  if (isPrivate(name)) {
+    leaveGroup(name);
+    return;
+  }
   if (socket && socket.connected) call('leave', { room: name }).catch(() => {});
   for (let i = outbox.length - 1; i >= 0; i--) if (outbox[i].room === name) outbox.splice(i, 1);
   dropRoom(name);
 }
 
+// switchBy goes through the rooms, then the private conversations, as listed.
 function switchBy(step) {
-  const names = [...rooms.keys()];
+  const all = [...rooms.values()];
+  const names = [...all.filter((r) => !r.private), ...all.filter((r) => r.private)].map((r) => r.name);
   const i = names.indexOf(current);
   showRoom(names[(i + step + names.length) % names.length]);
 }
@@ -648,6 +722,7 @@ function send() {
   roomOf(current).pending.append(m.el);
   scrollToEnd(roomOf(current));
   box.value = '';
+  typedAt.delete(current); // a message ends the pause: the next keystroke tells at once
   fitComposer();
   pump();
 }
@@ -734,6 +809,351 @@ async function pump() {
   else pump();
 }
 
+// ---- Direct messages and private groups: rooms named ~N, listed apart
+
+function isPrivate(name) {
+  return /^~[1-9][0-9]*$/.test(name);
+}
+
+// titleOf is how a room is named on screen: a DM by the other person, a
+// group by its name.
+function titleOf(name) {
+  if (!isPrivate(name)) return name;
+  const c = convs.get(name);
+  if (!c) return 'Private conversation';
+  if (c.kind === 'group') return c.name || 'Group';
+  const other = (c.members || []).find((u) => !session || u.id !== session.user.id);
+  return other ? other.username : 'Direct message';
+}
+
+async function loadConversations() {
+  const res = await call('conversations', {});
+  if (!res.ok) return;
+  (res.conversations || []).forEach((c, i) => {
+    convs.set(c.room, c);
+    if (i < JOINED_CONVERSATIONS || c.unread > 0 || rooms.has(c.room)) roomOf(c.room).unread = c.unread;
+  });
+  for (const r of rooms.values()) if (r.private && !convs.has(r.name)) dropRoom(r.name);
+  renderRooms();
+}
+
+// privateUnread counts the others' messages after the read marker: the
+// server's count, or more when more have arrived since it said so.
+function privateUnread(r) {
+  const c = convs.get(r.name);
+  if (!c) return r.unread;
+  if (r.name === current && !document.hidden) return 0;
+  let n = 0;
+  for (const m of r.messages.values()) {
+    if (m.id > c.readId && !m.deleted && session && m.author && m.author.id !== session.user.id) n++;
+  }
+  return Math.max(n, c.unread);
+}
+
+function onConversation(c) {
+  if (!c || !isPrivate(c.room)) return;
+  if (c.left) {
+    convs.delete(c.room);
+    dropRoom(c.room);
+    return;
+  }
+  convs.set(c.room, c);
+  const fresh = !rooms.has(c.room);
+  const r = roomOf(c.room);
+  r.unread = privateUnread(r);
+  renderRooms();
+  if (current === c.room) showRoom(c.room); // a renamed group or a new member
+  if (fresh && socket && socket.connected) catchUp(c.room).catch(() => {});
+}
+
+// markRead moves the read marker on to the newest message of the private
+// conversation on screen.
+async function markRead(r) {
+  if (!r.private || r.name !== current || document.hidden || r.reading) return;
+  if (!socket || !socket.connected || !r.maxID) return;
+  const c = convs.get(r.name);
+  if (c && c.readId >= r.maxID) return;
+  r.reading = true;
+  const id = r.maxID;
+  let more = false;
+  try {
+    const res = await call('read', { room: r.name, id });
+    if (res.ok && res.conversation) {
+      convs.set(r.name, res.conversation);
+      r.unread = privateUnread(r);
+      renderRooms();
+      more = r.maxID > id; // arrived while the marker moved
+    }
+  } catch {
+    // read again when next shown
+  } finally {
+    r.reading = false;
+  }
+  if (more) markRead(r);
+}
+
+async function openDM(u) {
+  setText('send-error', '');
+  if (!socket || !socket.connected) {
+    setText('send-error', states.offline);
+    return;
+  }
+  try {
+    const res = await call('dm', { user: u.id });
+    if (!res.ok) {
+      setText('send-error', wordsOf(res.error));
+      return;
+    }
+    convs.set(res.conversation.room, res.conversation);
+    await catchUp(res.conversation.room);
+    showRoom(res.conversation.room);
+    $('text').focus();
+  } catch {
+    setText('send-error', states.offline);
+  }
+}
+
+// leaveGroup ends one's membership of a group: it is gone from the list
+// only once the server said so.
+async function leaveGroup(name) {
+  setText('send-error', '');
+  try {
+    const res = await call('leaveGroup', { room: name });
+    if (!res.ok && res.error !== 'not_found') {
+      setText('send-error', wordsOf(res.error));
+      return;
+    }
+  } catch {
+    setText('send-error', states.offline);
+    return;
+  }
+  for (let i = outbox.length - 1; i >= 0; i--) if (outbox[i].room === name) outbox.splice(i, 1);
+  convs.delete(name);
+  dropRoom(name);
+}
+
+async function invite(room, u) {
+  setText('send-error', '');
+  try {
+    const res = await call('invite', { room, user: u.id });
+    if (!res.ok) {
+      setText('send-error', wordsOf(res.error));
+      return;
+    }
+    convs.set(room, res.conversation);
+    if (current === room) showRoom(room);
+  } catch {
+    setText('send-error', states.offline);
+  }
+}
+
+async function createGroup() {
+  const name = $('group-name').value.trim();
+  const members = $('group-members').value.split(/[\s,]+/).filter(Boolean);
+  setText('group-error', '');
+  if (!name) {
+    setText('group-error', 'A group needs a name.');
+    $('group-name').focus();
+    return;
+  }
+  if (!socket || !socket.connected) {
+    setText('group-error', states.offline);
+    return;
+  }
+  try {
+    const res = await call('group', { name, members });
+    if (!res.ok) {
+      setText('group-error', wordsOf(res.error));
+      return;
+    }
+    convs.set(res.conversation.room, res.conversation);
+    await catchUp(res.conversation.room);
+    $('group-name').value = '';
+    $('group-members').value = '';
+    $('group-box').open = false;
+    showRoom(res.conversation.room);
+    $('text').focus();
+  } catch {
+    setText('group-error', states.offline);
+  }
+}
+
+// ---- Edits, deletes, reactions and typing
+
+// applyUpdate replaces a shown message by a newer state of it.
+function applyUpdate(m) {
+  const r = m && rooms.get(m.room);
+  const old = r && r.messages.get(m.id);
+  if (!old || (m.rev || 0) <= (old.rev || 0)) return;
+  r.messages.set(m.id, m);
+  const el = r.list.querySelector(`li[data-id="${Number(m.id)}"]`);
+  if (el) el.replaceWith(messageItem(m));
+  if (r.private) {
+    r.unread = privateUnread(r);
+    renderRooms();
+  }
+}
+
+async function change(event, payload) {
+  setText('send-error', '');
+  try {
+    const res = await call(event, payload);
+    if (res.ok) applyUpdate(res.message);
+    else setText('send-error', wordsOf(res.error));
+  } catch {
+    setText('send-error', states.offline);
+  }
+}
+
+function reactionsOf(m) {
+  const box = document.createElement('p');
+  box.className = 'reactions';
+  const me = session && session.user.id;
+  for (const x of m.reactions || []) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'reaction secondary';
+    b.textContent = `${x.emoji} ${x.count}`;
+    b.setAttribute('aria-pressed', String((x.users || []).includes(me)));
+    b.setAttribute('aria-label', `${x.emoji} ${x.count}: react with ${x.emoji}`);
+    b.addEventListener('click', () => change('react', { id: m.id, emoji: x.emoji }));
+    box.append(b);
+  }
+  return box;
+}
+
+// toolsOf is a message's buttons, shown over it on hover or focus: React,
+// and Edit and Delete for one's own; Delete asks once more on the spot.
+function toolsOf(m) {
+  const p = document.createElement('p');
+  p.className = 'tools';
+  const add = document.createElement('button');
+  add.type = 'button';
+  add.className = 'secondary';
+  add.setAttribute('aria-expanded', 'false');
+  add.addEventListener('click', () => {
+    const open = add.getAttribute('aria-expanded') === 'true';
+    add.setAttribute('aria-expanded', String(!open));
+    p.querySelector('.picker')?.remove();
+    if (open) return;
+    const picker = document.createElement('span');
+    picker.className = 'picker';
+    for (const e of REACTIONS) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'reaction secondary';
+      b.textContent = e;
+      b.setAttribute('aria-label', 'React with ' + e);
+      b.addEventListener('click', () => change('react', { id: m.id, emoji: e, on: true }));
+      picker.append(b);
+    }
+    p.append(picker);
+    picker.querySelector('button').focus();
+  });
+  add.textContent = 'React';
+  p.prepend(add);
+  if (!session || !m.author || m.author.id !== session.user.id) return p;
+  const edit = document.createElement('button');
+  edit.type = 'button';
+  edit.className = 'secondary';
+  edit.textContent = 'Edit';
+  edit.addEventListener('click', () => editInPlace(m, p.closest('li')));
+  const del = document.createElement('button');
+  del.type = 'button';
+  del.className = 'secondary';
+  del.textContent = 'Delete';
+  del.addEventListener('click', () => {
+    if (del.dataset.sure) {
+      change('delete', { id: m.id });
+      return;
+    }
+    del.dataset.sure = '1';
+    del.textContent = 'Delete for everyone?';
+  });
+  del.addEventListener('blur', () => {
+    delete del.dataset.sure;
+    del.textContent = 'Delete';
+  });
+  p.append(edit, del);
+  return p;
+}
+
+function editInPlace(m, li) {
+  const text = li.querySelector('.text');
+  const form = document.createElement('form');
+  form.className = 'edit';
+  const box = document.createElement('textarea');
+  box.value = m.text;
+  box.setAttribute('aria-label', 'Edit your message');
+  const save = document.createElement('button');
+  save.type = 'submit';
+  save.textContent = 'Save';
+  const cancel = document.createElement('button');
+  cancel.type = 'button';
+  cancel.className = 'secondary';
+  cancel.textContent = 'Cancel';
+  const back = () => {
+    form.replaceWith(text);
+    li.querySelector('.tools').hidden = false;
+  };
+  cancel.addEventListener('click', back);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (box.value.trim() === m.text.trim()) back();
+    else change('edit', { id: m.id, text: box.value });
+  });
+  box.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    } else if (e.key === 'Escape') {
+      e.stopPropagation();
+      back();
+    }
+  });
+  form.append(box, save, cancel);
+  text.replaceWith(form);
+  li.querySelector('.tools').hidden = true;
+  box.focus();
+}
+
+function onTyping(t) {
+  if (!t || !t.user || !session || t.user.id === session.user.id) return;
+  const r = rooms.get(t.room);
+  if (!r) return;
+  stopTyping(r, t.user.id);
+  const timer = setTimeout(() => stopTyping(r, t.user.id), t.expiresIn || TYPING_EXPIRY);
+  r.typers.set(t.user.id, { username: t.user.username, timer });
+  if (r.name === current) renderTyping();
+}
+
+function stopTyping(r, id) {
+  const ty = r.typers.get(id);
+  if (!ty) return;
+  clearTimeout(ty.timer);
+  r.typers.delete(id);
+  if (r.name === current) renderTyping();
+}
+
+function renderTyping() {
+  const r = rooms.get(current);
+  const names = r ? [...r.typers.values()].map((x) => x.username) : [];
+  let text = '';
+  if (names.length === 1) text = `${names[0]} is typing…`;
+  else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
+  else if (names.length > 2) text = 'Several people are typing…';
+  setText('typing', text);
+}
+
+// tellTyping tells the room on screen that we type, at most every 3 s.
+function tellTyping() {
+  if (!ready || !$('text').value) return;
+  const now = Date.now();
+  if (now - (typedAt.get(current) || 0) < TYPING_INTERVAL) return;
+  typedAt.set(current, now);
+  call('typing', { room: current }).catch(() => {});
+}
+
 // ---- Presence
 
 async function loadPeople() {
@@ -769,11 +1189,33 @@ function renderPeople() {
     dot.className = 'dot';
     dot.setAttribute('aria-hidden', 'true');
     const name = document.createElement('span');
+    name.className = 'who';
     name.textContent = u.username;
     const state = document.createElement('span');
     state.className = 'presence';
     state.textContent = !known ? '?' : (u.online ? 'online' : 'offline');
     li.append(dot, name, state);
+    if (session && u.id !== session.user.id) {
+      const dm = document.createElement('button');
+      dm.type = 'button';
+      dm.className = 'secondary dm';
+      dm.dataset.user = u.username;
+      dm.textContent = 'Message';
+      dm.setAttribute('aria-label', 'Message ' + u.username + ' directly');
+      dm.addEventListener('click', () => openDM(u));
+      li.append(dm);
+    }
+    const group = convs.get(current);
+    if (group && group.kind === 'group' && !(group.members || []).some((x) => x.id === u.id)) {
+      const add = document.createElement('button');
+      add.type = 'button';
+      add.className = 'secondary dm invite';
+      add.dataset.user = u.username;
+      add.textContent = 'Add';
+      add.setAttribute('aria-label', `Add ${u.username} to ${titleOf(current)}`);
+      add.addEventListener('click', () => invite(current, u));
+      li.append(add);
+    }
     ul.append(li);
   }
   $('people-title').textContent = known ? `People (${online} online)` : 'People';
@@ -815,6 +1257,10 @@ function wire() {
   $('create-button').addEventListener('click', () => signIn(true));
   $('signout').addEventListener('click', signOut);
   $('reconnect').addEventListener('click', reconnectNow);
+  $('group-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    createGroup();
+  });
   $('join-form').addEventListener('submit', (e) => {
     e.preventDefault();
     joinRoom($('join-room').value);
@@ -830,7 +1276,10 @@ function wire() {
       send();
     }
   });
-  $('text').addEventListener('input', fitComposer);
+  $('text').addEventListener('input', () => {
+    fitComposer();
+    tellTyping();
+  });
   document.addEventListener('keydown', (e) => {
     if ($('chat').hidden) return;
     if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
@@ -847,6 +1296,7 @@ function wire() {
       r.unread = 0;
       renderRooms();
     }
+    if (r) markRead(r);
     freshToken(); // a sleeping laptop's timers did not run
   });
   // People are listed open beside a desktop's conversation, folded below a phone's.
