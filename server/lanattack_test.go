@@ -25,9 +25,10 @@ import (
 // Pitfall 36: a binary packet's header declares a million attachments and
 // the client streams binary frames. The decoder kept them all (990 MB of
 // heap in 10 s, before the namespace's CONNECT, so without a token); now
-// the connection closes at the header, and the heap stays put.
+// the connection closes at the header, and the heap stays put. Not
+// parallel: it measures the process's heap, which parallel tests would
+// grow (19 MB once).
 func TestBinaryAttachmentsAreRefused(t *testing.T) {
-	t.Parallel()
 	env := testserver.Start(t, server.Config{})
 	for _, token := range []string{"", env.Register("alice", "password-a").Token} {
 		r, err := testserver.DialRaw(env.URL, token)
