@@ -259,7 +259,7 @@ func (a *adminView) showTempPassword(user, pw string) {
 	a.tempPw = code
 	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { a.ui.app.Clipboard().SetContent(pw) })
 	a.ui.ask("Temporary password", container.NewVBox(
-		paragraph(fmt.Sprintf("Give %s this temporary password; they can change it once signed in. It is shown only now.", user)),
+		paragraph(fmt.Sprintf("Give %s this temporary password to sign in with. It is shown only now.", user)),
 		code, container.NewCenter(copyBtn)),
 		answer{label: "Done", primary: true, cancel: true})
 }

@@ -132,6 +132,7 @@ func (v *chatView) change(do func(context.Context) (wire.Message, error), failur
 				return
 			}
 			v.applyChange(m)
+			v.flush() // no event batch follows our own change to draw it
 		})
 	}()
 }

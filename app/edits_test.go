@@ -166,6 +166,8 @@ func TestEditDeleteReactAndTypingInTheWindow(t *testing.T) {
 	screenshot(t, ui, "edits-dialog-800x600.png")
 	bridge.DoAndWait(func() { ui.asking.choose(1) })
 	waitUI(t, "edited", func() bool { return rowTexts(v.rowSpec(0)) == "hello, bob"+editedMark })
+	// Drawn at once: no event from the server follows one's own change.
+	waitUI(t, "the edit drawn", func() bool { r, ok := v.msgList.shown[0]; return ok && rowTexts(r.spec) == "hello, bob"+editedMark })
 	if m := bob.Stored(t, "general")[id]; m.Text != "hello, bob" || m.EditedAt == nil {
 		t.Fatalf("bob's history: %+v", m)
 	}
@@ -205,7 +207,7 @@ func TestEditDeleteReactAndTypingInTheWindow(t *testing.T) {
 		ui.asking.choose(1)
 	})
 	waitUI(t, "tombstone", func() bool { return rowTexts(v.rowSpec(0)) == deletedText })
-	bridge.DoAndWait(v.flush)
+	waitUI(t, "the tombstone drawn", func() bool { r, ok := v.msgList.shown[0]; return ok && rowTexts(r.spec) == deletedText })
 	screenshot(t, ui, "edits-tombstone-800x600.png")
 	if m := bob.Stored(t, "general")[id]; !m.Deleted || m.Text != "" {
 		t.Fatalf("bob's history: %+v", m)

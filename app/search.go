@@ -149,7 +149,7 @@ func newHitRow() fyne.CanvasObject {
 
 func (p *searchPanel) bindHit(i widget.ListItemID, o fyne.CanvasObject) {
 	h := p.hits[i]
-	where := &widget.TextSegment{Text: fmt.Sprintf("#%s · %s · %s", h.Room, h.Author.Username, clock(h.SentAt, time.Now())),
+	where := &widget.TextSegment{Text: fmt.Sprintf("%s · %s · %s", p.v.placeName(h.Room), h.Author.Username, clock(h.SentAt, time.Now())),
 		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, SizeName: theme.SizeNameCaptionText}}
 	r := o.(*widget.RichText)
 	r.Segments = append([]widget.RichTextSegment{where}, snippetSegments(h.Snippet)...)
@@ -191,7 +191,7 @@ func (p *searchPanel) choose(i widget.ListItemID) {
 // jumpTo shows message id in room: it joins the room if need be, switches
 // to it, loads the history back to the message, and marks it.
 func (v *chatView) jumpTo(room string, id int64) {
-	if v.roomIndex(room) < 0 {
+	if v.roomIndex(room) < 0 && !v.dms().has(room) { // private ones are joined by dms.go
 		chat := v.chat
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
@@ -367,4 +367,13 @@ func (b *minBox) MinSize() fyne.Size { return b.size }
 
 func (b *minBox) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(container.NewStack())
+}
+
+// placeName is how a result names where it is: "#room", or a private
+// conversation's title ("bob", a group's name), never its "~N".
+func (v *chatView) placeName(room string) string {
+	if c, ok := v.dms().convs[room]; ok {
+		return v.dms().title(c)
+	}
+	return "#" + room
 }

@@ -109,3 +109,43 @@ func TestParseSearch(t *testing.T) {
 		}
 	}
 }
+
+// A result in a direct conversation is named by the partner, and opens the
+// conversation where it is listed, under Direct messages: never as a room
+// "~N" (a new user saw "# ~1" added to the rooms).
+func TestSearchOpensADirectMessage(t *testing.T) {
+	env := testserver.Start(t, server.Config{})
+	env.Register("alice", "password-a")
+	bob := testchat.Join(t, env.URL, "bob", "password-b")
+	testserver.WaitFor(t, 20*time.Second, "bob online", func() bool { return bob.Chat.State() == client.Online })
+	c, err := bob.Chat.OpenDM(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Chat.Join(t.Context(), c.Room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Chat.Send(c.Room, "the launch plan"); err != nil {
+		t.Fatal(err)
+	}
+	testserver.WaitFor(t, 30*time.Second, "stored", func() bool { return len(bob.Chat.Pending()) == 0 })
+
+	ui := newUI(t)
+	signIn(t, ui, env.URL, "alice", "password-a", false)
+	waitUI(t, "the DM listed", func() bool { return ui.view != nil && ui.view.dms().has(c.Room) })
+	v := onUI(func() *chatView { return ui.view })
+	bridge.DoAndWait(func() {
+		v.openSearch()
+		test.Type(v.search.entry, "plan")
+		v.search.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	})
+	waitUI(t, "one result", func() bool { return len(v.search.hits) == 1 })
+	if got := onUI(func() string { return v.placeName(v.search.hits[0].Room) }); got != "bob" {
+		t.Errorf("the result is in %q, want bob", got)
+	}
+	bridge.DoAndWait(func() { v.search.choose(0) })
+	waitUI(t, "the DM open", func() bool { return v.current == c.Room })
+	if onUI(func() bool { return v.roomIndex(c.Room) >= 0 }) {
+		t.Error("the direct conversation was added to the rooms")
+	}
+}
