@@ -444,6 +444,7 @@ func (d *dmSection) open(username string) {
 				return
 			}
 			d.add(c, true)
+			d.v.ui.win.Canvas().Focus(d.v.composer) // a click in People, then typing
 		})
 	}()
 }

@@ -44,8 +44,9 @@ func TestDMListAndStartFromPeople(t *testing.T) {
 	v := onUI(func() *chatView { return ui.view })
 	waitUI(t, "people listed", func() bool { return len(v.userIDs) == 3 })
 
-	// Click bob in the people list.
+	// Click bob in the people list (a click gives the list the keyboard).
 	bridge.DoAndWait(func() {
+		ui.win.Canvas().Focus(v.userList)
 		for i, id := range v.userIDs {
 			if v.users[id].Username == "bob" {
 				v.userList.Select(i)
@@ -54,6 +55,9 @@ func TestDMListAndStartFromPeople(t *testing.T) {
 	})
 	waitUI(t, "the DM with bob on screen", func() bool { return wire.IsPrivateRoom(v.current) })
 	dm := onUI(func() string { return v.current })
+	if onUI(func() bool { return ui.win.Canvas().Focused() != v.composer }) {
+		t.Error("the message box does not have the keyboard in the DM just opened")
+	}
 	if h := onUI(func() string { return v.header.Text }); h != "Direct messages with bob" {
 		t.Fatalf("header %q", h)
 	}
