@@ -3,35 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import './exit.mjs';
+import { url, uniqueName, account, once, ack } from './helpers.mjs';
 import { io } from 'socket.io-client';
 
-const url = process.env.CONFAB_URL;
-assert.ok(url, 'CONFAB_URL must point at a running Confab server');
-
-let counter = 0;
-const uniqueName = (base) => `${base}${process.pid % 10000}${counter++}`;
-
-async function account(base) {
-  const username = uniqueName(base);
-  const res = await fetch(url + '/register', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password: 'password-' + username }),
-  });
-  assert.equal(res.status, 201);
-  return res.json();
-}
-
-const once = (emitter, event, ms = 5000) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
-    emitter.once(event, (...args) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
-  });
-
-const ack = (socket, event, payload) => socket.timeout(5000).emitWithAck(event, payload);
 
 test('a mention reaches the named user outside the room, once', async () => {
   const room = uniqueName('mentions');

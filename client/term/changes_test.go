@@ -3,15 +3,12 @@ package term_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
 
 	"confab/client"
-	"confab/client/term"
 	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
@@ -23,28 +20,11 @@ func TestEditDeleteReactAndTypingInTerminal(t *testing.T) {
 	t.Parallel()
 	env := testserver.Start(t, server.Config{})
 	bob := testchat.Join(t, env.URL, "bob", "password-bob", client.AllowPlainHTTP())
-	inR, in := io.Pipe()
-	outR, outW := io.Pipe()
-	var out lines
-	go out.read(outR)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- term.Run(ctx, []string{"--url", env.URL, "--user", "alice", "--register", "--plain-http",
-			"--pins", filepath.Join(t.TempDir(), "pins.json")}, inR, outW, io.Discard)
-		outW.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		in.Close()
-		<-done
-	})
-	fmt.Fprintln(in, "password-alice")
-	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
+	in, out := aliceInTerminal(t, env)
 	testserver.WaitFor(t, 30*time.Second, "bob online", func() bool { return bob.Chat.State() == client.Online })
 
 	fmt.Fprintln(in, "my first words")
-	id := waitID(t, &out, "alice: my first words")
+	id := waitID(t, out, "alice: my first words")
 	fmt.Fprintf(in, "/edit %d my edited words\n", id)
 	fmt.Fprintf(in, "/react %d party\n", id)
 	testserver.WaitFor(t, 10*time.Second, "the edit and reaction shown", func() bool {
@@ -68,7 +48,7 @@ func TestEditDeleteReactAndTypingInTerminal(t *testing.T) {
 	if _, err := bob.Chat.Send("general", "bob here"); err != nil {
 		t.Fatal(err)
 	}
-	bobID := waitID(t, &out, "bob: bob here")
+	bobID := waitID(t, out, "bob: bob here")
 	fmt.Fprintf(in, "/edit %d mine now\n", bobID)
 	testserver.WaitFor(t, 10*time.Second, "a refusal", func() bool { return out.has("! only its author can change a message") })
 	fmt.Fprintf(in, "/react %d pizza\n", bobID)

@@ -1,15 +1,11 @@
 package term_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"confab/client"
-	"confab/client/term"
 	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
@@ -22,29 +18,13 @@ func TestDirectMessagesInTerminal(t *testing.T) {
 	env := testserver.Start(t, server.Config{})
 	bob := testchat.Join(t, env.URL, "bob", "password-bob", client.AllowPlainHTTP())
 	carol := testchat.Join(t, env.URL, "carol", "password-carol", client.AllowPlainHTTP())
-	inR, in := io.Pipe()
-	outR, outW := io.Pipe()
-	var out lines
-	go out.read(outR)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- term.Run(ctx, []string{"--url", env.URL, "--user", "alice", "--register", "--plain-http",
-			"--pins", filepath.Join(t.TempDir(), "pins.json")}, inR, outW, io.Discard)
-		outW.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		in.Close()
-		<-done
-	})
-	fmt.Fprintln(in, "password-alice")
-	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
+	in, out := aliceInTerminal(t, env)
+	ctx := t.Context()
 
 	fmt.Fprintln(in, "/dm bob")
 	testserver.WaitFor(t, 10*time.Second, "in the DM", func() bool { return out.has(": DM with bob (online)") })
 	fmt.Fprintln(in, "just between us")
-	waitID(t, &out, "alice: just between us")
+	waitID(t, out, "alice: just between us")
 	conv, err := bob.Chat.OpenDM(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"confab/client"
-	"confab/client/term"
 	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
@@ -25,30 +23,13 @@ func TestUploadAndDownloadInTerminal(t *testing.T) {
 	t.Parallel()
 	env := testserver.Start(t, server.Config{})
 	bob := testchat.Join(t, env.URL, "bob", "password-bob", client.AllowPlainHTTP())
-	inR, in := io.Pipe()
-	outR, outW := io.Pipe()
-	var out lines
-	go out.read(outR)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- term.Run(ctx, []string{"--url", env.URL, "--user", "alice", "--register", "--plain-http",
-			"--pins", filepath.Join(t.TempDir(), "pins.json")}, inR, outW, io.Discard)
-		outW.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		in.Close()
-		<-done
-	})
-	fmt.Fprintln(in, "password-alice")
-	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
+	in, out := aliceInTerminal(t, env)
 
 	dir := t.TempDir()
 	notes := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notes, []byte("the plan, in words"), 0o600) //nolint:errcheck
 	fmt.Fprintf(in, "/upload %s the plan\n", notes)
-	id := waitID(t, &out, "alice: the plan [file: notes.txt, 18 bytes]")
+	id := waitID(t, out, "alice: the plan [file: notes.txt, 18 bytes]")
 	if m := bob.Stored(t, "general")[id]; m.Attachment == nil || m.Attachment.Name != "notes.txt" || m.Text != "the plan" {
 		t.Fatalf("bob sees %+v", m)
 	}

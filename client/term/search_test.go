@@ -3,13 +3,10 @@ package term_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"confab/client"
-	"confab/client/term"
 	"confab/internal/testchat"
 	"confab/internal/testserver"
 	"confab/server"
@@ -25,26 +22,9 @@ func TestSearchAndMentionsInTerminal(t *testing.T) {
 	if err := bob.Chat.Join(context.Background(), "dev"); err != nil {
 		t.Fatal(err)
 	}
-	inR, in := io.Pipe()
-	outR, outW := io.Pipe()
-	var out lines
-	go out.read(outR)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- term.Run(ctx, []string{"--url", env.URL, "--user", "alice", "--register", "--plain-http",
-			"--pins", filepath.Join(t.TempDir(), "pins.json")}, inR, outW, io.Discard)
-		outW.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		in.Close()
-		<-done
-	})
-	fmt.Fprintln(in, "password-alice")
-	testserver.WaitFor(t, 30*time.Second, "connected", func() bool { return out.has("-- connected") })
+	in, out := aliceInTerminal(t, env)
 	fmt.Fprintln(in, "the build is green")
-	mine := waitID(t, &out, "alice: the build is green")
+	mine := waitID(t, out, "alice: the build is green")
 	if _, err := bob.Chat.Send("dev", "Build broke again"); err != nil {
 		t.Fatal(err)
 	}
