@@ -50,7 +50,7 @@ func Start(t *testing.T, withDunst bool) *Desktop {
 		Need(t, "dunst", "dunstctl")
 	}
 	d := &Desktop{t: t}
-	d.Display = ":" + startPrinting(t, "Xvfb", "-displayfd", "3", "-screen", "0", "1440x900x24", "-nolisten", "tcp")
+	d.Display = ":" + startXvfb(t) // xvfb.go
 	d.Bus = startPrinting(t, "dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=3")
 	if withDunst {
 		d.startDunst()
