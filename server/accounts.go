@@ -110,9 +110,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, wire.ErrSignupDisabled, "accounts can only be created on the host's computer")
 		return
 	}
-	if !wire.ValidUsername(c.Username) {
-		writeError(w, http.StatusBadRequest, wire.ErrInvalidUsername,
-			fmt.Sprintf("a username is %d to %d letters, digits, '_', '.' or '-'", wire.MinUsernameLen, wire.MaxUsernameLen))
+	if refuseUsername(w, c.Username) {
 		return
 	}
 	if refuseWeak(w, c.Password) {
@@ -344,4 +342,14 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// refuseUsername answers 400 invalid_username for a name outside the rules.
+func refuseUsername(w http.ResponseWriter, name string) bool {
+	if wire.ValidUsername(name) {
+		return false
+	}
+	writeError(w, http.StatusBadRequest, wire.ErrInvalidUsername,
+		fmt.Sprintf("a username is %d to %d letters, digits, '_', '.' or '-'", wire.MinUsernameLen, wire.MaxUsernameLen))
+	return true
 }

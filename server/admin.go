@@ -155,9 +155,7 @@ func (s *Server) adminAddUser(w http.ResponseWriter, r *http.Request, a actor) {
 	if !readJSON(w, r, &nu) {
 		return
 	}
-	if !wire.ValidUsername(nu.Username) {
-		writeError(w, http.StatusBadRequest, wire.ErrInvalidUsername,
-			fmt.Sprintf("a username is %d to %d letters, digits, '_', '.' or '-'", wire.MinUsernameLen, wire.MaxUsernameLen))
+	if refuseUsername(w, nu.Username) {
 		return
 	}
 	if len(nu.Password) > wire.MaxPasswordBytes {
@@ -271,9 +269,7 @@ func (s *Server) adminRename(w http.ResponseWriter, r *http.Request, a actor) {
 	if !readJSON(w, r, &rn) {
 		return
 	}
-	if !wire.ValidUsername(rn.Username) {
-		writeError(w, http.StatusBadRequest, wire.ErrInvalidUsername,
-			fmt.Sprintf("a username is %d to %d letters, digits, '_', '.' or '-'", wire.MinUsernameLen, wire.MaxUsernameLen))
+	if refuseUsername(w, rn.Username) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
