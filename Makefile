@@ -16,6 +16,9 @@ APT_PKGS += ca-certificates
 # (desktop-file-utils), gio to open a confab:// link (libglib2.0-bin), xz for
 # the tarball; xprop (x11-utils) reads the real window's class and icon.
 APT_PKGS += desktop-file-utils libglib2.0-bin xz-utils x11-utils
+# Cluster mode's tests (internal/pgtest starts their own PostgreSQL as the
+# postgres user, never a running service) and its load balancer, HAProxy.
+APT_PKGS += postgresql haproxy
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps webbundle build confabd fuzz vet fmt-check clean
