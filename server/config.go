@@ -138,6 +138,7 @@ type Config struct {
 	// StoreRetry: how long a batch of messages the disk refused is retried
 	// before its senders are told it failed (default 1s; negative: none).
 	StoreRetry time.Duration
+	NodeID     string // this node's name in a cluster; begins its Socket.IO session ids (docs/loadbalancer.md)
 }
 
 func (c Config) socketOptions() sio.Options {
@@ -151,6 +152,7 @@ func (c Config) socketOptions() sio.Options {
 		Logger:       c.Logger,
 	}
 	o.MaxSessionsPerAddr = c.MaxSessionsPerAddr
+	o.SessionPrefix = c.NodeID
 	return o
 }
 
