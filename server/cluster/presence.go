@@ -234,13 +234,26 @@ func unionKeys[V any](a, b map[int64]V) map[int64]struct{} {
 	return out
 }
 
-// Close stops the heartbeat and removes this node and its users: the
-// others see them offline at once (Leave publishes that).
-func (p *Presence) Close(ctx context.Context) error {
+// Close stops the heartbeat and removes this node and its users, whom it
+// returns (id -> name): the caller tells the others they went.
+func (p *Presence) Close(ctx context.Context) (map[int64]string, error) {
 	p.Abandon()
-	_, err := p.db.ExecContext(ctx, `WITH gone AS (DELETE FROM cluster_nodes WHERE node = $1 RETURNING node)
-		DELETE FROM cluster_presence WHERE node = $1`, p.node)
-	return err
+	rows, err := p.db.QueryContext(ctx, `WITH gone AS (DELETE FROM cluster_nodes WHERE node = $1 RETURNING node)
+		DELETE FROM cluster_presence WHERE node = $1 RETURNING user_id, username`, p.node)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return out, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
 }
 
 // Abandon stops the heartbeat and leaves the rows as they are, as a node
