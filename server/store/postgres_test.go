@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -140,5 +141,108 @@ func TestPostgresSmoke(t *testing.T) {
 	}
 	if err := s.Health(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Two nodes (two Stores on one database) write at once while a reader
+// polls "every message after the last id I saw": it must see every id, in
+// increasing order. Without the writers' lock a later id could commit
+// first, move the reader past a smaller one still to commit, and that one
+// would never be read.
+func TestPostgresIDsInCommitOrder(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DB(t)
+	nodes := []*Store{openPG(t, dsn), openPG(t, dsn)}
+	ctx := context.Background()
+	const senders, each = 16, 40 // per node
+	var wg sync.WaitGroup
+	for n, s := range nodes {
+		for i := range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range each {
+					if _, _, err := s.AddMessage(ctx, Message{Room: fmt.Sprintf("r%d", i%3), AuthorID: int64(n*100 + i), AuthorName: "a", Text: fmt.Sprint(j)}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	writing := make(chan struct{})
+	go func() { wg.Wait(); close(writing) }()
+	seen := map[int64]bool{}
+	var hw int64
+	poll := func() {
+		got, err := nodes[1].MessagesAfter(ctx, hw, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range got {
+			if m.ID <= hw {
+				t.Fatalf("id %d after high-water mark %d", m.ID, hw)
+			}
+			hw = m.ID
+			seen[m.ID] = true
+		}
+	}
+	for done := false; !done; {
+		select {
+		case <-writing:
+			done = true
+		default:
+		}
+		poll()
+	}
+	poll()
+	for prev := int64(-1); prev != hw; { // whatever is left after the writers
+		prev = hw
+		poll()
+	}
+	all, err := nodes[0].MessagesAfter(ctx, 0, 2*senders*each+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2*senders*each {
+		t.Fatalf("%d messages stored, want %d", len(all), 2*senders*each)
+	}
+	missed := 0
+	for _, m := range all {
+		if !seen[m.ID] {
+			missed++
+		}
+	}
+	if missed > 0 {
+		t.Fatalf("the reader skipped %d of %d ids: they committed after a higher one", missed, len(all))
+	}
+}
+
+// MessagesAfter reads every room, in id order, with reactions and files.
+func TestMessagesAfter(t *testing.T) {
+	t.Parallel()
+	for _, s := range []*Store{open(t, t.TempDir()), openPG(t, pgtest.DB(t))} {
+		ctx := context.Background()
+		a := addMsg(t, s, "a", 1, "x", "one")
+		b, _, err := s.AddMessage(ctx, Message{Room: "b", AuthorID: 2, AuthorName: "y", Text: "two",
+			Attachment: &Attachment{Hash: "h", Name: "f.txt", Size: 3, Type: "text/plain"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addMsg(t, s, "a", 1, "x", "three")
+		if _, _, err := s.React(ctx, a.ID, 2, "👍", ReactOn); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.MessagesAfter(ctx, 0, 2)
+		if err != nil || len(got) != 2 || got[0].ID != a.ID || got[1].ID != b.ID {
+			t.Fatalf("first page: %+v %v", got, err)
+		}
+		if len(got[0].Reactions) != 1 || got[1].Attachment == nil || got[1].Attachment.Name != "f.txt" {
+			t.Fatalf("reactions %v, attachment %v", got[0].Reactions, got[1].Attachment)
+		}
+		rest, err := s.MessagesAfter(ctx, b.ID, 10)
+		if err != nil || len(rest) != 1 || rest[0].Text != "three" {
+			t.Fatalf("after %d: %+v %v", b.ID, rest, err)
+		}
 	}
 }
