@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"confab/internal/loglimit"
 	"confab/server/auth"
 	"confab/server/cluster"
 	"confab/server/store"
@@ -63,6 +64,8 @@ func (s *Server) startCluster() error {
 	if node == "" {
 		node = defaultNodeID()
 	}
+	s.log = s.log.With("node", node) // every line of a node names it
+	s.limited = loglimit.New(s.log, 0)
 	n := &clusterNode{s: s, node: node, senders: map[int64]string{}, committed: make(chan struct{}, 1)}
 	n.ready.Add(1)
 	bus, err := cluster.Open(cluster.Config{URL: s.store.DatabaseURL(), Node: n.node, Logger: s.log,
