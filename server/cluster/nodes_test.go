@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"confab/client"
 	"confab/internal/pgtest"
 	"confab/internal/testserver"
 	"confab/server"
@@ -419,6 +421,16 @@ func TestDatabaseRestart(t *testing.T) {
 	if _, err := send(sa, "before"); err != nil {
 		t.Fatal(err)
 	}
+	// A real client too: what it sends while the database is down waits
+	// in its outbox, and goes once the node takes messages again.
+	ctx := context.Background()
+	sess, err := client.Login(ctx, a.URL, "alice", "password-alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := client.Connect(sess, client.Options{RateLimitPause: 200 * time.Millisecond})
+	t.Cleanup(chat.Close)
+	testserver.WaitFor(t, 10*time.Second, "the client online", func() bool { return chat.State() == client.Online })
 	pg.Stop()
 	stopped := time.Now()
 	for _, e := range envs {
@@ -435,6 +447,16 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Fatalf("refused with %v, want %s", res["error"], wire.ErrUnavailable)
 	}
 	t.Logf("both nodes 503 %v after the database stopped", time.Since(stopped))
+	queued, err := chat.Send(wire.DefaultRoom, "queued while down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a few tries of the outbox, all refused
+	for len(chat.Events()) > 0 {
+		if d, ok := (<-chat.Events()).(client.DeliveryEvent); ok && d.Outgoing.ClientID == queued && d.Outgoing.State != client.Pending {
+			t.Fatalf("the client's message settled while the database was down: %+v", d.Outgoing)
+		}
+	}
 	if err := pg.Restart(); err != nil {
 		t.Fatal(err)
 	}
@@ -458,6 +480,19 @@ func TestDatabaseRestart(t *testing.T) {
 	for _, e := range sb.Events(wire.EventMessage) {
 		if e.Args[0].(map[string]any)["text"] == "while down" {
 			t.Fatal("a refused message was delivered")
+		}
+	}
+	for {
+		select {
+		case ev := <-chat.Events():
+			if d, ok := ev.(client.DeliveryEvent); ok && d.Outgoing.ClientID == queued && d.Outgoing.State != client.Pending {
+				if d.Outgoing.State != client.Sent {
+					t.Fatalf("the queued message ended %v: %v", d.Outgoing.State, d.Outgoing.Err)
+				}
+				return
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the client's queued message never went after the restart")
 		}
 	}
 }
