@@ -537,3 +537,79 @@ func TestLimitsHoldAcrossNodes(t *testing.T) {
 		t.Fatalf("bob sent %d messages over 3 nodes, want the burst of 10", sent)
 	}
 }
+
+func call(t *testing.T, s *testserver.Sock, event string, payload map[string]any) map[string]any {
+	t.Helper()
+	res, err := s.Call(event, payload)
+	if err != nil || res["ok"] != true {
+		t.Fatalf("%s: %v %v", event, res, err)
+	}
+	return res
+}
+
+// Edits and reactions, private groups (created, joined, left) and
+// mentions made on one node reach the sockets on the other.
+func TestChangesGroupsAndMentionsCrossNodes(t *testing.T) {
+	t.Parallel()
+	envs := startNodes(t, pgtest.DB(t), 2)
+	a, b := envs[0], envs[1]
+	alice, bob := a.Register("alice", "password-alice"), b.Register("bob", "password-bob")
+	sa, sb := dial(t, a, alice.Token), dial(t, b, bob.Token)
+
+	id, err := send(sa, "first draft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(t, sa, wire.EventEdit, map[string]any{"id": id, "text": "final"})
+	call(t, sb, wire.EventReact, map[string]any{"id": id, "emoji": wire.Reactions[0]})
+	if _, err := sb.WaitEvents(wire.EventUpdate, 1, 10*time.Second); err != nil {
+		t.Fatal("alice's edit on a did not reach bob on b")
+	}
+	if _, err := sa.WaitEvents(wire.EventUpdate, 1, 10*time.Second); err != nil {
+		t.Fatal("bob's reaction on b did not reach alice on a")
+	}
+
+	// A group made on a: bob's socket on b is told, joins, reads and leaves.
+	res := call(t, sa, wire.EventGroup, map[string]any{"name": "plans", "members": []any{"bob"}})
+	room := res["conversation"].(map[string]any)["room"].(string)
+	if _, err := sb.WaitEvents(wire.EventConversation, 1, 10*time.Second); err != nil {
+		t.Fatal("bob on b was not told of the group made on a")
+	}
+	call(t, sb, wire.EventJoin, map[string]any{"room": room})
+	before := len(ids(sb))
+	if _, err := sa.Call(wire.EventJoin, map[string]any{"room": room}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = sa.Call(wire.EventMessage, map[string]any{"room": room, "text": "secret plan"})
+	if err != nil || res["ok"] != true {
+		t.Fatalf("send to the group: %v %v", res, err)
+	}
+	if _, err := sb.WaitEvents(wire.EventMessage, before+1, 10*time.Second); err != nil {
+		t.Fatal("the group's message did not reach bob on b")
+	}
+	call(t, sb, wire.EventLeaveGroup, map[string]any{"room": room})
+	testserver.WaitFor(t, 10*time.Second, "alice told bob left", func() bool {
+		return len(sa.Events(wire.EventConversation)) >= 1
+	})
+	send(sa, "@bob look") //nolint:errcheck // a mention in the public room bob is in: a message, not a mention
+	res, err = sa.Call(wire.EventMessage, map[string]any{"room": room, "text": "after bob left"})
+	if err != nil || res["ok"] != true {
+		t.Fatalf("send to the group: %v %v", res, err)
+	}
+	// bob's socket left the group's room: a message there is not his.
+	time.Sleep(300 * time.Millisecond)
+	for _, e := range sb.Events(wire.EventMessage) {
+		if e.Args[0].(map[string]any)["text"] == "after bob left" {
+			t.Fatal("bob on b got a message of a group he left")
+		}
+	}
+
+	// A mention of bob in a room his socket is not in reaches him on b.
+	call(t, sa, wire.EventJoin, map[string]any{"room": "elsewhere"})
+	if _, err := sa.Call(wire.EventMessage, map[string]any{"room": "elsewhere", "text": "hey @bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.WaitEvents(wire.EventMention, 1, 10*time.Second); err != nil {
+		t.Fatal("a mention made on a did not reach bob on b")
+	}
+}
