@@ -613,3 +613,60 @@ func TestChangesGroupsAndMentionsCrossNodes(t *testing.T) {
 		t.Fatal("a mention made on a did not reach bob on b")
 	}
 }
+
+// A node cut off from the database for good (its role may no longer log
+// in, its connections ended: no heartbeat, no cleanup, as a node that
+// died) has its users go offline on the others within 30 s, and drains
+// itself (503).
+func TestDeadNodesUsersGoOffline(t *testing.T) {
+	t.Parallel()
+	url := pgtest.DB(t)
+	db := openDB(t, url)
+	role := fmt.Sprintf("node_%d", time.Now().UnixNano())
+	if _, err := db.Exec(`CREATE ROLE ` + role + ` LOGIN SUPERUSER`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Exec(`DROP ROLE IF EXISTS ` + role) }) //nolint:errcheck // a shared server's leftovers
+	a := startNodes(t, url, 1)[0]
+	b := testserver.Start(t, server.Config{Database: strings.Replace(url, "postgres@", role+"@", 1), NodeID: "doomed",
+		PresenceGrace: 100 * time.Millisecond})
+	waitHealthy(t, b)
+	alice, bob := a.Register("alice", "password-alice"), b.Register("bob", "password-bob")
+	sa := dial(t, a, alice.Token)
+	dial(t, b, bob.Token)
+	bobIs := func(online bool) func() bool {
+		return func() bool {
+			res, err := sa.Call(wire.EventUsers, nil)
+			if err != nil {
+				return false
+			}
+			for _, u := range res["users"].([]any) {
+				if u := u.(map[string]any); u["username"] == "bob" {
+					return u["online"] == online
+				}
+			}
+			return false
+		}
+	}
+	testserver.WaitFor(t, 10*time.Second, "bob online on a", bobIs(true))
+	if _, err := db.Exec(`ALTER ROLE ` + role + ` NOLOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, role); err != nil {
+		t.Fatal(err)
+	}
+	died := time.Now()
+	testserver.WaitFor(t, 30*time.Second, "bob offline on a", bobIs(false))
+	t.Logf("the dead node's user offline on the other %v after it lost the database", time.Since(died))
+	told := false
+	for _, e := range sa.Events(wire.EventPresence) {
+		m := e.Args[0].(map[string]any)
+		told = told || m["user"].(map[string]any)["username"] == "bob" && m["online"] == false
+	}
+	if !told {
+		t.Fatal("alice's socket was not told bob went")
+	}
+	if code, h := health(t, b); code != http.StatusServiceUnavailable || h.Node != "doomed" {
+		t.Fatalf("the cut-off node answers %d %+v", code, h)
+	}
+}
