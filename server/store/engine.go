@@ -31,6 +31,8 @@ type engine interface {
 	lockMessages(ctx context.Context, tx *sql.Tx) error
 	// forUpdate ends a SELECT of the row a transaction then changes.
 	forUpdate() string
+	// match is the search for messages holding every term (search.go).
+	match(ctx context.Context, db *sql.DB, terms []string) (searchMatch, bool, error)
 	// roomList is a condition "column is one of rooms" with its one
 	// argument, for more rooms than fit as parameters.
 	roomList(column, list string) (string, any)
