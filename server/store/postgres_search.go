@@ -37,7 +37,7 @@ func (pgEngine) match(ctx context.Context, db *sql.DB, terms []string) (m search
 	for i, t := range terms {
 		var q string
 		err := db.QueryRowContext(ctx, `SELECT CAST(phraseto_tsquery('simple', translate(?, '`+foldFrom+`', '`+foldTo+`')) AS TEXT)`,
-			strings.ReplaceAll(t, "\x00", " ")).Scan(&q)
+			t).Scan(&q)
 		if err != nil {
 			return searchMatch{}, false, err
 		}

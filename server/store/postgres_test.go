@@ -331,3 +331,25 @@ func TestPostgresDownAndBack(t *testing.T) {
 		t.Fatalf("stored %v, acknowledged %v", ids, acked)
 	}
 }
+
+// Text PostgreSQL cannot hold (a NUL, bytes that are not UTF-8) is stored
+// with U+FFFD in their place, and fails nobody's message: a batch holds
+// other senders' messages too.
+func TestPostgresTextItCannotHold(t *testing.T) {
+	t.Parallel()
+	s := openPG(t, pgtest.DB(t))
+	ctx := context.Background()
+	for _, text := range []string{"nul\x00here", "bad \xff byte"} {
+		m, _, err := s.AddMessage(ctx, Message{Room: "r", AuthorID: 1, AuthorName: "a", Text: text})
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		got, err := s.MessageByID(ctx, m.ID)
+		if err != nil || !strings.Contains(got.Text, "\uFFFD") {
+			t.Fatalf("%q stored as %q: %v", text, got.Text, err)
+		}
+	}
+	if err := s.Health(); err != nil {
+		t.Fatal(err)
+	}
+}
