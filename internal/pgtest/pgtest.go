@@ -43,6 +43,10 @@ type Instance struct {
 	bin  string // the directory of initdb and postgres
 	cred *syscall.Credential
 
+	// Settings are more server options for the next Restart, after the
+	// tests' own ("-c", "fsync=on" for a benchmark that syncs as a site).
+	Settings []string
+
 	mu  sync.Mutex
 	cmd *exec.Cmd
 }
@@ -168,6 +172,7 @@ func (in *Instance) Restart() error {
 		"-p", strconv.Itoa(in.Port), "-k", in.dir, "-c", "listen_addresses=127.0.0.1",
 		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=400",
 		"-c", "shared_buffers=32MB")
+	cmd.Args = append(cmd.Args, in.Settings...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Pdeathsig: a test binary that dies takes its server with it (SIGQUIT
 	// is PostgreSQL's immediate shutdown).
