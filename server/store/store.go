@@ -1,4 +1,5 @@
-// Package store keeps Confab's durable state in an embedded SQLite database:
+// Package store keeps Confab's durable state in an embedded SQLite database
+// (or, with Options.Database, in PostgreSQL: engine.go, docs/postgres.md):
 // users, messages and revoked sessions. Writes of messages go through a single
 // writer goroutine that commits them in groups, so every acknowledged message
 // is on disk while many senders share one fsync.
