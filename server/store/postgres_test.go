@@ -108,8 +108,10 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if _, err := OpenWith(t.TempDir(), Options{Database: "mysql://u:secret@h/db"}); err == nil || strings.Contains(err.Error(), "secret") {
-		t.Fatalf("a URL of another database: %v", err)
+	for _, bad := range []string{"mysql://u:secret@h/db", "host=h password=secret", "postgres://u:secret@h:port/db", "postgres://u:secret@h/db?sslmode=bogus"} {
+		if _, err := OpenWith(t.TempDir(), Options{Database: bad}); err == nil || strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: %v", Redact(bad), err)
+		}
 	}
 }
 
