@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"confab/internal/need"
 	"confab/internal/pgtest"
 )
 
@@ -47,14 +48,16 @@ func BenchmarkAckedMessages(b *testing.B) {
 }
 
 // syncedPostgres is a new database on a server of the caller's own that
-// syncs its commits to disk.
+// syncs its commits to disk (pgtest.NewDurable).
 func syncedPostgres(t testing.TB) string {
-	in := pgtest.Start(t)
-	in.Settings = []string{"-c", "fsync=on", "-c", "full_page_writes=on"}
-	in.Stop()
-	if err := in.Restart(); err != nil {
+	if _, err := pgtest.BinDir(); err != nil {
+		need.Tool(t, pgtest.Install)
+	}
+	in, err := pgtest.NewDurable()
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(in.Remove)
 	dsn := in.NewDB(t)
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
