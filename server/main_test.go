@@ -7,5 +7,5 @@ import (
 	"confab/internal/pgtest"
 )
 
-// Tests on PostgreSQL share a server started by the first (engines_test.go).
+// The tests that run on PostgreSQL share a server started by the first.
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
