@@ -29,8 +29,6 @@ type engine interface {
 	// lockMessages is run first in the writer's transaction, so message
 	// ids are assigned in commit order (postgres_lock.go).
 	lockMessages(ctx context.Context, tx *sql.Tx) error
-	// forUpdate ends a SELECT of the row a transaction then changes.
-	forUpdate() string
 	// match is the search for messages holding every term (search.go).
 	match(ctx context.Context, db *sql.DB, terms []string) (searchMatch, bool, error)
 	// roomList is a condition "column is one of rooms" with its one
