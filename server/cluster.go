@@ -140,25 +140,25 @@ func (n *clusterNode) deliver(m store.Message) {
 	n.s.tellMentioned(ctx, m.AuthorID, msg) // mentions.go
 }
 
-// holdFeed is taken by a sender before it stores a message; done says which
-// message it stored (created), and pokes the stream. On SQLite: nil.
-func (s *Server) holdFeed(sender string) (done func(id int64, created bool)) {
+// addMessage stores a message sent by a socket. In a cluster (fed) the
+// node's stream sends it to the room, but not to the sender: the stream's
+// read waits (Feed.Hold) until the sender is noted.
+func (s *Server) addMessage(ctx context.Context, sender string, m store.Message) (stored store.Message, created, fed bool, err error) {
 	n := s.cl
 	if n == nil {
-		return nil
+		stored, created, err = s.store.AddMessage(ctx, m)
+		return stored, created, false, err
 	}
 	release := n.feed.Hold()
-	return func(id int64, created bool) {
-		if created {
-			n.mu.Lock()
-			n.senders[id] = sender
-			n.mu.Unlock()
-		}
-		release()
-		if created {
-			n.commit()
-		}
+	defer release()
+	stored, created, err = s.store.AddMessage(ctx, m)
+	if created && err == nil {
+		n.mu.Lock()
+		n.senders[stored.ID] = sender
+		n.mu.Unlock()
+		n.commit()
 	}
+	return stored, created, true, err
 }
 
 // commit asks announce to tell the other nodes of a commit.
