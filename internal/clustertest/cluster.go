@@ -27,7 +27,7 @@ type Options struct {
 	Nodes   int      // how many confabd (default 3)
 	Confabd string   // the confabd binary (Start builds one when empty; New needs it)
 	Args    []string // more confabd flags, for every node
-	LBAddr  string   // HAProxy's address (default a free loopback port)
+	LBAddr  string   // HAProxy's address (default, or port 0: a free loopback port)
 	Log     func(format string, args ...any)
 }
 

@@ -46,7 +46,7 @@ func startHAProxy(dir, addr string, nodes []*node) (*haproxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	if addr == "" {
+	if addr == "" || strings.HasSuffix(addr, ":0") { // HAProxy takes no port 0
 		if addr, err = freeAddr(); err != nil {
 			return nil, err
 		}
