@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"confab/internal/pgtest"
 )
@@ -244,5 +245,89 @@ func TestMessagesAfter(t *testing.T) {
 		if err != nil || len(rest) != 1 || rest[0].Text != "three" {
 			t.Fatalf("after %d: %+v %v", b.ID, rest, err)
 		}
+	}
+}
+
+// The database going away: writes fail with the store's error (never an
+// acknowledgement without a commit), Health says so, the store tries again
+// at its interval (no busy loop), and once the server is back writes work
+// again by themselves, with every acknowledged message kept.
+func TestPostgresDownAndBack(t *testing.T) {
+	t.Parallel()
+	in := pgtest.Start(t)
+	const interval = 100 * time.Millisecond
+	s, err := OpenWith(t.TempDir(), Options{Database: in.NewDB(t), ProbeInterval: interval, WriteRetry: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var acked []int64
+	send := func(text string) error {
+		m, _, err := s.AddMessage(ctx, Message{Room: "r", AuthorID: 1, AuthorName: "a", Text: text})
+		if err == nil {
+			acked = append(acked, m.ID)
+		}
+		return err
+	}
+	if err := send("before"); err != nil {
+		t.Fatal(err)
+	}
+	in.Stop()
+	down := time.Now()
+	for i := range 5 {
+		err := send(fmt.Sprint("while down ", i))
+		if err == nil {
+			t.Fatal("a message was acknowledged while the database was down")
+		}
+		if !strings.Contains(err.Error(), "store message") || strings.Contains(err.Error(), "password") {
+			t.Fatalf("unclear error: %v", err)
+		}
+	}
+	if err := s.Health(); err == nil {
+		t.Fatal("healthy while the database is down")
+	}
+	s.health.mu.Lock()
+	probes := s.health.probes
+	s.health.mu.Unlock()
+	if most := int(time.Since(down)/interval) + 3; probes > most {
+		t.Fatalf("%d probes in %v at an interval of %v: a busy loop", probes, time.Since(down), interval)
+	}
+	if err := in.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for s.Health() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("still unhealthy: %v", s.Health())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Healthy again: the writer's connections from before the restart are
+	// dead, and a batch that fails on one is tried again on a new one.
+	for i := range 3 {
+		if err := send(fmt.Sprint("after ", i)); err != nil {
+			t.Fatalf("healthy, yet a write failed: %v", err)
+		}
+	}
+	// A restart between two messages: the second finds its connection
+	// dead, and is stored on a new one.
+	in.Stop()
+	if err := in.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := send("after a restart"); err != nil {
+		t.Fatalf("a write after a restart failed: %v", err)
+	}
+	got, err := s.MessagesAfter(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, m := range got {
+		ids = append(ids, m.ID)
+	}
+	if fmt.Sprint(ids) != fmt.Sprint(acked) {
+		t.Fatalf("stored %v, acknowledged %v", ids, acked)
 	}
 }
