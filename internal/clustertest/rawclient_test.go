@@ -183,14 +183,29 @@ type sendReply struct {
 	Message struct{ ID int64 }
 }
 
-// history reads every message of room after id, oldest first.
+// history reads the ids of every message of room after id, oldest first.
 func (s *rawSocket) history(ctx context.Context, room string, after int64) ([]int64, error) {
-	var ids []int64
+	msgs, err := s.messages(ctx, room, after)
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	return ids, err
+}
+
+type storedMessage struct {
+	ID       int64
+	ClientID string
+}
+
+// messages reads every message of room after id, oldest first.
+func (s *rawSocket) messages(ctx context.Context, room string, after int64) ([]storedMessage, error) {
+	var msgs []storedMessage
 	for {
 		var r struct {
 			OK       bool
 			Error    string
-			Messages []struct{ ID int64 }
+			Messages []storedMessage
 			More     bool
 		}
 		if err := s.call(ctx, wire.EventHistory, map[string]any{"room": room, "after": after, "limit": wire.MaxHistory}, &r); err != nil {
@@ -200,11 +215,11 @@ func (s *rawSocket) history(ctx context.Context, room string, after int64) ([]in
 			return nil, fmt.Errorf("history: %s", r.Error)
 		}
 		for _, m := range r.Messages {
-			ids = append(ids, m.ID)
+			msgs = append(msgs, m)
 			after = m.ID
 		}
 		if !r.More && len(r.Messages) < wire.MaxHistory {
-			return ids, nil
+			return msgs, nil
 		}
 	}
 }
