@@ -25,7 +25,7 @@ type member struct {
 	liveDups  int
 	downSince time.Time   // when its connection ended, zero while connected
 	backAt    []time.Time // when it was connected again, after each loss
-	nodes     []string // the nodes it was on, in order
+	nodes     []string    // the nodes it was on, in order
 }
 
 func newMember(url, token string) *member {
