@@ -264,3 +264,61 @@ func TestKillANodeUnderLoad(t *testing.T) {
 	l.verify(t, ctx, acked)
 	t.Logf("%d messages acknowledged; members now on %v", len(acked), nodeCounts(l.members))
 }
+
+// Restart PostgreSQL under load: no message is acknowledged while it is
+// down, the nodes recover by themselves, nothing acknowledged is lost.
+func TestRestartPostgreSQLUnderLoad(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, clustertest.Options{Args: testArgs})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	l := startLoad(t, ctx, c)
+	l.waitAcks(t, ctx, 20)
+
+	c.PG().Stop()
+	downAt := time.Now()
+	// Every node says so on /healthz, and HAProxy takes them out.
+	for i := 0; i < c.Nodes(); i++ {
+		if err := c.WaitNodeState(ctx, i, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Sends go on meanwhile; wait until some were answered while it was down.
+	waitFor(t, ctx, "answers to messages sent while PostgreSQL was down", func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		n := 0
+		for _, a := range l.acks {
+			if a.sentAt.After(downAt) {
+				n++
+			}
+		}
+		return n >= 3
+	})
+	upAt := time.Now()
+	if err := c.PG().Restart(); err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	answered := 0
+	for _, a := range l.acks {
+		if a.sentAt.After(downAt) && a.ackAt.Before(upAt) {
+			answered++
+			if a.ok {
+				t.Errorf("message %d sent %v after PostgreSQL stopped was acknowledged ok while it was down", a.id, a.sentAt.Sub(downAt))
+			}
+		}
+	}
+	l.mu.Unlock()
+	recoverCtx, cancelRecover := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelRecover()
+	if err := c.WaitHealthy(recoverCtx); err != nil {
+		t.Fatalf("the nodes did not recover by themselves: %v", err)
+	}
+	recovered := time.Since(upAt)
+	l.waitAcks(t, ctx, 20)
+	acked := l.stopSending()
+	l.verify(t, ctx, acked)
+	t.Logf("PostgreSQL down %v: %d sends answered meanwhile, none ok; every node healthy %v after its restart; %d messages acknowledged in all",
+		upAt.Sub(downAt).Round(time.Millisecond), answered, recovered.Round(time.Millisecond), len(acked))
+}
