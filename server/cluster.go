@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
+	"confab/server/auth"
 	"confab/server/cluster"
 	"confab/server/store"
 	"confab/wire"
@@ -30,7 +32,7 @@ type clusterNode struct {
 	limits   *cluster.Limits
 	cancel   context.CancelFunc
 
-	ready sync.WaitGroup // events wait until the node is whole
+	ready sync.WaitGroup // the listener's callbacks wait until the node is whole
 
 	mu      sync.Mutex
 	senders map[int64]string // message id -> the socket that sent it (it has its ack)
@@ -80,6 +82,7 @@ func (s *Server) startCluster() error {
 			func(u int64) bool { return s.hub.sockets(u) > 0 }, n.presenceChanged)
 	}
 	if err != nil {
+		n.ready.Done() // the listener's callbacks see no feed and return
 		bus.Close()
 		return fmt.Errorf("cluster: %s", cluster.Clean(err))
 	}
@@ -117,32 +120,7 @@ func (s *Server) stopCluster() {
 
 // fetch reads the stream: every message after an id, in id order.
 func (n *clusterNode) fetch(ctx context.Context, after int64, limit int) ([]store.Message, error) {
-	rows, err := n.bus.DB().QueryContext(ctx, `SELECT id FROM messages WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]store.Message, 0, len(ids))
-	for _, id := range ids {
-		m, err := n.s.store.MessageByID(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, nil
+	return n.s.store.MessagesAfter(ctx, after, limit)
 }
 
 // deliver sends one message of the stream to this node's sockets in its room.
@@ -255,7 +233,8 @@ func (n *clusterNode) publish(ev cluster.Event) {
 // caughtUp runs after every connect of the listener: what was missed
 // meanwhile is read from the database.
 func (n *clusterNode) caughtUp() {
-	if n.feed == nil { // still starting: startCluster calls it when ready
+	n.ready.Wait()
+	if n.feed == nil { // it failed to start
 		return
 	}
 	n.feed.Poke()
@@ -298,6 +277,9 @@ func (n *clusterNode) handle(ev cluster.Event) {
 		return
 	}
 	n.ready.Wait()
+	if n.feed == nil {
+		return
+	}
 	s, h := n.s, n.s.hub
 	switch ev.Kind {
 	case cluster.KindCommit:
@@ -437,6 +419,34 @@ func (s *Server) kickLocal(user int64, room string) int {
 		}
 	}
 	return n
+}
+
+// checkClaims is hub.check, but in a cluster an account this node has not
+// heard of yet (created on another node a moment ago, its event still on
+// the way) is looked up in the database: the token's signature is already
+// checked, so only a real account's first request pays for the query.
+func (s *Server) checkClaims(c auth.Claims) error {
+	err := s.hub.check(c)
+	if s.cl == nil || !errors.Is(err, auth.ErrNoUser) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	u, _, lerr := s.store.Credentials(ctx, c.Username)
+	if lerr != nil || u.ID != c.UserID {
+		return err
+	}
+	s.hub.learnUser(u.ID, u.SessionGen)
+	return s.hub.check(c)
+}
+
+// learnUser records an account the hub did not know, with its generation.
+func (h *hub) learnUser(id, gen int64) {
+	h.authMu.Lock()
+	defer h.authMu.Unlock()
+	if _, ok := h.users[id]; !ok {
+		h.users[id] = gen
+	}
 }
 
 // reloadAuth replaces the revocations and session generations with the
