@@ -31,8 +31,6 @@ func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name s
 	if err != nil {
 		t.Fatalf("register %s: %v", name, err)
 	}
-	token, _ := sess.Token()
-	knownEverywhere(t, ctx, c, token)
 	g := &goChat{chat: client.Connect(sess, client.Options{}), got: map[int64]int{}, sent: map[int64]bool{}}
 	t.Cleanup(g.chat.Close)
 	go func() {
@@ -68,7 +66,6 @@ func TestEveryMessageReachesEveryMemberOnceInOrder(t *testing.T) {
 	nodes := map[string]int{}
 	for u := 0; u < 4; u++ {
 		token := account(t, c.URL(), fmt.Sprintf("raw%d", u))
-		knownEverywhere(t, ctx, c, token)
 		for i := 0; i < 3; i++ {
 			s, err := dialRaw(ctx, c.URL(), token)
 			if err != nil {

@@ -50,7 +50,6 @@ func startLoad(t *testing.T, ctx context.Context, c *clustertest.Cluster) *loadR
 	gate := make(chan struct{}, 16)
 	for u := 0; u < loadUsers; u++ {
 		token := account(t, c.URL(), fmt.Sprintf("load%d", u))
-		knownEverywhere(t, ctx, c, token)
 		for i := 0; i < socketsPerUser; i++ {
 			m := newMember(c.URL(), token)
 			l.members = append(l.members, m)

@@ -246,30 +246,6 @@ func account(t testing.TB, url, name string) string {
 	}
 }
 
-// knownEverywhere waits until every node admits token. A node learns of
-// an account registered on another through the bus, a moment later; until
-// then it refuses the token (unknown_user). That gap is cluster mode's to
-// close (noted in docs/loadbalancer.md); these tests are about delivery.
-func knownEverywhere(t testing.TB, ctx context.Context, c interface {
-	Nodes() int
-	NodeURL(int) string
-}, token string) {
-	t.Helper()
-	for i := 0; i < c.Nodes(); i++ {
-		for {
-			s, err := dialRaw(ctx, c.NodeURL(i), token)
-			if err == nil {
-				s.close()
-				break
-			}
-			if ctx.Err() != nil {
-				t.Fatalf("node %d never admitted the token: %v", i+1, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-}
-
 // checkOrderOnce says what is wrong with ids received live: each once, in
 // increasing order.
 func checkOrderOnce(ids []int64) error {
