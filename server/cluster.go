@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"confab/internal/loglimit"
 	"confab/server/auth"
 	"confab/server/cluster"
 	"confab/server/store"
@@ -63,6 +64,8 @@ func (s *Server) startCluster() error {
 	if node == "" {
 		node = defaultNodeID()
 	}
+	s.log = s.log.With("node", node) // every line of a node names it
+	s.limited = loglimit.New(s.log, 0)
 	n := &clusterNode{s: s, node: node, senders: map[int64]string{}, committed: make(chan struct{}, 1)}
 	n.ready.Add(1)
 	bus, err := cluster.Open(cluster.Config{URL: s.store.DatabaseURL(), Node: n.node, Logger: s.log,
@@ -90,6 +93,7 @@ func (s *Server) startCluster() error {
 	n.bus, n.cancel, n.limits = bus, stop, cluster.NewLimits(bus.DB())
 	n.feed = cluster.NewFeed(runCtx, last, n.fetch, func(m store.Message) int64 { return m.ID }, n.deliver, s.log)
 	s.hub.elsewhere = n.presence.Online
+	n.shareLimits()
 	s.cl = n
 	n.ready.Done()
 	go n.announce(runCtx)
@@ -171,10 +175,16 @@ func (n *clusterNode) commit() {
 func (n *clusterNode) announce(ctx context.Context) {
 	t := time.NewTicker(safetyPoll)
 	defer t.Stop()
+	sweep := time.NewTicker(10 * time.Minute)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sweep.C: // buckets full for an hour hold nothing
+			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+			n.limits.Sweep(sctx, time.Hour) //nolint:errcheck // next time
+			cancel()
 		case <-t.C:
 			n.feed.Poke()
 		case <-n.committed:
@@ -476,4 +486,68 @@ func (s *Server) clusterHealth(h *wire.Health) {
 		return
 	}
 	h.Node = s.cl.node
+}
+
+// Limits that hold for the cluster (cluster.Limits): the login and
+// sign-up throttles, and each user's message rate. A user's own limiter on
+// this node still answers first, so a flood is refused without a query.
+const (
+	keyLoginUser = "login-user:"
+	keyLoginAddr = "login-addr:"
+	keyRegister  = "register:"
+	keyMessages  = "messages:"
+)
+
+func (n *clusterNode) shareLimits() {
+	s := n.s
+	share := func(t *throttle, prefix string) {
+		t.shared = func(key string) (slot, time.Duration) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			ok, wait, err := n.limits.Take(ctx, prefix+key, t.burst, float64(t.every))
+			if err != nil { // no database: nothing it guards can succeed now anyway
+				s.limited.Warn("cluster: shared limit unavailable", "err", cluster.Clean(err))
+				return slot{}, time.Second
+			}
+			if !ok {
+				return slot{}, max(wait, time.Second)
+			}
+			return slot{back: func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				n.limits.GiveBack(ctx, prefix+key, t.burst) //nolint:errcheck // at worst one failure too many counts
+			}}, 0
+		}
+	}
+	share(s.loginPerUser, keyLoginUser)
+	share(s.loginPerAddr, keyLoginAddr)
+	share(s.registerAddr, keyRegister)
+	s.hub.sharedLimits = func(id int64, local allower) allower {
+		return &sharedAllower{n: n, local: local, key: keyMessages + strconv.FormatInt(id, 10),
+			burst: s.cfg.UserMessageBurst, perSec: float64(s.cfg.UserMessageRate)}
+	}
+}
+
+// allower is what a message limit answers.
+type allower interface{ Allow() bool }
+
+// sharedAllower is a user's message rate for the whole cluster.
+type sharedAllower struct {
+	n      *clusterNode
+	local  allower
+	key    string
+	burst  int
+	perSec float64
+}
+
+func (a *sharedAllower) Allow() bool {
+	if !a.local.Allow() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ok, _, err := a.n.limits.Take(ctx, a.key, a.burst, a.perSec)
+	// No database: let the send go on to fail as unavailable, not as
+	// rate limited.
+	return ok || err != nil
 }

@@ -22,12 +22,16 @@ import (
 // one signing key: a cluster in one process, each node with its own data
 // directory and HTTP port.
 
-func startNodes(t *testing.T, url string, n int) []*testserver.Env {
+func startNodes(t *testing.T, url string, n int, tune ...func(*server.Config)) []*testserver.Env {
 	t.Helper()
 	var envs []*testserver.Env
 	for i := range n {
-		envs = append(envs, testserver.Start(t, server.Config{Database: url, NodeID: fmt.Sprintf("n%d", i+1),
-			PresenceGrace: 100 * time.Millisecond, EventRate: 1000, EventBurst: 1000, UserMessageRate: 1000, UserMessageBurst: 1000}))
+		cfg := server.Config{Database: url, NodeID: fmt.Sprintf("n%d", i+1),
+			PresenceGrace: 100 * time.Millisecond, EventRate: 1000, EventBurst: 1000, UserMessageRate: 1000, UserMessageBurst: 1000}
+		for _, f := range tune {
+			f(&cfg)
+		}
+		envs = append(envs, testserver.Start(t, cfg))
 	}
 	for _, e := range envs {
 		waitHealthy(t, e)
@@ -455,5 +459,43 @@ func TestDatabaseRestart(t *testing.T) {
 		if e.Args[0].(map[string]any)["text"] == "while down" {
 			t.Fatal("a refused message was delivered")
 		}
+	}
+}
+
+// The login throttle and a user's message rate hold for the cluster: spread
+// over three nodes, the attempts and messages let through are one node's.
+func TestLimitsHoldAcrossNodes(t *testing.T) {
+	t.Parallel()
+	envs := startNodes(t, pgtest.DB(t), 3, func(c *server.Config) {
+		c.UserMessageRate, c.UserMessageBurst = 0.01, 10
+	})
+	envs[0].Register("alice", "password-alice")
+	refused := 0
+	for i := range 12 { // 5 failures allowed per username, whichever node
+		e := envs[i%3]
+		code, _, _ := e.Post("/login", "application/json", testserver.JSON("alice", "wrong-password"), "")
+		if code == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused != 12-server.DefaultLoginPerUser {
+		t.Fatalf("%d of 12 failed logins over 3 nodes refused, want %d", refused, 12-server.DefaultLoginPerUser)
+	}
+	bob := envs[1].Register("bob", "password-bob")
+	socks := []*testserver.Sock{dial(t, envs[0], bob.Token), dial(t, envs[1], bob.Token), dial(t, envs[2], bob.Token)}
+	sent := 0
+	for i := range 30 {
+		res, err := socks[i%3].Call(wire.EventMessage, map[string]any{"room": wire.DefaultRoom, "text": "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res["ok"] == true {
+			sent++
+		} else if res["error"] != wire.ErrRateLimited {
+			t.Fatalf("refused with %v", res["error"])
+		}
+	}
+	if sent != 10 {
+		t.Fatalf("bob sent %d messages over 3 nodes, want the burst of 10", sent)
 	}
 }
