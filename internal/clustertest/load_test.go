@@ -215,8 +215,8 @@ func nodeCounts(ms []*member) map[string]int {
 // Kill -9 a node under load: its clients are back through HAProxy within
 // 10 s, and every acknowledged message is in every client's history, none
 // twice.
+// Not parallel: the two load tests take their turns, each alone.
 func TestKillANodeUnderLoad(t *testing.T) {
-	t.Parallel()
 	c := clustertest.Start(t, clustertest.Options{Args: testArgs})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -267,7 +267,6 @@ func TestKillANodeUnderLoad(t *testing.T) {
 // Restart PostgreSQL under load: no message is acknowledged while it is
 // down, the nodes recover by themselves, nothing acknowledged is lost.
 func TestRestartPostgreSQLUnderLoad(t *testing.T) {
-	t.Parallel()
 	c := clustertest.Start(t, clustertest.Options{Args: testArgs})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
