@@ -23,6 +23,8 @@ type goChat struct {
 	mu   sync.Mutex
 	got  map[int64]int // message id -> times it arrived as a MessageEvent
 	sent map[int64]bool
+	lost time.Time   // when it last left Online; zero while online
+	back []time.Time // when it was Online again, after each loss
 }
 
 func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name string) *goChat {
@@ -42,6 +44,13 @@ func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name s
 			case client.DeliveryEvent:
 				if e.Outgoing.State == client.Sent {
 					g.sent[e.Outgoing.Message.ID] = true
+				}
+			case client.StateEvent:
+				switch {
+				case e.State == client.Online && !g.lost.IsZero():
+					g.back, g.lost = append(g.back, time.Now()), time.Time{}
+				case e.State != client.Online && g.lost.IsZero():
+					g.lost = time.Now()
 				}
 			}
 			g.mu.Unlock()

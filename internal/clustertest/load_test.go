@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"confab/client"
 	"confab/internal/clustertest"
 	"confab/wire"
 )
@@ -221,6 +222,12 @@ func TestKillANodeUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	l := startLoad(t, ctx, c)
+	// Some of the clients are Go clients (package client), which reconnect
+	// and catch up by themselves.
+	var gos []*goChat
+	for i := 0; i < 6; i++ {
+		gos = append(gos, connectGo(t, ctx, c, fmt.Sprintf("gokill%d", i)))
+	}
 	l.waitAcks(t, ctx, 20)
 
 	const victim = 1
@@ -258,10 +265,76 @@ func TestKillANodeUnderLoad(t *testing.T) {
 	if slowest > 10*time.Second {
 		t.Errorf("the killed node's clients took %v to be back, want at most 10 s", slowest)
 	}
+	goBack := goClientsBack(t, ctx, gos, killedAt)
 	l.waitAcks(t, ctx, 20)
 	acked := l.stopSending()
 	l.verify(t, ctx, acked)
-	t.Logf("%d messages acknowledged; members now on %v", len(acked), nodeCounts(l.members))
+	goVerify(t, ctx, gos, acked)
+	t.Logf("%d messages acknowledged; members now on %v; Go clients that lost their node back after %v",
+		len(acked), nodeCounts(l.members), goBack)
+}
+
+// goClientsBack waits until the Go clients that lost their node are
+// Online again, and checks they were back within 10 s of the kill.
+func goClientsBack(t *testing.T, ctx context.Context, gos []*goChat, killedAt time.Time) []time.Duration {
+	t.Helper()
+	waitFor(t, ctx, "the Go clients to be online", func() bool {
+		for _, g := range gos {
+			g.mu.Lock()
+			down := !g.lost.IsZero()
+			g.mu.Unlock()
+			if down || g.chat.State() != client.Online {
+				return false
+			}
+		}
+		return true
+	})
+	var back []time.Duration
+	for i, g := range gos {
+		g.mu.Lock()
+		for _, at := range g.back {
+			if at.Before(killedAt) {
+				continue // its first connection
+			}
+			d := at.Sub(killedAt)
+			back = append(back, d.Round(time.Millisecond))
+			if d > 10*time.Second {
+				t.Errorf("Go client %d was back %v after the kill, want at most 10 s", i, d)
+			}
+			break
+		}
+		g.mu.Unlock()
+	}
+	return back
+}
+
+// goVerify checks that each Go client was given every acknowledged
+// message of the others, once.
+func goVerify(t *testing.T, ctx context.Context, gos []*goChat, acked []int64) {
+	t.Helper()
+	has := func(g *goChat, id int64) bool { return g.got[id] > 0 || g.sent[id] }
+	waitFor(t, ctx, "every Go client to be given every acknowledged message", func() bool {
+		for _, g := range gos {
+			g.mu.Lock()
+			for _, id := range acked {
+				if !has(g, id) {
+					g.mu.Unlock()
+					return false
+				}
+			}
+			g.mu.Unlock()
+		}
+		return true
+	})
+	for i, g := range gos {
+		g.mu.Lock()
+		for id, n := range g.got {
+			if n != 1 {
+				t.Errorf("Go client %d was given message %d %d times", i, id, n)
+			}
+		}
+		g.mu.Unlock()
+	}
 }
 
 // Restart PostgreSQL under load: no message is acknowledged while it is
