@@ -273,6 +273,12 @@ func (n *clusterNode) reload() {
 	for _, c := range n.s.hub.allConns() {
 		if err := n.s.hub.check(c.currentClaims()); err != nil {
 			c.kick(err.Error())
+			continue
+		}
+		for _, room := range c.sock.Rooms() { // a group left meanwhile
+			if ok, err := n.s.mayRead(ctx, c.userID, room); err == nil && !ok {
+				c.sock.Leave(room)
+			}
 		}
 	}
 	if err := n.presence.Reload(ctx); err != nil {
