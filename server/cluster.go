@@ -69,7 +69,7 @@ func (s *Server) startCluster() error {
 	n := &clusterNode{s: s, node: node, senders: map[int64]string{}, committed: make(chan struct{}, 1)}
 	n.ready.Add(1)
 	bus, err := cluster.Open(cluster.Config{URL: s.store.DatabaseURL(), Node: n.node, Logger: s.log,
-		Handle: n.handle, OnUp: n.caughtUp, OnDown: n.lost})
+		Handle: n.handle, OnUp: n.caughtUp})
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Server) startCluster() error {
 	n.ready.Done()
 	go n.announce(runCtx)
 	n.caughtUp() // what was sent while this node was starting
-	s.log.Info("cluster: node started", "node", n.node, "after_message", last)
+	s.log.Info("cluster: node started", "after_message", last)
 	return nil
 }
 
@@ -250,8 +250,6 @@ func (n *clusterNode) caughtUp() {
 	n.feed.Poke()
 	go n.reload()
 }
-
-func (n *clusterNode) lost() {}
 
 // reload reads what events may have been missed: revocations, session
 // generations, accounts, presence. A socket whose token is now refused is
