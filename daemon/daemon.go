@@ -53,6 +53,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", DefaultAddr, "address to listen on")
 	dataDir := fs.String("data-dir", DefaultDataDir(), "directory for the database and the generated JWT secret")
+	filesDir := fs.String("files-dir", "", "directory for uploaded files (default: files in --data-dir); the nodes of a cluster share one, on NFS or similar")
 	ttl := fs.Duration("token-ttl", auth.DefaultTTL, "lifetime of issued tokens")
 	maxSessionAge := fs.Duration("max-session-age", server.DefaultMaxSessionAge, "longest a sign-in lasts, refreshes included; then sign in again (negative: no limit)")
 	noSignup := fs.Bool("no-signup", false, "refuse self-registration")
@@ -127,6 +128,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	h, err := host.Start(host.Config{
 		Server: server.Config{
 			DataDir:              *dataDir,
+			FilesDir:             *filesDir,
 			TokenTTL:             *ttl,
 			MaxSessionAge:        *maxSessionAge,
 			NoSignup:             *noSignup,

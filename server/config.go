@@ -135,6 +135,10 @@ type Config struct {
 	// StoreRetry: how long a batch of messages the disk refused is retried
 	// before its senders are told it failed (default 1s; negative: none).
 	StoreRetry time.Duration
+	// FilesDir holds uploaded files (default: "files" in DataDir). The nodes
+	// of a cluster share one (NFS or similar) so that each serves every file
+	// (docs/import.md, "Files on every node").
+	FilesDir string
 }
 
 func (c Config) socketOptions() sio.Options {
