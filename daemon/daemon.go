@@ -37,6 +37,10 @@ const (
 	gcPercent = 200
 )
 
+// DatabaseEnv is the environment variable that gives --database's default
+// (the flag wins).
+const DatabaseEnv = "CONFAB_DATABASE"
+
 // DefaultDataDir is the user's config directory plus "confab".
 func DefaultDataDir() string {
 	dir, err := os.UserConfigDir()
@@ -53,6 +57,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", DefaultAddr, "address to listen on")
 	dataDir := fs.String("data-dir", DefaultDataDir(), "directory for the database and the generated JWT secret")
+	database := fs.String("database", "", "PostgreSQL URL (postgres://user:password@host:port/db) to keep the chat in instead of SQLite in the data directory (default $"+DatabaseEnv+")")
 	filesDir := fs.String("files-dir", "", "directory for uploaded files (default: files in --data-dir); the nodes of a cluster share one, on NFS or similar")
 	ttl := fs.Duration("token-ttl", auth.DefaultTTL, "lifetime of issued tokens")
 	maxSessionAge := fs.Duration("max-session-age", server.DefaultMaxSessionAge, "longest a sign-in lasts, refreshes included; then sign in again (negative: no limit)")
@@ -106,6 +111,9 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
+	if *database == "" { // not in the flag's default, which -h would print with its password
+		*database = os.Getenv(DatabaseEnv)
+	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
@@ -128,6 +136,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	h, err := host.Start(host.Config{
 		Server: server.Config{
 			DataDir:              *dataDir,
+			Database:             *database,
 			FilesDir:             *filesDir,
 			TokenTTL:             *ttl,
 			MaxSessionAge:        *maxSessionAge,

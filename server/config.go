@@ -46,6 +46,9 @@ const DefaultMaxSessionsPerAddr = sio.DefaultMaxSessionsPerAddr
 type Config struct {
 	// DataDir holds the database and the generated JWT secret. Required.
 	DataDir string
+	// Database is a PostgreSQL URL (postgres://... or postgresql://...) to
+	// keep the chat in instead of the SQLite file in DataDir ("": SQLite).
+	Database string
 	// Secret overrides LOCAL_JWT_SECRET and the generated secret (tests, embedding).
 	Secret []byte
 	// TokenTTL is the lifetime of issued tokens (default 1h).

@@ -18,9 +18,19 @@ const healthDegradedText = "the server cannot store anything at the moment: mess
 
 func (c Config) storeOptions() store.Options {
 	return store.Options{
+		Database:      c.Database,
 		ProbeInterval: c.HealthProbeInterval,
 		ProbeTimeout:  c.HealthProbeTimeout,
 		WriteRetry:    c.StoreRetry,
 		Logger:        c.Logger,
 	}
+}
+
+// databaseName names the store's engine and where it is, for the log: a
+// PostgreSQL URL without its password.
+func databaseName(st *store.Store) string {
+	if st.Postgres() {
+		return "postgresql " + store.Redact(st.DatabaseURL())
+	}
+	return "sqlite " + store.DBFile
 }

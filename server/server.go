@@ -115,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s.log.Info("server ready", "data_dir", cfg.DataDir, "secret_from", source, "token_ttl", signer.TTL(),
+	s.log.Info("server ready", "data_dir", cfg.DataDir, "database", databaseName(st), "secret_from", source, "token_ttl", signer.TTL(),
 		"max_session_age", max(cfg.MaxSessionAge, 0), "signup", !cfg.NoSignup, "max_payload", cfg.MaxPayload)
 	return s, nil
 }

@@ -129,6 +129,10 @@ func (s *Store) adminTx(ctx context.Context, a Audit, apply func(*sql.Tx) error)
 		return fmt.Errorf("%s: %w", a.Action, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if err := s.engine.lockWrites(ctx, tx); err != nil {
+		s.noteWrite(err)
+		return fmt.Errorf("%s: %w", a.Action, err)
+	}
 	if err := apply(tx); err != nil {
 		return err
 	}

@@ -132,7 +132,11 @@ func (s *Store) change(ctx context.Context, id int64, apply func(*sql.Tx, *Messa
 		return Message{}, false, fmt.Errorf("change message: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
+	if err := s.engine.lockWrites(ctx, tx); err != nil {
+		s.noteWrite(err)
+		return Message{}, false, fmt.Errorf("change message: %w", err)
+	}
+	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`+s.engine.forUpdate(), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, false, ErrNotFound
 	}

@@ -116,13 +116,9 @@ func containsID(ids []int64, id int64) bool {
 // does not exist is ErrNotFound.
 func insertConversation(ctx context.Context, tx *sql.Tx, kind, name string, dmKey any, creator int64, members []int64) (int64, error) {
 	now := time.Now().UnixMilli()
-	res, err := tx.ExecContext(ctx, `INSERT INTO conversations(kind, name, dm_key, created_by, created_at) VALUES(?, ?, ?, ?, ?)`,
-		kind, name, dmKey, creator, now)
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO conversations(kind, name, dm_key, created_by, created_at) VALUES(?, ?, ?, ?, ?) RETURNING id`,
+		kind, name, dmKey, creator, now).Scan(&id); err != nil {
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET room = ? WHERE id = ?`, PrivateRoom(id), id); err != nil {
@@ -358,6 +354,10 @@ func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if err := s.engine.lockWrites(ctx, tx); err != nil {
+		s.noteWrite(err)
+		return err
+	}
 	if err := f(tx); err != nil {
 		return err
 	}

@@ -20,6 +20,10 @@ const (
 // Options tune how the store notices a failing disk and comes back from it.
 // The zero value of a field means its default.
 type Options struct {
+	// Database is where the store is: "" for SQLite in the data directory
+	// (the default), or a PostgreSQL URL (postgres://user:password@host/db
+	// or postgresql://...).
+	Database string
 	// ProbeInterval: Health tests the database with a tiny write when
 	// nothing was written for this long, at most once per interval however
 	// often it is asked; while writes fail, the store tries again this often

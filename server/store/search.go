@@ -96,7 +96,8 @@ func (s *Store) SearchMessages(ctx context.Context, terms []string, f SearchFilt
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		where, args = append(where, `m.room IN (SELECT value FROM json_each(?))`), append(args, string(list))
+		cond, arg := s.engine.roomList(`m.room`, string(list))
+		where, args = append(where, cond), append(args, arg)
 	}
 	if f.Before > 0 {
 		where, args = append(where, order+` < ?`), append(args, f.Before)

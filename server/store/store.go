@@ -9,12 +9,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
-
-	"modernc.org/sqlite"
 )
 
 // DBFile is the database's file name inside the data directory.
@@ -60,46 +56,41 @@ type Message struct {
 
 // Store is the database handle. It is safe for concurrent use.
 type Store struct {
-	db     *sql.DB // readers and account writes
-	writer *writer // the single goroutine that inserts messages
-	health *health // whether writes work
+	db       *sql.DB // readers and account writes
+	writer   *writer // the single goroutine that inserts messages
+	health   *health // whether writes work
+	engine   engine  // what differs between SQLite and PostgreSQL (engine.go)
+	database string  // the PostgreSQL URL ("": SQLite)
 }
 
 // Open opens (creating if needed) the database in dir and migrates it.
 func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
 
-// OpenWith is Open with options.
+// OpenWith is Open with options. With Options.Database a PostgreSQL URL,
+// the store is on that database instead of a file in dir.
 func OpenWith(dir string, o Options) (*Store, error) {
 	o = o.withDefaults()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+	var db *sql.DB
+	var err error
+	var eng engine = sqliteEngine{}
+	switch {
+	case IsPostgres(o.Database):
+		eng = pgEngine{}
+		db, err = openPostgres(o.Database)
+	case o.Database != "":
+		return nil, fmt.Errorf("database %s: not a postgres:// or postgresql:// URL", Redact(o.Database))
+	default:
+		db, err = openSQLite(dir)
 	}
-	path := filepath.Join(dir, DBFile)
-	// Created 0600 before SQLite opens it: the -wal and -shm files copy its mode.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-		return nil, fmt.Errorf("create database file: %w", err)
-	} else {
-		f.Close()
-	}
-	// FULL synchronous: a commit is on disk before we acknowledge it.
-	// busy_timeout covers the rare moment readers and the writer meet on a checkpoint.
-	// secure_delete: a deleted message's text is zeroed, not left in free pages.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
-	c, err := sqlite.NewConnector(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	db := sql.OpenDB(connector{c}) // see conn.go: no connection stays broken
-	db.SetMaxOpenConns(8)
-	db.SetConnMaxIdleTime(time.Minute)
-	if err := migrate(db); err != nil {
-		db.Close()
 		return nil, err
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, engine: eng}
+	if IsPostgres(o.Database) {
+		s.database = o.Database
+	}
 	s.health = newHealth(o, s.probe)
-	s.writer = newWriter(db, o.WriteRetry, s.health)
+	s.writer = newWriter(db, eng, o.WriteRetry, s.health)
 	s.writer.onCommit = o.OnCommit
 	return s, nil
 }
@@ -118,28 +109,13 @@ func (s *Store) Close() error {
 // Options.ProbeTimeout.
 func (s *Store) Health() error { return s.health.check() }
 
-// probe writes the schema version back as it is: one page written to the
-// log and synced, and nothing changed.
-func (s *Store) probe(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	var version int
-	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, version)); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
+// probe makes a tiny write that changes nothing (the engine's).
+func (s *Store) probe(ctx context.Context) error { return s.engine.probe(ctx, s.db) }
 
 // noteWrite tells the health check how an account write went: a success, or
 // a failure of the disk (not a taken name).
 func (s *Store) noteWrite(err error) {
-	if err == nil || IsDiskError(err) {
+	if err == nil || s.engine.failing(err) {
 		s.health.wrote(err, true)
 	}
 }
@@ -168,29 +144,29 @@ func (s *Store) createUser(ctx context.Context, username, passwordHash string, a
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO users(username, username_key, password_hash, created_at, is_admin)
-		SELECT ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END
-		WHERE NOT EXISTS (SELECT 1 FROM users WHERE `+takenWhere+`)
-		AND NOT EXISTS (SELECT 1 FROM user_lookalikes WHERE `+similarWhere+`)`,
-		append([]any{username, usernameKey(username), passwordHash, time.Now().UnixMilli()}, conflictArgs(username)...)...)
-	if err != nil {
+	if err := s.engine.lockWrites(ctx, tx); err != nil {
 		s.noteWrite(err)
-		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
-			return User{}, ErrUsernameTaken
-		}
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return User{}, fmt.Errorf("create user: %w", err)
-	} else if n == 0 {
+	var id int64
+	err = tx.QueryRowContext(ctx,
+		`INSERT INTO users(username, username_key, password_hash, created_at, is_admin)
+		SELECT ?, ?, ?, CAST(? AS BIGINT), CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END
+		WHERE NOT EXISTS (SELECT 1 FROM users WHERE `+takenWhere+`)
+		AND NOT EXISTS (SELECT 1 FROM user_lookalikes WHERE `+similarWhere+`)
+		RETURNING id`,
+		append([]any{username, usernameKey(username), passwordHash, time.Now().UnixMilli()}, conflictArgs(username)...)...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // refused: the name is taken or too similar
 		if err := conflict(ctx, tx, username); err != nil {
 			return User{}, err
 		}
 		return User{}, errors.New("create user: refused without a conflict")
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
+		s.noteWrite(err)
+		if s.engine.unique(err) {
+			return User{}, ErrUsernameTaken
+		}
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	if err := addLookalikeKeys(ctx, tx, id, username); err != nil {
@@ -352,6 +328,10 @@ func (s *Store) ChangePassword(ctx context.Context, id int64, oldHash, newHash s
 		return 0, fmt.Errorf("change password: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if err := s.engine.lockWrites(ctx, tx); err != nil {
+		s.noteWrite(err)
+		return 0, fmt.Errorf("change password: %w", err)
+	}
 	res, err := tx.ExecContext(ctx,
 		`UPDATE users SET password_hash = ?, session_gen = session_gen + 1 WHERE id = ? AND password_hash = ?`,
 		newHash, id, oldHash)

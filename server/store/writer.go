@@ -31,6 +31,7 @@ type addRequest struct {
 type writer struct {
 	db       *sql.DB
 	retry    time.Duration // how long a batch the disk refused is retried
+	engine   engine        // its locks, and which failures are retried
 	health   *health
 	requests chan addRequest
 	maxBatch int          // MaxBatch; tests set 1 to measure without grouping
@@ -42,9 +43,10 @@ type writer struct {
 	once     sync.Once
 }
 
-func newWriter(db *sql.DB, retry time.Duration, h *health) *writer {
+func newWriter(db *sql.DB, eng engine, retry time.Duration, h *health) *writer {
 	w := &writer{
 		db:       db,
+		engine:   eng,
 		retry:    retry,
 		health:   h,
 		requests: make(chan addRequest, MaxBatch),
@@ -133,7 +135,7 @@ func (w *writer) commit(batch []addRequest) {
 	start := time.Now()
 	err := w.insertAll(batch, results)
 	deadline := time.Now().Add(w.retry)
-	for wait := firstRetryWait; err != nil && IsDiskError(err); wait *= 2 {
+	for wait := firstRetryWait; err != nil && w.engine.retryable(err); wait *= 2 {
 		if !time.Now().Add(wait).Before(deadline) || !w.sleep(wait) {
 			break
 		}
@@ -173,6 +175,9 @@ func (w *writer) insertAll(batch []addRequest, results []addResult) error {
 		return fmt.Errorf("store message: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if err := w.engine.lockMessages(context.Background(), tx); err != nil {
+		return fmt.Errorf("store message: %w", err)
+	}
 	for i, req := range batch {
 		m := req.msg
 		if m.ClientID != "" {
@@ -190,12 +195,9 @@ func (w *writer) insertAll(batch []addRequest, results []addResult) error {
 		if m.ClientID != "" {
 			clientID = m.ClientID
 		}
-		res, err := tx.Exec(`INSERT INTO messages(room, author_id, author_name, text, sent_at, client_id) VALUES(?,?,?,?,?,?)`,
-			m.Room, m.AuthorID, m.AuthorName, m.Text, m.SentAt.UnixMilli(), clientID)
+		err := tx.QueryRow(`INSERT INTO messages(room, author_id, author_name, text, sent_at, client_id) VALUES(?,?,?,?,?,?) RETURNING id`,
+			m.Room, m.AuthorID, m.AuthorName, m.Text, m.SentAt.UnixMilli(), clientID).Scan(&m.ID)
 		if err != nil {
-			return fmt.Errorf("store message: %w", err)
-		}
-		if m.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("store message: %w", err)
 		}
 		if m.Attachment != nil { // files.go
@@ -206,7 +208,7 @@ func (w *writer) insertAll(batch []addRequest, results []addResult) error {
 		results[i] = addResult{msg: m, created: true}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store message: %w", err)
+		return fmt.Errorf("store message: %w", &commitError{err})
 	}
 	w.commits.Add(1)
 	return nil
@@ -221,3 +223,10 @@ func findByClientID(tx *sql.Tx, author int64, clientID string) (Message, error) 
 	}
 	return m, loadReactions(context.Background(), tx, []*Message{&m})
 }
+
+// commitError is a failed COMMIT: over a network its outcome may be
+// unknown, so PostgreSQL does not retry it (pgEngine.retryable).
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
