@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"confab/internal/pgtest"
 	"confab/internal/testserver"
 	"confab/server"
 	"confab/wire"
@@ -38,7 +39,9 @@ func TestFilesSharedDir(t *testing.T) {
 	if resp, body := patch(0, half); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("first half: %s %s", resp.Status, body)
 	}
-	b := testserver.Start(t, cfg) // the second node starts meanwhile
+	cfgB := cfg
+	cfgB.DataDir = t.TempDir()
+	b := testserver.Start(t, cfgB) // the second node starts meanwhile
 	resp, body := patch(half, int64(len(pic)))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("the upload under way on one node failed when another started: %s %s", resp.Status, body)
@@ -64,8 +67,9 @@ func TestFilesSharedDir(t *testing.T) {
 	}
 }
 
-// sharedStore is the configuration of servers sharing one database: one
-// SQLite data directory (two servers in one process can share it).
+// sharedStore is the configuration of servers sharing one database, as the
+// nodes of a cluster do: PostgreSQL (each node has a data directory of its
+// own, for its certificate and operator socket).
 func sharedStore(t *testing.T) server.Config {
-	return server.Config{DataDir: t.TempDir()}
+	return server.Config{DataDir: t.TempDir(), Database: pgtest.DB(t)}
 }
