@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
@@ -70,16 +69,18 @@ func (r Report) Mismatched() []string {
 
 // WriteCounts prints the counts as a table.
 func (r Report) WriteCounts(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tSQLite\tPostgreSQL\t\t")
+	width := len("table")
+	for _, c := range r.Counts {
+		width = max(width, len(c.Table))
+	}
+	fmt.Fprintf(w, "%-*s  %10s  %10s\n", width, "table", "SQLite", "PostgreSQL")
 	for _, c := range r.Counts {
 		mark := ""
 		if c.SQLite != c.Postgres {
-			mark = "differs"
+			mark = "  differs"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t\n", c.Table, c.SQLite, c.Postgres, mark)
+		fmt.Fprintf(w, "%-*s  %10d  %10d%s\n", width, c.Table, c.SQLite, c.Postgres, mark)
 	}
-	tw.Flush()
 }
 
 // ErrCountsDiffer: the import ended with other counts on PostgreSQL than on
