@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"confab/server/auth"
+	"confab/server/cluster"
 	"confab/server/store"
 	"confab/wire"
 )
@@ -149,6 +150,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.hub.addUser(u.ID)
+	s.publish(cluster.Event{Kind: cluster.KindAdded, User: u.ID})
 	s.log.Info("account created", "user_id", u.ID, "remote", addr)
 	s.issue(w, http.StatusCreated, u.ID, u.Username, auth.Family{})
 }
@@ -229,6 +231,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.hub.revoke(claims.SID, until)
+	s.publish(cluster.Event{Kind: cluster.KindRevoke, SID: claims.SID, At: until.UnixMilli()})
 	kicked := s.hub.connsOfSession(claims.SID)
 	for _, c := range kicked {
 		c.kick(wire.ReasonTokenRevoked)
@@ -242,8 +245,14 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	h := wire.Health{Status: wire.HealthOK, Version: s.cfg.Version, Protocol: wire.ProtocolVersion, Fingerprint: s.cfg.TLSFingerprint}
 	w.Header().Set("Cache-Control", "no-store")
+	s.clusterHealth(&h) // cluster.go
 	if err := s.store.Health(); err != nil {
 		h.Status, h.Message = wire.HealthDegraded, healthDegradedText
+		writeJSON(w, http.StatusServiceUnavailable, h)
+		return
+	}
+	if why := s.clusterTrouble(); why != "" {
+		h.Status, h.Message = wire.HealthDegraded, why
 		writeJSON(w, http.StatusServiceUnavailable, h)
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"confab/server/auth"
+	"confab/server/cluster"
 	"confab/server/store"
 	"confab/wire"
 )
@@ -181,6 +182,7 @@ func (s *Server) adminAddUser(w http.ResponseWriter, r *http.Request, a actor) {
 		return
 	}
 	s.hub.addUser(u.ID)
+	s.publish(cluster.Event{Kind: cluster.KindAdded, User: u.ID})
 	s.log.Info("account added by an administrator", "user_id", u.ID, "by", a.id)
 	admin, err := s.store.IsAdmin(ctx, u.ID) // the first account is, asked or not
 	if err != nil {
@@ -216,6 +218,7 @@ func (s *Server) adminRemove(w http.ResponseWriter, r *http.Request, a actor) {
 		return
 	}
 	n := s.cut(u.ID, 0, wire.ReasonUnknownUser)
+	s.publish(cluster.Event{Kind: cluster.KindRemoved, User: u.ID})
 	s.log.Info("user removed", "user_id", u.ID, "by", a.id, "sockets", n)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -238,6 +241,7 @@ func (s *Server) adminReset(w http.ResponseWriter, r *http.Request, a actor) {
 		return
 	}
 	n := s.cut(u.ID, gen, wire.ReasonPasswordChanged)
+	s.publish(cluster.Event{Kind: cluster.KindSessions, User: u.ID, Gen: gen, Why: wire.ReasonPasswordChanged})
 	s.log.Info("password reset by an administrator: every session ended", "user_id", u.ID, "by", a.id, "sockets", n)
 	writeJSON(w, http.StatusOK, wire.PasswordReset{Password: temp})
 }
@@ -284,6 +288,7 @@ func (s *Server) adminRename(w http.ResponseWriter, r *http.Request, a actor) {
 	}
 	// Its tokens carry the old name: the user signs in again with the new one.
 	n := s.cut(u.ID, gen, wire.ReasonAccountRenamed)
+	s.publish(cluster.Event{Kind: cluster.KindSessions, User: u.ID, Gen: gen, Why: wire.ReasonAccountRenamed})
 	s.log.Info("user renamed", "user_id", u.ID, "by", a.id, "sockets", n)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -306,14 +311,8 @@ func (s *Server) adminKick(w http.ResponseWriter, r *http.Request, a actor) {
 	if err := s.store.Record(ctx, a.audit(wire.AuditKick, u.Username, "#"+k.Room)); s.refuseAdminErr(w, "kick", err) {
 		return
 	}
-	n := 0
-	for _, c := range s.hub.connsOfUser(u.ID) {
-		if c.sock.In(k.Room) {
-			c.sock.Leave(k.Room)
-			c.sock.Emit(wire.EventKicked, wire.Kicked{Room: k.Room})
-			n++
-		}
-	}
+	n := s.kickLocal(u.ID, k.Room) // cluster.go
+	s.publish(cluster.Event{Kind: cluster.KindKick, User: u.ID, Room: k.Room})
 	s.log.Info("user kicked from a room", "user_id", u.ID, "by", a.id, "sockets", n)
 	w.WriteHeader(http.StatusNoContent)
 }

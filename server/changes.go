@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"confab/server/cluster"
 	"confab/server/store"
 	"confab/wire"
 )
@@ -129,6 +130,7 @@ func (c *conn) changed(stored store.Message, changed bool, err error) ack {
 	msg := toWire(stored)
 	if changed {
 		c.sock.ToRoom(stored.Room, wire.EventUpdate, msg)
+		c.srv.publish(cluster.Event{Kind: cluster.KindChange, ID: stored.ID, Room: stored.Room})
 	}
 	return success(ack{"message": msg})
 }
@@ -194,6 +196,7 @@ func (c *conn) onTyping(payload any) ack {
 	c.sock.ToRoom(room, wire.EventTyping, wire.Typing{
 		Room: room, User: wire.Author{ID: c.userIDs, Username: c.username}, ExpiresIn: wire.TypingExpiry.Milliseconds(),
 	})
+	c.srv.publish(cluster.Event{Kind: cluster.KindTyping, Room: room, User: c.userID, Name: c.username}) // never stored
 	return success(ack{})
 }
 

@@ -142,6 +142,7 @@ type Config struct {
 	// of a cluster share one (NFS or similar) so that each serves every file
 	// (docs/import.md, "Files on every node").
 	FilesDir string
+	NodeID   string // this node's name in a cluster; begins its Socket.IO session ids (docs/loadbalancer.md)
 }
 
 func (c Config) socketOptions() sio.Options {
@@ -155,6 +156,7 @@ func (c Config) socketOptions() sio.Options {
 		Logger:       c.Logger,
 	}
 	o.MaxSessionsPerAddr = c.MaxSessionsPerAddr
+	o.SessionPrefix = c.NodeID
 	return o
 }
 

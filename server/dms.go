@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"confab/server/cluster"
 	"confab/server/store"
 	"confab/wire"
 )
@@ -138,7 +139,8 @@ func (c *conn) onLeaveGroup(payload any) ack {
 		}
 	}
 	if removed {
-		c.tellMembers(ctx, after)
+		c.srv.tellMembers(ctx, after, c)
+		c.srv.publish(cluster.Event{Kind: cluster.KindMembers, ID: conv.ID, User: c.userID})
 	}
 	return success(ack{})
 }
@@ -223,6 +225,7 @@ func (c *conn) onRead(payload any) ack {
 			o.sock.Emit(wire.EventConversation, view)
 		}
 	}
+	c.srv.publish(cluster.Event{Kind: cluster.KindRead, ID: conv, User: c.userID})
 	return success(ack{"conversation": view})
 }
 
@@ -266,19 +269,27 @@ func (c *conn) answerConversation(ctx context.Context, id int64) ack {
 }
 
 // tellMembers sends each member's sockets (but this one, which gets the
-// acknowledgement) the conversation as that member sees it.
+// acknowledgement) the conversation as that member sees it; the other
+// nodes of a cluster tell theirs.
 func (c *conn) tellMembers(ctx context.Context, conv store.Conversation) {
+	c.srv.tellMembers(ctx, conv, c)
+	c.srv.publish(cluster.Event{Kind: cluster.KindMembers, ID: conv.ID})
+}
+
+// tellMembers sends each member's sockets on this node but c the
+// conversation as that member sees it.
+func (s *Server) tellMembers(ctx context.Context, conv store.Conversation, c *conn) {
 	for _, u := range conv.Members {
-		conns := c.srv.hub.connsOfUser(u.ID)
+		conns := s.hub.connsOfUser(u.ID)
 		if len(conns) == 0 || (len(conns) == 1 && conns[0] == c) {
 			continue
 		}
-		sm, err := c.srv.store.SummaryOf(ctx, conv.ID, u.ID)
+		sm, err := s.store.SummaryOf(ctx, conv.ID, u.ID)
 		if err != nil {
-			c.srv.log.Error("read conversation", "err", err)
+			s.log.Error("read conversation", "err", err)
 			continue
 		}
-		view := c.srv.conversationView(sm)
+		view := s.conversationView(sm)
 		for _, o := range conns {
 			if o != c {
 				o.sock.Emit(wire.EventConversation, view)

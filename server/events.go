@@ -125,19 +125,26 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	if !c.limits.messages.Allow() {
 		return fail(wire.ErrRateLimited)
 	}
+	if res := c.srv.refuseUnavailable(); res != nil { // cluster.go: never an ack a node cannot deliver
+		return res
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
+	fed := c.srv.holdFeed(c.sock.ID()) // cluster.go: nil outside a cluster
 	stored, created, err := c.srv.store.AddMessage(ctx, store.Message{
 		Room: room, AuthorID: c.userID, AuthorName: c.username, Text: text, ClientID: clientID,
 	})
+	if fed != nil {
+		fed(stored.ID, created && err == nil) // the node's stream sends it to the room
+	}
 	if err != nil {
 		c.srv.limited.Error("store message", "user_id", c.userID, "err", err) // a failing disk fails every send
 		return fail(wire.ErrInternal)
 	}
 	msg := toWire(stored)
-	if created {
+	if created && fed == nil {
 		c.sock.ToRoom(stored.Room, wire.EventMessage, msg)
-		c.tellMentioned(ctx, msg) // mentions.go
+		c.srv.tellMentioned(ctx, c.userID, msg) // mentions.go
 	}
 	c.limits.typing.reset(stored.Room) // a message ends typing: the next keystroke is news at once
 	return success(ack{"message": msg})

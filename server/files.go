@@ -326,7 +326,7 @@ func (s *Server) completeUpload(w http.ResponseWriter, ctx context.Context, up *
 		return
 	}
 	msg := toWire(stored)
-	if created {
+	if created && !s.pokeFeed() { // cluster.go: a node's stream sends it
 		s.sockets.ToRoom(stored.Room, wire.EventMessage, msg)
 	}
 	writeJSON(w, http.StatusCreated, wire.UploadDone{Message: msg})

@@ -26,6 +26,9 @@ type hub struct {
 	newLimits func() *userLimits
 
 	maxAge time.Duration // of a session, from its sign-in; 0: none
+	// elsewhere reports whether a user is online on another node of the
+	// cluster (cluster.go); nil outside a cluster.
+	elsewhere func(id int64) bool
 
 	authMu  sync.RWMutex
 	revoked map[string]time.Time // session id -> when none of its tokens can be valid anyway
@@ -238,7 +241,7 @@ func (h *hub) online(id int64) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, leaving := h.leaving[id]
-	return len(h.byUser[id]) > 0 || leaving
+	return len(h.byUser[id]) > 0 || leaving || h.elsewhere != nil && h.elsewhere(id)
 }
 
 func snapshotOf[K comparable](m map[K]map[*conn]struct{}, k K) []*conn {

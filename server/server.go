@@ -17,6 +17,7 @@ import (
 	"confab/internal/loglimit"
 	"confab/internal/sio"
 	"confab/server/auth"
+	"confab/server/cluster"
 	"confab/server/store"
 	"confab/server/web"
 	"confab/wire"
@@ -26,6 +27,7 @@ import (
 // http.Server, and stop it with Shutdown.
 type Server struct {
 	cfg     Config
+	cl      *clusterNode // cluster.go: nil outside a cluster
 	log     *slog.Logger
 	limited *loglimit.Logger // lines a client can cause: one per kind per 10 s
 	store   *store.Store
@@ -115,6 +117,10 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := s.startCluster(); err != nil { // cluster.go: on PostgreSQL
+		st.Close()
+		return nil, err
+	}
 	s.log.Info("server ready", "data_dir", cfg.DataDir, "database", databaseName(st), "secret_from", source, "token_ttl", signer.TTL(),
 		"max_session_age", max(cfg.MaxSessionAge, 0), "signup", !cfg.NoSignup, "max_payload", cfg.MaxPayload)
 	return s, nil
@@ -151,6 +157,7 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		s.seen.flush(ctx, s.store, s.log)
 		cancel()
+		s.stopCluster() // cluster.go
 		err = s.store.Close()
 		s.log.Info("server stopped")
 	})
@@ -165,6 +172,7 @@ func (s *Server) DeleteUser(ctx context.Context, username string) error {
 		return err
 	}
 	s.hub.removeUser(u.ID)
+	s.publish(cluster.Event{Kind: cluster.KindRemoved, User: u.ID})
 	for _, c := range s.hub.connsOfUser(u.ID) {
 		c.kick(wire.ReasonUnknownUser)
 	}

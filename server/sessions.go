@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"confab/server/auth"
+	"confab/server/cluster"
 	"confab/server/store"
 	"confab/wire"
 )
@@ -96,6 +97,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		sl.giveBack()
 	}
 	s.hub.endSessions(claims.UserID, gen)
+	s.publish(cluster.Event{Kind: cluster.KindSessions, User: claims.UserID, Gen: gen, Why: wire.ReasonPasswordChanged})
 	kicked := s.hub.connsOfUser(claims.UserID)
 	for _, c := range kicked {
 		c.kick(wire.ReasonPasswordChanged)

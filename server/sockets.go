@@ -105,7 +105,7 @@ func (h sockets) Connected(so *sio.Socket) {
 	s.seen.mark(c.userID)
 	s.limited.InfoBy(c.userIDs, "socket connected", "user_id", c.userID, "socket", so.ID(), "remote", so.Handshake().Address)
 	if online {
-		s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: true})
+		s.cameOnline(c) // cluster.go
 	}
 	// A session revoked, a password changed or a user deleted between the
 	// handshake and here would have missed the hub; check once more now
@@ -133,11 +133,7 @@ func (h sockets) Disconnected(so *sio.Socket, reason string) {
 		c.expiry.Stop()
 	}
 	c.mu.Unlock()
-	s.hub.remove(c, sid, s.cfg.PresenceGrace, func() {
-		if !s.sockets.Closing() {
-			s.sockets.Broadcast(wire.EventPresence, wire.Presence{User: wire.Author{ID: c.userIDs, Username: c.username}, Online: false})
-		}
-	})
+	s.hub.remove(c, sid, s.cfg.PresenceGrace, func() { s.wentOffline(c) }) // cluster.go
 	s.seen.mark(c.userID)
 	s.limited.InfoBy(c.userIDs, "socket disconnected", "user_id", c.userID, "socket", so.ID(), "reason", reason)
 }

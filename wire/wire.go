@@ -230,6 +230,9 @@ type Health struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Message says, for a person, what is wrong; absent when all is well.
 	Message string `json:"message,omitempty"`
+	// Node names the cluster node that answered (docs/cluster.md); absent
+	// outside a cluster.
+	Node string `json:"node,omitempty"`
 }
 
 // Health statuses.

@@ -55,6 +55,7 @@ type sendLoop struct {
 // Send is the transport's: not writable until the batch is on the wire
 // (or failed), then "drain" and "ready", as the library's.
 func (t *coalescingTransport) Send(packets []*packet.Packet) {
+	prefixOpen(packets, t.sidPrefix) // sidprefix.go
 	if t.libSend {
 		t.sendThroughLibrary(packets)
 		return

@@ -52,7 +52,12 @@ func (*closingWebSocket) New(ctx *types.HttpContext) transports.Transport {
 	}
 	t := (&transports.WebSocketBuilder{}).New(ctx)
 	if co != nil {
-		return coalesce(t, co, h, wsc, h.srv.opts.noBatchLossFix) // coalesce.go, batchloss.go
+		c := coalesce(t, co, h, wsc, h.srv.opts.noBatchLossFix) // coalesce.go, batchloss.go
+		c.sidPrefix = sidPrefixOf(ctx)                          // sidprefix.go
+		return c
+	}
+	if prefix := sidPrefixOf(ctx); prefix != "" {
+		return &prefixedTransport{Transport: t, prefix: prefix} // sidprefix.go
 	}
 	return t
 }

@@ -274,9 +274,11 @@ type coalescingTransport struct {
 	h       *hijacked
 	loop    sendLoop
 	libSend bool // the library's send (tests only: pitfall 1's canary)
+
+	sidPrefix string // begins the session id of the open packet (sidprefix.go)
 }
 
-func coalesce(t transports.Transport, co *coalescer, h *hijacked, wsc *types.WebSocketConn, libSend bool) transports.Transport {
+func coalesce(t transports.Transport, co *coalescer, h *hijacked, wsc *types.WebSocketConn, libSend bool) *coalescingTransport {
 	if libSend {
 		// Registered before the engine's own listeners: the batch is on
 		// the wire before the engine hands the transport its next one.

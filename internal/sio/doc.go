@@ -11,7 +11,9 @@
 // at a time, in the order the client sent them (Event), and its end
 // (Disconnected). Sockets join rooms; the server emits to a socket, to the
 // others in a room, or to everyone; Kick tells a client why before disconnecting it; Shutdown
-// tells every client before closing.
+// tells every client before closing. With Options.SessionPrefix its
+// Engine.IO session ids begin with the node's name, for a load balancer to
+// route a session's requests to its node (sidprefix.go, TestSessionIDsNameTheirNode).
 //
 // Client: Dial returns a Conn once the server accepted the CONNECT. The
 // server's events arrive in order on Events, which closes when the

@@ -45,7 +45,11 @@ type Options struct {
 	// MaxSessionsPerAddr is how many Engine.IO sessions one address may
 	// hold at once (sessions.go); more handshakes are answered 429.
 	MaxSessionsPerAddr int
-	Logger             *slog.Logger
+	// SessionPrefix, when set, begins every Engine.IO session id this
+	// server hands out, so that a load balancer can route a session's
+	// requests to it (sidprefix.go); SessionPrefixOf makes one of a node id.
+	SessionPrefix string
+	Logger        *slog.Logger
 
 	noBatchLossFix   bool                          // tests only: batchloss.go
 	noCoalesce       bool                          // tests only: coalesce.go
@@ -76,6 +80,7 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.SessionPrefix = SessionPrefixOf(o.SessionPrefix)
 	return o
 }
 
@@ -150,6 +155,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(w, r) || !s.capBody(w, r) { // origin.go, pollbody.go
 		return
 	}
+	r = s.withSessionPrefix(r)          // sidprefix.go
 	r, done, ok := s.admitSession(w, r) // sessions.go
 	if !ok {
 		return

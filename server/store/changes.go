@@ -295,3 +295,23 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (Message, error) {
 	}
 	return m, nil
 }
+
+// MessagesAfter returns up to limit messages of every room with ids above
+// afterID, in id order, with their reactions and attachments (as History).
+// Ids are assigned in commit order (on PostgreSQL under LockMessages, in
+// SQLite by its one writer), so a reader that asks again after the last id
+// it got never skips a message committed later: a cluster's catch-up.
+func (s *Store) MessagesAfter(ctx context.Context, afterID int64, limit int) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id > ? ORDER BY id ASC LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read messages: %w", err)
+	}
+	out, err := scanAll(rows, min(limit, 1024))
+	if err == nil {
+		err = s.withReactions(ctx, out)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read messages: %w", err)
+	}
+	return out, nil
+}

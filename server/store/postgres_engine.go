@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,32 +111,23 @@ func (pgEngine) probe(ctx context.Context, db *sql.DB) error {
 	return err
 }
 
-// failing: the connection or the server failed, not the statement.
+// failing: the connection or the server failed, not the statement. An
+// error from PostgreSQL says which by its class; any other (a refused or
+// lost connection, a closed one, a timeout) is the connection's, but for
+// the answers that are no failure.
 func (pgEngine) failing(err error) bool {
-	if err == nil {
-		return false
-	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
+	switch {
+	case err == nil, errors.Is(err, sql.ErrNoRows), errors.Is(err, sql.ErrTxDone), errors.Is(err, context.Canceled):
+		return false
+	case errors.As(err, &pe):
 		switch pe.Code[:2] {
 		case "08", "53", "57", "58", "XX": // connection, resources, shut down, system, internal
 			return true
 		}
 		return false
 	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, sql.ErrNoRows) && !errors.Is(err, sql.ErrTxDone) &&
-		(isNetError(err) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-			errors.Is(err, sql.ErrConnDone) || errors.Is(err, context.DeadlineExceeded) || isConnectError(err))
-}
-
-func isNetError(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne)
-}
-
-func isConnectError(err error) bool {
-	var ce *pgconn.ConnectError
-	return errors.As(err, &ce)
+	return true
 }
 
 // retryable: the database failed, and not while committing (a commit whose
