@@ -21,7 +21,7 @@ APT_PKGS += desktop-file-utils libglib2.0-bin xz-utils x11-utils
 APT_PKGS += postgresql haproxy
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test stress bench start-time package package-windows windows-check deps sysdeps npmdeps webbundle build confabd fuzz vet fmt-check clean
+.PHONY: run test cluster stress bench start-time package package-windows windows-check deps sysdeps npmdeps webbundle build confabd fuzz vet fmt-check clean
 
 run: sysdeps webbundle
 	$(GO) run . $(ARGS)
@@ -145,6 +145,13 @@ build: webbundle
 # The headless server, without cgo.
 confabd: webbundle
 	CGO_ENABLED=0 $(GO) build -o bin/confabd ./cmd/confabd
+
+# A cluster on this computer to try (docs/loadbalancer.md): its own
+# PostgreSQL, three confabd nodes on it and HAProxy in front, on loopback.
+# It prints the address to join; Ctrl+C stops them all. ARGS=-nodes 5 etc.
+cluster: sysdeps confabd
+	CGO_ENABLED=0 $(GO) build -o bin/confabcluster ./cmd/confabcluster
+	bin/confabcluster -confabd bin/confabd $(ARGS)
 
 # The Socket.IO package's dial/close stress test at full size (2,000 dials
 # closed at random moments), with two busy loops on the CPU.
