@@ -18,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"confab/internal/sio"
 	"confab/server/blobs"
 	"confab/server/store"
 	"confab/wire"
@@ -55,6 +56,9 @@ func (s *Server) openFiles() error {
 	if err != nil {
 		d.Close()
 		return err
+	}
+	if s.cfg.NodeID != "" {
+		up.prefix = sio.SessionPrefixOf(s.cfg.NodeID) + "."
 	}
 	s.files = &files{blobs: d, uploads: up}
 	s.mux.HandleFunc("POST "+wire.PathFiles, s.handleUploadStart)
