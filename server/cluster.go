@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
+	"confab/server/auth"
 	"confab/server/cluster"
 	"confab/server/store"
 	"confab/wire"
@@ -30,7 +32,7 @@ type clusterNode struct {
 	limits   *cluster.Limits
 	cancel   context.CancelFunc
 
-	ready sync.WaitGroup // events wait until the node is whole
+	ready sync.WaitGroup // the listener's callbacks wait until the node is whole
 
 	mu      sync.Mutex
 	senders map[int64]string // message id -> the socket that sent it (it has its ack)
@@ -80,6 +82,7 @@ func (s *Server) startCluster() error {
 			func(u int64) bool { return s.hub.sockets(u) > 0 }, n.presenceChanged)
 	}
 	if err != nil {
+		n.ready.Done() // the listener's callbacks see no feed and return
 		bus.Close()
 		return fmt.Errorf("cluster: %s", cluster.Clean(err))
 	}
@@ -87,6 +90,7 @@ func (s *Server) startCluster() error {
 	n.bus, n.cancel, n.limits = bus, stop, cluster.NewLimits(bus.DB())
 	n.feed = cluster.NewFeed(runCtx, last, n.fetch, func(m store.Message) int64 { return m.ID }, n.deliver, s.log)
 	s.hub.elsewhere = n.presence.Online
+	n.shareLimits()
 	s.cl = n
 	n.ready.Done()
 	go n.announce(runCtx)
@@ -117,32 +121,7 @@ func (s *Server) stopCluster() {
 
 // fetch reads the stream: every message after an id, in id order.
 func (n *clusterNode) fetch(ctx context.Context, after int64, limit int) ([]store.Message, error) {
-	rows, err := n.bus.DB().QueryContext(ctx, `SELECT id FROM messages WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]store.Message, 0, len(ids))
-	for _, id := range ids {
-		m, err := n.s.store.MessageByID(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, nil
+	return n.s.store.MessagesAfter(ctx, after, limit)
 }
 
 // deliver sends one message of the stream to this node's sockets in its room.
@@ -193,10 +172,16 @@ func (n *clusterNode) commit() {
 func (n *clusterNode) announce(ctx context.Context) {
 	t := time.NewTicker(safetyPoll)
 	defer t.Stop()
+	sweep := time.NewTicker(10 * time.Minute)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sweep.C: // buckets full for an hour hold nothing
+			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+			n.limits.Sweep(sctx, time.Hour) //nolint:errcheck // next time
+			cancel()
 		case <-t.C:
 			n.feed.Poke()
 		case <-n.committed:
@@ -255,7 +240,8 @@ func (n *clusterNode) publish(ev cluster.Event) {
 // caughtUp runs after every connect of the listener: what was missed
 // meanwhile is read from the database.
 func (n *clusterNode) caughtUp() {
-	if n.feed == nil { // still starting: startCluster calls it when ready
+	n.ready.Wait()
+	if n.feed == nil { // it failed to start
 		return
 	}
 	n.feed.Poke()
@@ -298,6 +284,9 @@ func (n *clusterNode) handle(ev cluster.Event) {
 		return
 	}
 	n.ready.Wait()
+	if n.feed == nil {
+		return
+	}
 	s, h := n.s, n.s.hub
 	switch ev.Kind {
 	case cluster.KindCommit:
@@ -439,6 +428,34 @@ func (s *Server) kickLocal(user int64, room string) int {
 	return n
 }
 
+// checkClaims is hub.check, but in a cluster an account this node has not
+// heard of yet (created on another node a moment ago, its event still on
+// the way) is looked up in the database: the token's signature is already
+// checked, so only a real account's first request pays for the query.
+func (s *Server) checkClaims(c auth.Claims) error {
+	err := s.hub.check(c)
+	if s.cl == nil || !errors.Is(err, auth.ErrNoUser) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	u, _, lerr := s.store.Credentials(ctx, c.Username)
+	if lerr != nil || u.ID != c.UserID {
+		return err
+	}
+	s.hub.learnUser(u.ID, u.SessionGen)
+	return s.hub.check(c)
+}
+
+// learnUser records an account the hub did not know, with its generation.
+func (h *hub) learnUser(id, gen int64) {
+	h.authMu.Lock()
+	defer h.authMu.Unlock()
+	if _, ok := h.users[id]; !ok {
+		h.users[id] = gen
+	}
+}
+
 // reloadAuth replaces the revocations and session generations with the
 // database's (after a reconnect: events may have been missed).
 func (h *hub) reloadAuth(revoked map[string]time.Time, gens map[int64]int64) {
@@ -466,4 +483,68 @@ func (s *Server) clusterHealth(h *wire.Health) {
 		return
 	}
 	h.Node = s.cl.node
+}
+
+// Limits that hold for the cluster (cluster.Limits): the login and
+// sign-up throttles, and each user's message rate. A user's own limiter on
+// this node still answers first, so a flood is refused without a query.
+const (
+	keyLoginUser = "login-user:"
+	keyLoginAddr = "login-addr:"
+	keyRegister  = "register:"
+	keyMessages  = "messages:"
+)
+
+func (n *clusterNode) shareLimits() {
+	s := n.s
+	share := func(t *throttle, prefix string) {
+		t.shared = func(key string) (slot, time.Duration) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			ok, wait, err := n.limits.Take(ctx, prefix+key, t.burst, float64(t.every))
+			if err != nil { // no database: nothing it guards can succeed now anyway
+				s.limited.Warn("cluster: shared limit unavailable", "err", cluster.Clean(err))
+				return slot{}, time.Second
+			}
+			if !ok {
+				return slot{}, max(wait, time.Second)
+			}
+			return slot{back: func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				n.limits.GiveBack(ctx, prefix+key, t.burst) //nolint:errcheck // at worst one failure too many counts
+			}}, 0
+		}
+	}
+	share(s.loginPerUser, keyLoginUser)
+	share(s.loginPerAddr, keyLoginAddr)
+	share(s.registerAddr, keyRegister)
+	s.hub.sharedLimits = func(id int64, local allower) allower {
+		return &sharedAllower{n: n, local: local, key: keyMessages + strconv.FormatInt(id, 10),
+			burst: s.cfg.UserMessageBurst, perSec: float64(s.cfg.UserMessageRate)}
+	}
+}
+
+// allower is what a message limit answers.
+type allower interface{ Allow() bool }
+
+// sharedAllower is a user's message rate for the whole cluster.
+type sharedAllower struct {
+	n      *clusterNode
+	local  allower
+	key    string
+	burst  int
+	perSec float64
+}
+
+func (a *sharedAllower) Allow() bool {
+	if !a.local.Allow() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ok, _, err := a.n.limits.Take(ctx, a.key, a.burst, a.perSec)
+	// No database: let the send go on to fail as unavailable, not as
+	// rate limited.
+	return ok || err != nil
 }

@@ -29,6 +29,8 @@ type hub struct {
 	// elsewhere reports whether a user is online on another node of the
 	// cluster (cluster.go); nil outside a cluster.
 	elsewhere func(id int64) bool
+	// sharedLimits adds the cluster's bucket to a user's message limit.
+	sharedLimits func(id int64, local allower) allower
 
 	authMu  sync.RWMutex
 	revoked map[string]time.Time // session id -> when none of its tokens can be valid anyway
@@ -37,7 +39,7 @@ type hub struct {
 
 // userLimits are what one user may do, all sockets together.
 type userLimits struct {
-	messages *rate.Limiter // messages sent
+	messages allower       // messages sent: a rate.Limiter, in a cluster the cluster's bucket too (cluster.go)
 	reads    *rate.Limiter // bytes of history read: in debt once overdrawn
 	typing   typingGate    // typing notices relayed (typing.go)
 }
@@ -130,6 +132,9 @@ func (h *hub) limitsOf(id int64) *userLimits {
 	l, ok := h.limits[id]
 	if !ok {
 		l = h.newLimits()
+		if h.sharedLimits != nil {
+			l.messages = h.sharedLimits(id, l.messages)
+		}
 		h.limits[id] = l
 	}
 	return l

@@ -54,7 +54,7 @@ func (s *Server) verify(token string) (auth.Claims, error) {
 	if err != nil {
 		return auth.Claims{}, err
 	}
-	if err := s.hub.check(c); err != nil {
+	if err := s.checkClaims(c); err != nil { // cluster.go
 		return auth.Claims{}, err
 	}
 	return c, nil

@@ -18,6 +18,8 @@ type throttle struct {
 	every   rate.Limit
 	burst   int
 	max     int
+	// shared takes from the cluster's bucket instead (cluster.go).
+	shared func(key string) (slot, time.Duration)
 }
 
 // maxThrottleKey bounds a key's length: a username in a request may be
@@ -35,8 +37,9 @@ func newThrottle(burst int, window time.Duration, max int) *throttle {
 
 // slot is a token taken from a bucket, which can be given back.
 type slot struct {
-	r   *rate.Reservation
-	now time.Time
+	r    *rate.Reservation
+	now  time.Time
+	back func() // a shared bucket's (cluster.go)
 }
 
 // giveBack returns the token: what it was taken for does not count.
@@ -44,12 +47,18 @@ func (s slot) giveBack() {
 	if s.r != nil {
 		s.r.CancelAt(s.now)
 	}
+	if s.back != nil {
+		s.back()
+	}
 }
 
 // take takes a token for key, or says how long key must wait.
 func (t *throttle) take(key string, now time.Time) (slot, time.Duration) {
 	if len(key) > maxThrottleKey {
 		key = key[:maxThrottleKey]
+	}
+	if t.shared != nil {
+		return t.shared(key)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
