@@ -43,6 +43,10 @@ type Instance struct {
 	bin  string // the directory of initdb and postgres
 	cred *syscall.Credential
 
+	// Durable: the server syncs its commits to disk, as a production one
+	// does (benchmarks); tests run with fsync off.
+	Durable bool
+
 	mu  sync.Mutex
 	cmd *exec.Cmd
 }
@@ -86,7 +90,13 @@ func Start(t testing.TB) *Instance {
 var errMissing = errors.New(Install)
 
 // New initialises and starts a server; Remove stops it and deletes its data.
-func New() (*Instance, error) {
+func New() (*Instance, error) { return newInstance(false) }
+
+// NewDurable is New with a server that syncs its commits (Durable), for
+// benchmarks that compare it with SQLite's full sync.
+func NewDurable() (*Instance, error) { return newInstance(true) }
+
+func newInstance(durable bool) (*Instance, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errMissing, err)
@@ -95,7 +105,7 @@ func New() (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &Instance{dir: dir, bin: bin}
+	in := &Instance{dir: dir, bin: bin, Durable: durable}
 	if os.Geteuid() == 0 {
 		if in.cred, err = postgresUser(); err != nil {
 			os.RemoveAll(dir)
@@ -164,9 +174,13 @@ func (in *Instance) Restart() error {
 		return err
 	}
 	defer logFile.Close()
+	syncs := "off"
+	if in.Durable {
+		syncs = "on"
+	}
 	cmd := exec.Command(filepath.Join(in.bin, "postgres"), "-D", filepath.Join(in.dir, "data"),
 		"-p", strconv.Itoa(in.Port), "-k", in.dir, "-c", "listen_addresses=127.0.0.1",
-		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=400",
+		"-c", "fsync="+syncs, "-c", "full_page_writes="+syncs, "-c", "max_connections=400",
 		"-c", "shared_buffers=32MB")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Pdeathsig: a test binary that dies takes its server with it (SIGQUIT
