@@ -33,8 +33,8 @@ import (
 // behind the server's back could not. With no server running on that data
 // directory they open it themselves, through the same calls.
 
-const usersUsage = `Usage: %[1]s users [--data-dir DIR] COMMAND
-       %[1]s invite [--data-dir DIR] [--uses N] [--ttl 168h] [--addr HOST:PORT]
+const usersUsage = `Usage: %[1]s users [--data-dir DIR] [--database URL] COMMAND
+       %[1]s invite [--data-dir DIR] [--database URL] [--uses N] [--ttl 168h] [--addr HOST:PORT]
 
 Commands:
   list                      every account: administrator, removed, online, last seen
@@ -55,6 +55,7 @@ func RunUsers(ctx context.Context, name string, args []string, stdin io.Reader, 
 	fs := flag.NewFlagSet(name+" users", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", DefaultDataDir(), "the server's data directory")
+	database := fs.String("database", "", "the server's PostgreSQL URL, when no server runs here (default $"+DatabaseEnv+")")
 	fs.Usage = func() { fmt.Fprintf(stderr, usersUsage, name) }
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,7 +65,7 @@ func RunUsers(ctx context.Context, name string, args []string, stdin io.Reader, 
 		return flag.ErrHelp
 	}
 	cmd, rest := fs.Arg(0), fs.Args()[1:]
-	return withAdmin(*dataDir, func(a *client.Admin) error {
+	return withAdmin(*dataDir, databaseOf(*database), func(a *client.Admin) error {
 		return plain(runUsersCmd(ctx, a, name, cmd, rest, stdin, stdout, stderr))
 	})
 }
@@ -207,6 +208,7 @@ func RunInvite(ctx context.Context, name string, args []string, stdout, stderr i
 	fs := flag.NewFlagSet(name+" invite", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", DefaultDataDir(), "the server's data directory")
+	database := fs.String("database", "", "the server's PostgreSQL URL, when no server runs here (default $"+DatabaseEnv+")")
 	uses := fs.Int("uses", 1, "how many accounts the code may create")
 	ttl := fs.Duration("ttl", wire.DefaultInviteTTL, "how long the code stays good")
 	addr := fs.String("addr", "", "the address joiners reach the server at (HOST:PORT): also print an invitation link")
@@ -214,7 +216,7 @@ func RunInvite(ctx context.Context, name string, args []string, stdout, stderr i
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withAdmin(*dataDir, func(a *client.Admin) error {
+	return withAdmin(*dataDir, databaseOf(*database), func(a *client.Admin) error {
 		inv, err := a.Invite(ctx, *uses, *ttl)
 		if err != nil {
 			return plain(err)
@@ -234,21 +236,21 @@ func RunInvite(ctx context.Context, name string, args []string, stdout, stderr i
 // withAdmin runs f with the running server's operator socket, or, when no
 // server runs on dataDir, with the server opened here (holding the socket,
 // so a server started meanwhile is refused it and says so).
-func withAdmin(dataDir string, f func(*client.Admin) error) error {
+func withAdmin(dataDir, database string, f func(*client.Admin) error) error {
 	op := client.Operator(dataDir)
 	if _, err := os.Stat(filepath.Join(dataDir, wire.AdminSocketFile)); err == nil {
 		if err := f(op); !errors.Is(err, client.ErrUnreachable) {
 			return err
 		} // a socket left by a server that died: open the directory here
 	}
-	if _, err := os.Stat(filepath.Join(dataDir, store.DBFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dataDir, store.DBFile)); err != nil && database == "" {
 		return fmt.Errorf("no Confab server data in %s (see --data-dir)", dataDir)
 	}
 	secret, _, err := auth.LoadSecret(dataDir)
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{DataDir: dataDir, Secret: secret, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Config{DataDir: dataDir, Database: database, Secret: secret, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
@@ -259,6 +261,15 @@ func withAdmin(dataDir string, f func(*client.Admin) error) error {
 	}
 	defer stop()
 	return f(client.NewAdmin(&http.Client{Transport: inProcess{srv.OperatorHandler()}}))
+}
+
+// databaseOf is --database, else $CONFAB_DATABASE (read after the flags,
+// not as the flag's default, which -h would print with its password).
+func databaseOf(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return os.Getenv(DatabaseEnv)
 }
 
 // inProcess hands requests to a handler in this process.

@@ -111,9 +111,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
-	if *database == "" { // not in the flag's default, which -h would print with its password
-		*database = os.Getenv(DatabaseEnv)
-	}
+	*database = databaseOf(*database) // admin.go
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

@@ -1,12 +1,15 @@
 package daemon
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"confab/internal/pgtest"
+	"confab/server/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -39,5 +42,28 @@ func TestDatabaseFlagAndEnvironment(t *testing.T) {
 				t.Fatalf("log does not name %q (or shows the password):\n%s", want, out)
 			}
 		})
+	}
+}
+
+// With no server running, `users` opens the PostgreSQL database named by
+// CONFAB_DATABASE (or --database), not a SQLite file in the data directory.
+func TestUsersOnAStoppedServerOnPostgres(t *testing.T) {
+	dsn := pgtest.DB(t)
+	t.Setenv(DatabaseEnv, dsn)
+	t.Setenv("LOCAL_JWT_SECRET", "")
+	dir := t.TempDir()
+	if out, err := users(t, dir, "password-d\n", "add", "dave"); err != nil || !strings.Contains(out, "added dave (administrator)") {
+		t.Fatalf("add: %v %s", err, out)
+	}
+	st, err := store.OpenWith(t.TempDir(), store.Options{Database: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.UserByName(context.Background(), "dave"); err != nil {
+		t.Fatalf("dave is not in the PostgreSQL database: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, store.DBFile)); !os.IsNotExist(err) {
+		t.Fatalf("a SQLite database was made in the data directory: %v", err)
 	}
 }

@@ -1,5 +1,6 @@
 // Package testserver starts the real Confab server on loopback with real
-// SQLite in a temporary directory, for the tests of every package.
+// SQLite in a temporary directory (or PostgreSQL: engines.go), for the
+// tests of every package.
 package testserver
 
 import (

@@ -106,145 +106,151 @@ func schemaVersion(t *testing.T, s *Store) int {
 
 func TestEditDeleteReactChanges(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir())
-	defer s.Close()
-	ctx := context.Background()
-	add := func(room string, author int64, text string) Message {
-		m, _, err := s.AddMessage(ctx, Message{Room: room, AuthorID: author, AuthorName: fmt.Sprint(author), Text: text})
-		if err != nil {
-			t.Fatal(err)
+	eachEngine(t, func(t *testing.T, fresh func() string) {
+		s := open(t, fresh())
+		defer s.Close()
+		ctx := context.Background()
+		add := func(room string, author int64, text string) Message {
+			m, _, err := s.AddMessage(ctx, Message{Room: room, AuthorID: author, AuthorName: fmt.Sprint(author), Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
 		}
-		return m
-	}
-	m1, m2 := add("general", 1, "one"), add("general", 2, "two")
-	other := add("dev", 1, "elsewhere")
+		m1, m2 := add("general", 1, "one"), add("general", 2, "two")
+		other := add("dev", 1, "elsewhere")
 
-	steps := []struct {
-		name    string
-		do      func() (Message, error)
-		wantErr error
-		wantRev int64
-	}{
-		{"edit own", func() (Message, error) { m, _, err := s.EditMessage(ctx, m1.ID, 1, "uno"); return m, err }, nil, 1},
-		{"edit same text again", func() (Message, error) { m, _, err := s.EditMessage(ctx, m1.ID, 1, "uno"); return m, err }, nil, 1},
-		{"edit another's", func() (Message, error) { m, _, err := s.EditMessage(ctx, m2.ID, 1, "mine now"); return m, err }, ErrNotAuthor, 0},
-		{"delete another's", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 1); return m, err }, ErrNotAuthor, 0},
-		{"edit unknown", func() (Message, error) { m, _, err := s.EditMessage(ctx, 9999, 1, "x"); return m, err }, ErrNotFound, 0},
-		{"react", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "👍", ReactToggle); return m, err }, nil, 2},
-		{"react on when on", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "👍", ReactOn); return m, err }, nil, 2},
-		{"react by another", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 2, "👍", ReactOn); return m, err }, nil, 3},
-		{"other room's own counter", func() (Message, error) { m, _, err := s.EditMessage(ctx, other.ID, 1, "there"); return m, err }, nil, 1},
-		{"delete own", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 2); return m, err }, nil, 4},
-		{"delete again", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 2); return m, err }, nil, 4},
-		{"edit deleted", func() (Message, error) { m, _, err := s.EditMessage(ctx, m2.ID, 2, "back"); return m, err }, ErrDeleted, 0},
-		{"react to deleted", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "🎉", ReactOn); return m, err }, ErrDeleted, 0},
-	}
-	for _, st := range steps {
-		m, err := st.do()
-		if !errors.Is(err, st.wantErr) || (err == nil && m.Rev != st.wantRev) {
-			t.Errorf("%s: rev %d, err %v; want rev %d, err %v", st.name, m.Rev, err, st.wantRev, st.wantErr)
+		steps := []struct {
+			name    string
+			do      func() (Message, error)
+			wantErr error
+			wantRev int64
+		}{
+			{"edit own", func() (Message, error) { m, _, err := s.EditMessage(ctx, m1.ID, 1, "uno"); return m, err }, nil, 1},
+			{"edit same text again", func() (Message, error) { m, _, err := s.EditMessage(ctx, m1.ID, 1, "uno"); return m, err }, nil, 1},
+			{"edit another's", func() (Message, error) { m, _, err := s.EditMessage(ctx, m2.ID, 1, "mine now"); return m, err }, ErrNotAuthor, 0},
+			{"delete another's", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 1); return m, err }, ErrNotAuthor, 0},
+			{"edit unknown", func() (Message, error) { m, _, err := s.EditMessage(ctx, 9999, 1, "x"); return m, err }, ErrNotFound, 0},
+			{"react", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "👍", ReactToggle); return m, err }, nil, 2},
+			{"react on when on", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "👍", ReactOn); return m, err }, nil, 2},
+			{"react by another", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 2, "👍", ReactOn); return m, err }, nil, 3},
+			{"other room's own counter", func() (Message, error) { m, _, err := s.EditMessage(ctx, other.ID, 1, "there"); return m, err }, nil, 1},
+			{"delete own", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 2); return m, err }, nil, 4},
+			{"delete again", func() (Message, error) { m, _, err := s.DeleteMessage(ctx, m2.ID, 2); return m, err }, nil, 4},
+			{"edit deleted", func() (Message, error) { m, _, err := s.EditMessage(ctx, m2.ID, 2, "back"); return m, err }, ErrDeleted, 0},
+			{"react to deleted", func() (Message, error) { m, _, err := s.React(ctx, m2.ID, 1, "🎉", ReactOn); return m, err }, ErrDeleted, 0},
 		}
-	}
-	hist, err := s.History(ctx, Page{Room: "general", Limit: 10})
-	if err != nil || len(hist) != 2 {
-		t.Fatalf("history %v %v", hist, err)
-	}
-	if h := hist[0]; h.Text != "uno" || h.EditedAt.IsZero() || h.Deleted {
-		t.Errorf("edited message in history: %+v", h)
-	}
-	if h := hist[1]; h.Text != "" || !h.Deleted || h.Reactions != nil || h.Rev != 4 {
-		t.Errorf("tombstone in history: %+v", h)
-	}
-	var text string
-	s.db.QueryRow(`SELECT text FROM messages WHERE id = ?`, m2.ID).Scan(&text) //nolint:errcheck
-	if text != "" {
-		t.Errorf("a deleted message's text is still stored: %q", text)
-	}
-	changes, seq, err := s.Changes(ctx, "general", 1, 10)
-	if err != nil || seq != 4 || len(changes) != 1 || changes[0].ID != m2.ID {
-		t.Errorf("changes since 1: %+v seq %d %v", changes, seq, err)
-	}
-	changes, seq, err = s.Changes(ctx, "general", 0, 10)
-	if err != nil || seq != 4 || len(changes) != 2 || changes[0].ID != m1.ID || changes[1].ID != m2.ID {
-		t.Errorf("changes since 0: %+v seq %d %v", changes, seq, err)
-	}
-	if changes, seq, err := s.Changes(ctx, "empty", 0, 10); err != nil || seq != 0 || len(changes) != 0 {
-		t.Errorf("changes of a room without any: %+v %d %v", changes, seq, err)
-	}
+		for _, st := range steps {
+			m, err := st.do()
+			if !errors.Is(err, st.wantErr) || (err == nil && m.Rev != st.wantRev) {
+				t.Errorf("%s: rev %d, err %v; want rev %d, err %v", st.name, m.Rev, err, st.wantRev, st.wantErr)
+			}
+		}
+		hist, err := s.History(ctx, Page{Room: "general", Limit: 10})
+		if err != nil || len(hist) != 2 {
+			t.Fatalf("history %v %v", hist, err)
+		}
+		if h := hist[0]; h.Text != "uno" || h.EditedAt.IsZero() || h.Deleted {
+			t.Errorf("edited message in history: %+v", h)
+		}
+		if h := hist[1]; h.Text != "" || !h.Deleted || h.Reactions != nil || h.Rev != 4 {
+			t.Errorf("tombstone in history: %+v", h)
+		}
+		var text string
+		s.db.QueryRow(`SELECT text FROM messages WHERE id = ?`, m2.ID).Scan(&text) //nolint:errcheck
+		if text != "" {
+			t.Errorf("a deleted message's text is still stored: %q", text)
+		}
+		changes, seq, err := s.Changes(ctx, "general", 1, 10)
+		if err != nil || seq != 4 || len(changes) != 1 || changes[0].ID != m2.ID {
+			t.Errorf("changes since 1: %+v seq %d %v", changes, seq, err)
+		}
+		changes, seq, err = s.Changes(ctx, "general", 0, 10)
+		if err != nil || seq != 4 || len(changes) != 2 || changes[0].ID != m1.ID || changes[1].ID != m2.ID {
+			t.Errorf("changes since 0: %+v seq %d %v", changes, seq, err)
+		}
+		if changes, seq, err := s.Changes(ctx, "empty", 0, 10); err != nil || seq != 0 || len(changes) != 0 {
+			t.Errorf("changes of a room without any: %+v %d %v", changes, seq, err)
+		}
+	})
 }
 
 func TestReactionsToggleAndList(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir())
-	defer s.Close()
-	ctx := context.Background()
-	m, _, err := s.AddMessage(ctx, Message{Room: "general", AuthorID: 1, AuthorName: "a", Text: "hi"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range []struct {
-		user    int64
-		emoji   string
-		mode    ReactMode
-		changed bool
-		want    string
-	}{
-		{2, "🎉", ReactToggle, true, "[🎉:2]"},
-		{1, "👍", ReactToggle, true, "[👍:1 🎉:2]"},
-		{3, "👍", ReactOn, true, "[👍:1 🎉:2 👍:3]"},
-		{2, "🎉", ReactToggle, true, "[👍:1 👍:3]"},
-		{2, "🎉", ReactOff, false, "[👍:1 👍:3]"},
-	} {
-		got, changed, err := s.React(ctx, m.ID, r.user, r.emoji, r.mode)
-		var list []string
-		for _, x := range got.Reactions {
-			list = append(list, fmt.Sprintf("%s:%d", x.Emoji, x.UserID))
+	eachEngine(t, func(t *testing.T, fresh func() string) {
+		s := open(t, fresh())
+		defer s.Close()
+		ctx := context.Background()
+		m, _, err := s.AddMessage(ctx, Message{Room: "general", AuthorID: 1, AuthorName: "a", Text: "hi"})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err != nil || changed != r.changed || fmt.Sprint(list) != r.want {
-			t.Errorf("user %d %s mode %d: %v changed %v %v, want %s changed %v", r.user, r.emoji, r.mode, list, changed, err, r.want, r.changed)
+		for _, r := range []struct {
+			user    int64
+			emoji   string
+			mode    ReactMode
+			changed bool
+			want    string
+		}{
+			{2, "🎉", ReactToggle, true, "[🎉:2]"},
+			{1, "👍", ReactToggle, true, "[👍:1 🎉:2]"},
+			{3, "👍", ReactOn, true, "[👍:1 🎉:2 👍:3]"},
+			{2, "🎉", ReactToggle, true, "[👍:1 👍:3]"},
+			{2, "🎉", ReactOff, false, "[👍:1 👍:3]"},
+		} {
+			got, changed, err := s.React(ctx, m.ID, r.user, r.emoji, r.mode)
+			var list []string
+			for _, x := range got.Reactions {
+				list = append(list, fmt.Sprintf("%s:%d", x.Emoji, x.UserID))
+			}
+			if err != nil || changed != r.changed || fmt.Sprint(list) != r.want {
+				t.Errorf("user %d %s mode %d: %v changed %v %v, want %s changed %v", r.user, r.emoji, r.mode, list, changed, err, r.want, r.changed)
+			}
 		}
-	}
+	})
 }
 
 // Reactions are read for a dense page (history) and for scattered ids
 // (changes) alike, and never those of other messages in between.
 func TestReactionsOfScatteredAndDenseMessages(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir())
-	defer s.Close()
-	ctx := context.Background()
-	var ids []int64
-	for i := range 20 {
-		m, _, err := s.AddMessage(ctx, Message{Room: []string{"general", "dev"}[i%2], AuthorID: 1, AuthorName: "a", Text: "m"})
-		if err != nil {
-			t.Fatal(err)
+	eachEngine(t, func(t *testing.T, fresh func() string) {
+		s := open(t, fresh())
+		defer s.Close()
+		ctx := context.Background()
+		var ids []int64
+		for i := range 20 {
+			m, _, err := s.AddMessage(ctx, Message{Room: []string{"general", "dev"}[i%2], AuthorID: 1, AuthorName: "a", Text: "m"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
 		}
-		ids = append(ids, m.ID)
-	}
-	for _, i := range []int{0, 10, 18, 5} { // 5 is in dev, between the others
-		if _, _, err := s.React(ctx, ids[i], 2, "😮", ReactOn); err != nil {
-			t.Fatal(err)
+		for _, i := range []int{0, 10, 18, 5} { // 5 is in dev, between the others
+			if _, _, err := s.React(ctx, ids[i], 2, "😮", ReactOn); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	changes, _, err := s.Changes(ctx, "general", 0, 10)
-	if err != nil || len(changes) != 3 {
-		t.Fatalf("changes: %v %v", changes, err)
-	}
-	for _, m := range changes {
-		if len(m.Reactions) != 1 || m.Reactions[0] != (Reaction{"😮", 2}) {
-			t.Errorf("changed message %d: reactions %v", m.ID, m.Reactions)
+		changes, _, err := s.Changes(ctx, "general", 0, 10)
+		if err != nil || len(changes) != 3 {
+			t.Fatalf("changes: %v %v", changes, err)
 		}
-	}
-	hist, err := s.History(ctx, Page{Room: "general", Limit: 50})
-	if err != nil || len(hist) != 10 {
-		t.Fatalf("history: %v %v", hist, err)
-	}
-	for _, m := range hist {
-		reacted := m.ID == ids[0] || m.ID == ids[10] || m.ID == ids[18]
-		if (len(m.Reactions) == 1) != reacted || len(m.Reactions) > 1 {
-			t.Errorf("message %d in history: reactions %v", m.ID, m.Reactions)
+		for _, m := range changes {
+			if len(m.Reactions) != 1 || m.Reactions[0] != (Reaction{"😮", 2}) {
+				t.Errorf("changed message %d: reactions %v", m.ID, m.Reactions)
+			}
 		}
-	}
+		hist, err := s.History(ctx, Page{Room: "general", Limit: 50})
+		if err != nil || len(hist) != 10 {
+			t.Fatalf("history: %v %v", hist, err)
+		}
+		for _, m := range hist {
+			reacted := m.ID == ids[0] || m.ID == ids[10] || m.ID == ids[18]
+			if (len(m.Reactions) == 1) != reacted || len(m.Reactions) > 1 {
+				t.Errorf("message %d in history: reactions %v", m.ID, m.Reactions)
+			}
+		}
+	})
 }
 
 // TestMigrationOfARealReleaseDatabase opens a database written by the

@@ -31,6 +31,8 @@ type engine interface {
 	lockMessages(ctx context.Context, tx *sql.Tx) error
 	// forUpdate ends a SELECT of the row a transaction then changes.
 	forUpdate() string
+	// match is the search for messages holding every term (search.go).
+	match(ctx context.Context, db *sql.DB, terms []string) (searchMatch, bool, error)
 	// roomList is a condition "column is one of rooms" with its one
 	// argument, for more rooms than fit as parameters.
 	roomList(column, list string) (string, any)
@@ -44,14 +46,14 @@ func IsPostgres(database string) bool {
 }
 
 // Redact returns a database URL with its password removed, for logs and
-// errors. A value that is not a URL is returned as "(unparsable URL)" lest it
-// hold a password in another form.
+// errors. A value that is not a URL that parses is returned as
+// "(unparsable URL)", lest it hold a password in another form.
 func Redact(database string) string {
-	if database == "" || !strings.Contains(database, "://") {
-		return database
+	if database == "" {
+		return ""
 	}
 	u, err := url.Parse(database)
-	if err != nil {
+	if err != nil || u.Scheme == "" {
 		return "(unparsable URL)"
 	}
 	if _, has := u.User.Password(); has {

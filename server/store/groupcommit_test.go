@@ -15,48 +15,50 @@ import (
 // that holds its message, with its id.
 func TestMessagesThatArriveTogetherShareACommit(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir())
-	defer s.Close()
-	const n = 64
-	var once sync.Once
-	s.writer.held = func(first int) {
-		once.Do(func() {
-			for first+len(s.writer.requests) < n {
-				time.Sleep(time.Millisecond) // waiting for the senders, not for time
-			}
-		})
-	}
-	var wg sync.WaitGroup
-	ids := make([]int64, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m, _, err := s.AddMessage(context.Background(), Message{Room: "r", AuthorID: 1, AuthorName: "a", Text: fmt.Sprint(i)})
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = m.ID
-		}()
-	}
-	wg.Wait()
-	if c := s.writer.commits.Load(); c != 2 {
-		t.Fatalf("%d messages sent together took %d commits, want 2 (the held first, then the rest)", n, c)
-	}
-	got, err := s.History(context.Background(), Page{Room: "r", Limit: 2 * n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != n {
-		t.Fatalf("history holds %d messages, want %d", len(got), n)
-	}
-	seen := map[int64]bool{}
-	for _, id := range ids {
-		if id == 0 || seen[id] {
-			t.Fatalf("ids %v", ids)
+	eachEngine(t, func(t *testing.T, fresh func() string) {
+		s := open(t, fresh())
+		defer s.Close()
+		const n = 64
+		var once sync.Once
+		s.writer.held = func(first int) {
+			once.Do(func() {
+				for first+len(s.writer.requests) < n {
+					time.Sleep(time.Millisecond) // waiting for the senders, not for time
+				}
+			})
 		}
-		seen[id] = true
-	}
+		var wg sync.WaitGroup
+		ids := make([]int64, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, _, err := s.AddMessage(context.Background(), Message{Room: "r", AuthorID: 1, AuthorName: "a", Text: fmt.Sprint(i)})
+				if err != nil {
+					t.Error(err)
+				}
+				ids[i] = m.ID
+			}()
+		}
+		wg.Wait()
+		if c := s.writer.commits.Load(); c != 2 {
+			t.Fatalf("%d messages sent together took %d commits, want 2 (the held first, then the rest)", n, c)
+		}
+		got, err := s.History(context.Background(), Page{Room: "r", Limit: 2 * n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n {
+			t.Fatalf("history holds %d messages, want %d", len(got), n)
+		}
+		seen := map[int64]bool{}
+		for _, id := range ids {
+			if id == 0 || seen[id] {
+				t.Fatalf("ids %v", ids)
+			}
+			seen[id] = true
+		}
+	})
 }
 
 // BenchmarkAddMessages measures messages acknowledged per second by 32

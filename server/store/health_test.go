@@ -13,7 +13,7 @@ import (
 
 func openWith(t *testing.T, dir string, o Options) *Store {
 	t.Helper()
-	s, err := OpenWith(dir, o)
+	s, err := OpenWith(at(t, dir, o))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,44 +143,46 @@ func TestIdleStoreNoticesRecovery(t *testing.T) {
 
 // Health asked without pause makes one test write per interval at most.
 func TestHealthProbesAreRateBounded(t *testing.T) {
-	const interval = 100 * time.Millisecond
-	s := openWith(t, t.TempDir(), Options{ProbeInterval: interval})
-	start := time.Now()
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Since(start) < 500*time.Millisecond {
-				if err := s.Health(); err != nil {
-					t.Error(err)
-					return
+	eachEngine(t, func(t *testing.T, fresh func() string) {
+		const interval = 100 * time.Millisecond
+		s := openWith(t, fresh(), Options{ProbeInterval: interval})
+		start := time.Now()
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Since(start) < 500*time.Millisecond {
+					if err := s.Health(); err != nil {
+						t.Error(err)
+						return
+					}
 				}
+			}()
+		}
+		wg.Wait()
+		s.health.mu.Lock()
+		probes := s.health.probes
+		s.health.mu.Unlock()
+		if max := int(time.Since(start)/interval) + 1; probes < 1 || probes > max {
+			t.Fatalf("%d probes in %v, want 1 to %d", probes, time.Since(start), max)
+		}
+		// Stored messages count as test writes: none is needed meanwhile.
+		time.Sleep(interval)
+		for i := 0; i < 20; i++ {
+			if _, err := add(s, fmt.Sprint(i)); err != nil {
+				t.Fatal(err)
 			}
-		}()
-	}
-	wg.Wait()
-	s.health.mu.Lock()
-	probes := s.health.probes
-	s.health.mu.Unlock()
-	if max := int(time.Since(start)/interval) + 1; probes < 1 || probes > max {
-		t.Fatalf("%d probes in %v, want 1 to %d", probes, time.Since(start), max)
-	}
-	// Stored messages count as test writes: none is needed meanwhile.
-	time.Sleep(interval)
-	for i := 0; i < 20; i++ {
-		if _, err := add(s, fmt.Sprint(i)); err != nil {
-			t.Fatal(err)
+			if err := s.Health(); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := s.Health(); err != nil {
-			t.Fatal(err)
+		s.health.mu.Lock()
+		defer s.health.mu.Unlock()
+		if s.health.probes != probes {
+			t.Fatalf("%d probes while messages were stored", s.health.probes-probes)
 		}
-	}
-	s.health.mu.Lock()
-	defer s.health.mu.Unlock()
-	if s.health.probes != probes {
-		t.Fatalf("%d probes while messages were stored", s.health.probes-probes)
-	}
+	})
 }
 
 // The probe writes: on a read-only disk it fails.

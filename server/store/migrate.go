@@ -6,8 +6,9 @@ import (
 	"fmt"
 )
 
-// migrations are applied in order; the database's user_version records how
-// many have run. Append new steps, never edit old ones.
+// migrations are SQLite's, applied in order; the database's user_version
+// records how many have run. Append new steps, never edit old ones (and a
+// schema change appends a step to PostgreSQL's too: postgres_schema.go).
 var migrations = []string{
 	// 1: accounts, messages, revocations.
 	`CREATE TABLE users (

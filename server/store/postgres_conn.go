@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -46,12 +47,20 @@ func (c pgConn) QueryContext(ctx context.Context, query string, args []driver.Na
 	return c.Conn.QueryContext(ctx, rebind(query), args)
 }
 
-// CheckNamedValue passes a bool as 0 or 1, and everything else as it is.
+// CheckNamedValue passes a bool as 0 or 1, a string with NUL characters or
+// bytes that are not UTF-8 with those replaced by U+FFFD (PostgreSQL's text
+// holds neither, and refusing it would fail a whole batch of messages for
+// one sender's "\u0000"), and everything else as it is.
 func (c pgConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if b, ok := nv.Value.(bool); ok {
+	switch v := nv.Value.(type) {
+	case bool:
 		nv.Value = int64(0)
-		if b {
+		if v {
 			nv.Value = int64(1)
+		}
+	case string:
+		if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
+			nv.Value = strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "\uFFFD")
 		}
 	}
 	return c.Conn.CheckNamedValue(nv)

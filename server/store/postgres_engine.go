@@ -41,7 +41,8 @@ type pgEngine struct{}
 func openPostgres(url string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %s: %w", Redact(url), errors.Unwrap(err))
+		// Not err: its text may quote the URL, password and all.
+		return nil, fmt.Errorf("database URL %s: not a PostgreSQL connection URL pgx can read", Redact(url))
 	}
 	db := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(pgMaxConns)

@@ -102,4 +102,6 @@ var pgMigrations = []string{
 		target   TEXT NOT NULL,
 		detail   TEXT NOT NULL DEFAULT ''
 	);`,
+	// 2: the index of words for search (postgres_search.go).
+	pgSearchSchema,
 }

@@ -108,8 +108,10 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if _, err := OpenWith(t.TempDir(), Options{Database: "mysql://u:secret@h/db"}); err == nil || strings.Contains(err.Error(), "secret") {
-		t.Fatalf("a URL of another database: %v", err)
+	for _, bad := range []string{"mysql://u:secret@h/db", "host=h password=secret", "postgres://u:secret@h:port/db", "postgres://u:secret@h/db?sslmode=bogus"} {
+		if _, err := OpenWith(t.TempDir(), Options{Database: bad}); err == nil || strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: %v", Redact(bad), err)
+		}
 	}
 }
 
@@ -329,5 +331,27 @@ func TestPostgresDownAndBack(t *testing.T) {
 	}
 	if fmt.Sprint(ids) != fmt.Sprint(acked) {
 		t.Fatalf("stored %v, acknowledged %v", ids, acked)
+	}
+}
+
+// Text PostgreSQL cannot hold (a NUL, bytes that are not UTF-8) is stored
+// with U+FFFD in their place, and fails nobody's message: a batch holds
+// other senders' messages too.
+func TestPostgresTextItCannotHold(t *testing.T) {
+	t.Parallel()
+	s := openPG(t, pgtest.DB(t))
+	ctx := context.Background()
+	for _, text := range []string{"nul\x00here", "bad \xff byte"} {
+		m, _, err := s.AddMessage(ctx, Message{Room: "r", AuthorID: 1, AuthorName: "a", Text: text})
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		got, err := s.MessageByID(ctx, m.ID)
+		if err != nil || !strings.Contains(got.Text, "\uFFFD") {
+			t.Fatalf("%q stored as %q: %v", text, got.Text, err)
+		}
+	}
+	if err := s.Health(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -65,9 +65,15 @@ func (s *Store) SearchMessages(ctx context.Context, terms []string, f SearchFilt
 	from := `messages m`
 	order := `m.id`
 	if len(terms) > 0 {
-		from = `messages_fts f JOIN messages m ON m.id = f.rowid`
-		order = `f.rowid` // FTS5 walks its matches newest first and stops at the limit
-		where, args = append(where, `messages_fts MATCH ?`), append(args, ftsQuery(terms))
+		m, ok, err := s.engine.match(ctx, s.db, terms)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		if !ok {
+			return nil, nil
+		}
+		from, order = m.from, m.order
+		where, args = append(where, m.cond), append(args, m.arg)
 	}
 	if f.Author != "" {
 		var id int64
@@ -159,6 +165,14 @@ func (s *Store) messageRooms(ctx context.Context) ([]string, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// searchMatch is how an engine finds the messages holding the words.
+type searchMatch struct {
+	from  string // the tables, the messages as m
+	order string // the id to page and order by
+	cond  string // the condition, with one argument
+	arg   any
 }
 
 // ftsQuery makes an FTS5 query of words a person typed: each a quoted

@@ -76,3 +76,13 @@ func (sqliteEngine) forUpdate() string                           { return "" }
 func (sqliteEngine) roomList(column, list string) (string, any) {
 	return column + ` IN (SELECT value FROM json_each(?))`, list
 }
+
+// match for SQLite: the FTS5 index, walked newest first.
+func (sqliteEngine) match(_ context.Context, _ *sql.DB, terms []string) (searchMatch, bool, error) {
+	return searchMatch{
+		from:  `messages_fts f JOIN messages m ON m.id = f.rowid`,
+		order: `f.rowid`, // FTS5 walks its matches newest first and stops at the limit
+		cond:  `messages_fts MATCH ?`,
+		arg:   ftsQuery(terms),
+	}, true, nil
+}

@@ -1,4 +1,5 @@
-// Package store keeps Confab's durable state in an embedded SQLite database:
+// Package store keeps Confab's durable state in an embedded SQLite database
+// (or, with Options.Database, in PostgreSQL: engine.go, docs/postgres.md):
 // users, messages and revoked sessions. Writes of messages go through a single
 // writer goroutine that commits them in groups, so every acknowledged message
 // is on disk while many senders share one fsync.
@@ -127,10 +128,11 @@ func usernameKey(name string) string { return strings.ToLower(name) }
 // name is in use in any letter case, and ErrUsernameTooSimilar when it looks
 // like one in use (Lookalike).
 //
-// The check and the insert are one statement in a serializable transaction,
-// so of concurrent sign-ups of look-alikes only one is stored. (SQLite: the
-// transaction begins IMMEDIATE and writers take turns. PostgreSQL: the same
-// SQL under SERIALIZABLE, where the loser fails with a serialization error.)
+// The check and the insert are one statement in a transaction writers take
+// turns at, so of concurrent sign-ups of look-alikes only one is stored.
+// (SQLite: the transaction begins IMMEDIATE. PostgreSQL: it takes
+// LockWrites first, at READ COMMITTED, so the check sees what the previous
+// holder committed; a SERIALIZABLE snapshot would be older than the lock.)
 func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (User, error) {
 	return s.createUser(ctx, username, passwordHash, nil)
 }
@@ -139,8 +141,13 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (
 // does what the new account's id is needed for. The first account of a
 // server is its administrator.
 func (s *Store) createUser(ctx context.Context, username, passwordHash string, also func(*sql.Tx, int64) error) (User, error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+	opts := &sql.TxOptions{Isolation: sql.LevelSerializable}
+	if s.Postgres() {
+		opts = nil // see above
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
+		s.noteWrite(err)
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
