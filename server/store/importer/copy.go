@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // copier copies tables from the SQLite snapshot src to PostgreSQL dst.
@@ -15,6 +16,8 @@ type copier struct {
 	o   Options
 	src *sql.Tx
 	dst *sql.DB
+	// replaced counts the values with bytes PostgreSQL's text cannot hold.
+	replaced int
 }
 
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
@@ -163,7 +166,7 @@ func (c *copier) insert(ctx context.Context, t table, rows [][]any) (int64, erro
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			args = append(args, v)
+			args = append(args, c.storable(v))
 			b.WriteString("$" + strconv.Itoa(len(args)))
 		}
 		b.WriteByte(')')
@@ -183,6 +186,26 @@ func (c *copier) insert(ctx context.Context, t table, rows [][]any) (int64, erro
 		return 0, err
 	}
 	return n, tx.Commit()
+}
+
+// storable is v as PostgreSQL's text takes it: a NUL or a byte that is not
+// UTF-8 (SQLite keeps any) becomes U+FFFD, as the store does on PostgreSQL
+// (postgres_conn.go), and is counted.
+func (c *copier) storable(v any) any {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = v
+	case []byte: // text SQLite stored as a blob
+		s = string(v)
+	default:
+		return v
+	}
+	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
+		return s
+	}
+	c.replaced++
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // setSequence moves the sequence of t's id past the highest id SQLite

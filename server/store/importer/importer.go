@@ -138,6 +138,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return rep, err
 		}
 	}
+	if c.replaced > 0 {
+		fmt.Fprintf(o.Progress, "%d values held a NUL or bytes that are not UTF-8, which PostgreSQL cannot store: "+
+			"they were copied with U+FFFD in their place, as the server stores them on PostgreSQL\n", c.replaced)
+	}
 	for _, t := range tables {
 		if t.intKey(types[t.name]) {
 			if err := c.setSequence(ctx, t); err != nil {

@@ -295,6 +295,10 @@ func servesHistory(t *testing.T, dsn, oldDataDir string, last wire.Message) {
 	if _, err := client.Login(ctx, env.URL, "dave", "password-dave"); err == nil {
 		t.Fatal("a removed account signs in after the move")
 	}
+	hits, _, err := bob.Chat.Search(ctx, client.SearchQuery{Words: "deploy"})
+	if err != nil || len(hits) != 1 || hits[0].Author.Username != "bob" {
+		t.Fatalf("search after the move: %v %+v", err, hits)
+	}
 	thumb, err := sess.Thumbnail(ctx, file.ID)
 	if err != nil || len(thumb) == 0 {
 		t.Fatalf("the file's thumbnail after the move: %v", err)
@@ -305,5 +309,53 @@ func servesHistory(t *testing.T, dsn, oldDataDir string, last wire.Message) {
 	}
 	if _, err := client.Register(ctx, env.URL, "erin", "password-erin"); err != nil {
 		t.Fatalf("a new account after the move: %v", err)
+	}
+}
+
+// A text SQLite holds but PostgreSQL's text cannot (a NUL, bytes that are
+// not UTF-8) is copied with U+FFFD in their place, as the store writes it
+// on PostgreSQL, and said so; the import does not stop on it.
+func TestImportReplacesWhatPostgreSQLCannotStore(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	u, err := st.CreateUser(ctx, "alice", "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"first", "second"} {
+		if _, _, err := st.AddMessage(ctx, store.Message{Room: "general", AuthorID: u.ID, AuthorName: "alice", Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	raw, err := sql.Open("sqlite", filepath.Join(dir, store.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE messages SET text = CASE text WHEN 'first' THEN 'a' || char(0) || 'b' ELSE CAST(X'41FF42' AS TEXT) END`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	dsn := pgtest.DB(t)
+	var progress bytes.Buffer
+	if _, err := Run(ctx, Options{From: dir, Database: dsn, Progress: &progress}); err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if !strings.Contains(progress.String(), "2 values held a NUL or bytes that are not UTF-8") {
+		t.Errorf("progress:\n%s", progress.String())
+	}
+	dst, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	got, err := strings1(ctx, dst, `SELECT text FROM messages ORDER BY id`)
+	if err != nil || !slices.Equal(got, []string{"a\uFFFDb", "A\uFFFDB"}) {
+		t.Fatalf("texts %q %v", got, err)
 	}
 }
