@@ -132,7 +132,8 @@ func (c *Chat) settle(o *Outgoing, res map[string]any, err error) {
 		delete(c.pending, o.ClientID)
 		o.State, o.Message = Sent, &m
 		r.markSeen(m.ID)
-	case errors.As(err, &refused) && refused.Code != "" && refused.Code != wire.ErrRateLimited && refused.Code != wire.ErrInternal:
+	case errors.As(err, &refused) && refused.Code != "" && refused.Code != wire.ErrRateLimited && refused.Code != wire.ErrInternal &&
+		refused.Code != wire.ErrUnavailable: // a cluster node without its database: not stored, try again
 		r.queue = r.queue[1:]
 		o.State, o.Err = Failed, err
 	default: // rate limited, server trouble, timeout or disconnect: keep it, try again

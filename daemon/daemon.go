@@ -98,6 +98,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		"/healthz tests the database with a tiny write when nothing was stored for this long, at most once per interval; a failing database is retried as often")
 	healthTimeout := fs.Duration("health-probe-timeout", server.DefaultHealthProbeTimeout, "how long /healthz waits for that write before answering degraded")
 	storeRetry := fs.Duration("store-retry", server.DefaultStoreRetry, "how long a batch of messages the disk refused is retried before the senders are told it failed")
+	nodeFlag := fs.String("node-id", "", "this node's name in a cluster (with --database): in /healthz, the logs and pg_stat_activity; unique per node (default <host name>:<port of --addr>)")
 	chatName := fs.String("name", "", "chat name joiners see in their list of chats on the network (default \"Confab on <host name>\")")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the Confab chat server without a window.\n"+
@@ -136,6 +137,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 			DataDir:              *dataDir,
 			Database:             *database,
 			FilesDir:             *filesDir,
+			NodeID:               nodeID(*nodeFlag, *database, *addr), // node.go
 			TokenTTL:             *ttl,
 			MaxSessionAge:        *maxSessionAge,
 			NoSignup:             *noSignup,

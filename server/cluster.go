@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"confab/internal/loglimit"
 	"confab/server/auth"
 	"confab/server/cluster"
 	"confab/server/store"
@@ -63,6 +64,8 @@ func (s *Server) startCluster() error {
 	if node == "" {
 		node = defaultNodeID()
 	}
+	s.log = s.log.With("node", node) // every line of a node names it
+	s.limited = loglimit.New(s.log, 0)
 	n := &clusterNode{s: s, node: node, senders: map[int64]string{}, committed: make(chan struct{}, 1)}
 	n.ready.Add(1)
 	bus, err := cluster.Open(cluster.Config{URL: s.store.DatabaseURL(), Node: n.node, Logger: s.log,
@@ -270,6 +273,12 @@ func (n *clusterNode) reload() {
 	for _, c := range n.s.hub.allConns() {
 		if err := n.s.hub.check(c.currentClaims()); err != nil {
 			c.kick(err.Error())
+			continue
+		}
+		for _, room := range c.sock.Rooms() { // a group left meanwhile
+			if ok, err := n.s.mayRead(ctx, c.userID, room); err == nil && !ok {
+				c.sock.Leave(room)
+			}
 		}
 	}
 	if err := n.presence.Reload(ctx); err != nil {

@@ -12,3 +12,14 @@ func (s *Server) ToRoomExcept(room, except, event string, data any) {
 	}
 	s.broadcast(room, except, event, data) // broadcast.go
 }
+
+// Rooms lists the rooms the socket is in, but the one of its own id.
+func (so *Socket) Rooms() []string {
+	var out []string
+	for _, r := range so.sock.Rooms().Keys() {
+		if string(r) != so.ID() {
+			out = append(out, string(r))
+		}
+	}
+	return out
+}

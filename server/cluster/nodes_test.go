@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"confab/client"
 	"confab/internal/pgtest"
 	"confab/internal/testserver"
 	"confab/server"
@@ -189,15 +191,18 @@ func TestFanOutLatencyAcrossNodes(t *testing.T) {
 	const n = 100
 	latency(t, sa, onA, 10) // warm up
 	same := latency(t, sa, onA, n)
-	for range 10 {
-		for onB.Events(wire.EventMessage) == nil || len(onB.Events(wire.EventMessage)) < len(onA.Events(wire.EventMessage)) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		break
-	}
+	testserver.WaitFor(t, 10*time.Second, "b caught up", func() bool {
+		return len(onB.Events(wire.EventMessage)) == len(onA.Events(wire.EventMessage))
+	})
 	other := latency(t, sa, onB, n)
-	t.Logf("send-to-delivery, %d messages: same node p50 %v p99 %v; other node p50 %v p99 %v",
-		n, same[n/2], same[n*99/100], other[n/2], other[n*99/100])
+	// One server on SQLite, no cluster: the baseline.
+	solo := testserver.Start(t, server.Config{EventRate: 1000, EventBurst: 1000, UserMessageRate: 1000, UserMessageBurst: 1000})
+	alice, bob = solo.Register("alice", "password-alice"), solo.Register("bob", "password-bob")
+	sa, onSolo := dial(t, solo, alice.Token), dial(t, solo, bob.Token)
+	latency(t, sa, onSolo, 10)
+	base := latency(t, sa, onSolo, n)
+	t.Logf("send-to-delivery, %d messages one at a time: SQLite, no cluster p50 %v p99 %v; PostgreSQL node, same node p50 %v p99 %v; other node p50 %v p99 %v",
+		n, base[n/2], base[n*99/100], same[n/2], same[n*99/100], other[n/2], other[n*99/100])
 }
 
 // A logout, a password change, a removal and a kick made on one node take
@@ -419,6 +424,16 @@ func TestDatabaseRestart(t *testing.T) {
 	if _, err := send(sa, "before"); err != nil {
 		t.Fatal(err)
 	}
+	// A real client too: what it sends while the database is down waits
+	// in its outbox, and goes once the node takes messages again.
+	ctx := context.Background()
+	sess, err := client.Login(ctx, a.URL, "alice", "password-alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := client.Connect(sess, client.Options{RateLimitPause: 200 * time.Millisecond})
+	t.Cleanup(chat.Close)
+	testserver.WaitFor(t, 10*time.Second, "the client online", func() bool { return chat.State() == client.Online })
 	pg.Stop()
 	stopped := time.Now()
 	for _, e := range envs {
@@ -435,6 +450,16 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Fatalf("refused with %v, want %s", res["error"], wire.ErrUnavailable)
 	}
 	t.Logf("both nodes 503 %v after the database stopped", time.Since(stopped))
+	queued, err := chat.Send(wire.DefaultRoom, "queued while down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a few tries of the outbox, all refused
+	for len(chat.Events()) > 0 {
+		if d, ok := (<-chat.Events()).(client.DeliveryEvent); ok && d.Outgoing.ClientID == queued && d.Outgoing.State != client.Pending {
+			t.Fatalf("the client's message settled while the database was down: %+v", d.Outgoing)
+		}
+	}
 	if err := pg.Restart(); err != nil {
 		t.Fatal(err)
 	}
@@ -458,6 +483,19 @@ func TestDatabaseRestart(t *testing.T) {
 	for _, e := range sb.Events(wire.EventMessage) {
 		if e.Args[0].(map[string]any)["text"] == "while down" {
 			t.Fatal("a refused message was delivered")
+		}
+	}
+	for {
+		select {
+		case ev := <-chat.Events():
+			if d, ok := ev.(client.DeliveryEvent); ok && d.Outgoing.ClientID == queued && d.Outgoing.State != client.Pending {
+				if d.Outgoing.State != client.Sent {
+					t.Fatalf("the queued message ended %v: %v", d.Outgoing.State, d.Outgoing.Err)
+				}
+				return
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the client's queued message never went after the restart")
 		}
 	}
 }
@@ -497,5 +535,138 @@ func TestLimitsHoldAcrossNodes(t *testing.T) {
 	}
 	if sent != 10 {
 		t.Fatalf("bob sent %d messages over 3 nodes, want the burst of 10", sent)
+	}
+}
+
+func call(t *testing.T, s *testserver.Sock, event string, payload map[string]any) map[string]any {
+	t.Helper()
+	res, err := s.Call(event, payload)
+	if err != nil || res["ok"] != true {
+		t.Fatalf("%s: %v %v", event, res, err)
+	}
+	return res
+}
+
+// Edits and reactions, private groups (created, joined, left) and
+// mentions made on one node reach the sockets on the other.
+func TestChangesGroupsAndMentionsCrossNodes(t *testing.T) {
+	t.Parallel()
+	envs := startNodes(t, pgtest.DB(t), 2)
+	a, b := envs[0], envs[1]
+	alice, bob := a.Register("alice", "password-alice"), b.Register("bob", "password-bob")
+	sa, sb := dial(t, a, alice.Token), dial(t, b, bob.Token)
+
+	id, err := send(sa, "first draft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(t, sa, wire.EventEdit, map[string]any{"id": id, "text": "final"})
+	call(t, sb, wire.EventReact, map[string]any{"id": id, "emoji": wire.Reactions[0]})
+	if _, err := sb.WaitEvents(wire.EventUpdate, 1, 10*time.Second); err != nil {
+		t.Fatal("alice's edit on a did not reach bob on b")
+	}
+	if _, err := sa.WaitEvents(wire.EventUpdate, 1, 10*time.Second); err != nil {
+		t.Fatal("bob's reaction on b did not reach alice on a")
+	}
+
+	// A group made on a: bob's socket on b is told, joins, reads and leaves.
+	res := call(t, sa, wire.EventGroup, map[string]any{"name": "plans", "members": []any{"bob"}})
+	room := res["conversation"].(map[string]any)["room"].(string)
+	if _, err := sb.WaitEvents(wire.EventConversation, 1, 10*time.Second); err != nil {
+		t.Fatal("bob on b was not told of the group made on a")
+	}
+	call(t, sb, wire.EventJoin, map[string]any{"room": room})
+	before := len(ids(sb))
+	if _, err := sa.Call(wire.EventJoin, map[string]any{"room": room}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = sa.Call(wire.EventMessage, map[string]any{"room": room, "text": "secret plan"})
+	if err != nil || res["ok"] != true {
+		t.Fatalf("send to the group: %v %v", res, err)
+	}
+	if _, err := sb.WaitEvents(wire.EventMessage, before+1, 10*time.Second); err != nil {
+		t.Fatal("the group's message did not reach bob on b")
+	}
+	call(t, sb, wire.EventLeaveGroup, map[string]any{"room": room})
+	testserver.WaitFor(t, 10*time.Second, "alice told bob left", func() bool {
+		return len(sa.Events(wire.EventConversation)) >= 1
+	})
+	send(sa, "@bob look") //nolint:errcheck // a mention in the public room bob is in: a message, not a mention
+	res, err = sa.Call(wire.EventMessage, map[string]any{"room": room, "text": "after bob left"})
+	if err != nil || res["ok"] != true {
+		t.Fatalf("send to the group: %v %v", res, err)
+	}
+	// bob's socket left the group's room: a message there is not his.
+	time.Sleep(300 * time.Millisecond)
+	for _, e := range sb.Events(wire.EventMessage) {
+		if e.Args[0].(map[string]any)["text"] == "after bob left" {
+			t.Fatal("bob on b got a message of a group he left")
+		}
+	}
+
+	// A mention of bob in a room his socket is not in reaches him on b.
+	call(t, sa, wire.EventJoin, map[string]any{"room": "elsewhere"})
+	if _, err := sa.Call(wire.EventMessage, map[string]any{"room": "elsewhere", "text": "hey @bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.WaitEvents(wire.EventMention, 1, 10*time.Second); err != nil {
+		t.Fatal("a mention made on a did not reach bob on b")
+	}
+}
+
+// A node cut off from the database for good (its role may no longer log
+// in, its connections ended: no heartbeat, no cleanup, as a node that
+// died) has its users go offline on the others within 30 s, and drains
+// itself (503).
+func TestDeadNodesUsersGoOffline(t *testing.T) {
+	t.Parallel()
+	url := pgtest.DB(t)
+	db := openDB(t, url)
+	role := fmt.Sprintf("node_%d", time.Now().UnixNano())
+	if _, err := db.Exec(`CREATE ROLE ` + role + ` LOGIN SUPERUSER`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Exec(`DROP ROLE IF EXISTS ` + role) }) //nolint:errcheck // a shared server's leftovers
+	a := startNodes(t, url, 1)[0]
+	b := testserver.Start(t, server.Config{Database: strings.Replace(url, "postgres@", role+"@", 1), NodeID: "doomed",
+		PresenceGrace: 100 * time.Millisecond})
+	waitHealthy(t, b)
+	alice, bob := a.Register("alice", "password-alice"), b.Register("bob", "password-bob")
+	sa := dial(t, a, alice.Token)
+	dial(t, b, bob.Token)
+	bobIs := func(online bool) func() bool {
+		return func() bool {
+			res, err := sa.Call(wire.EventUsers, nil)
+			if err != nil {
+				return false
+			}
+			for _, u := range res["users"].([]any) {
+				if u := u.(map[string]any); u["username"] == "bob" {
+					return u["online"] == online
+				}
+			}
+			return false
+		}
+	}
+	testserver.WaitFor(t, 10*time.Second, "bob online on a", bobIs(true))
+	if _, err := db.Exec(`ALTER ROLE ` + role + ` NOLOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, role); err != nil {
+		t.Fatal(err)
+	}
+	died := time.Now()
+	testserver.WaitFor(t, 30*time.Second, "bob offline on a", bobIs(false))
+	t.Logf("the dead node's user offline on the other %v after it lost the database", time.Since(died))
+	told := false
+	for _, e := range sa.Events(wire.EventPresence) {
+		m := e.Args[0].(map[string]any)
+		told = told || m["user"].(map[string]any)["username"] == "bob" && m["online"] == false
+	}
+	if !told {
+		t.Fatal("alice's socket was not told bob went")
+	}
+	if code, h := health(t, b); code != http.StatusServiceUnavailable || h.Node != "doomed" {
+		t.Fatalf("the cut-off node answers %d %+v", code, h)
 	}
 }
