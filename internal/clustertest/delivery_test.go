@@ -23,6 +23,8 @@ type goChat struct {
 	mu   sync.Mutex
 	got  map[int64]int // message id -> times it arrived as a MessageEvent
 	sent map[int64]bool
+	lost time.Time   // when it last left Online; zero while online
+	back []time.Time // when it was Online again, after each loss
 }
 
 func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name string) *goChat {
@@ -31,8 +33,6 @@ func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name s
 	if err != nil {
 		t.Fatalf("register %s: %v", name, err)
 	}
-	token, _ := sess.Token()
-	knownEverywhere(t, ctx, c, token)
 	g := &goChat{chat: client.Connect(sess, client.Options{}), got: map[int64]int{}, sent: map[int64]bool{}}
 	t.Cleanup(g.chat.Close)
 	go func() {
@@ -44,6 +44,13 @@ func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name s
 			case client.DeliveryEvent:
 				if e.Outgoing.State == client.Sent {
 					g.sent[e.Outgoing.Message.ID] = true
+				}
+			case client.StateEvent:
+				switch {
+				case e.State == client.Online && !g.lost.IsZero():
+					g.back, g.lost = append(g.back, time.Now()), time.Time{}
+				case e.State != client.Online && g.lost.IsZero():
+					g.lost = time.Now()
 				}
 			}
 			g.mu.Unlock()
@@ -68,7 +75,6 @@ func TestEveryMessageReachesEveryMemberOnceInOrder(t *testing.T) {
 	nodes := map[string]int{}
 	for u := 0; u < 4; u++ {
 		token := account(t, c.URL(), fmt.Sprintf("raw%d", u))
-		knownEverywhere(t, ctx, c, token)
 		for i := 0; i < 3; i++ {
 			s, err := dialRaw(ctx, c.URL(), token)
 			if err != nil {

@@ -183,14 +183,29 @@ type sendReply struct {
 	Message struct{ ID int64 }
 }
 
-// history reads every message of room after id, oldest first.
+// history reads the ids of every message of room after id, oldest first.
 func (s *rawSocket) history(ctx context.Context, room string, after int64) ([]int64, error) {
-	var ids []int64
+	msgs, err := s.messages(ctx, room, after)
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	return ids, err
+}
+
+type storedMessage struct {
+	ID       int64
+	ClientID string
+}
+
+// messages reads every message of room after id, oldest first.
+func (s *rawSocket) messages(ctx context.Context, room string, after int64) ([]storedMessage, error) {
+	var msgs []storedMessage
 	for {
 		var r struct {
 			OK       bool
 			Error    string
-			Messages []struct{ ID int64 }
+			Messages []storedMessage
 			More     bool
 		}
 		if err := s.call(ctx, wire.EventHistory, map[string]any{"room": room, "after": after, "limit": wire.MaxHistory}, &r); err != nil {
@@ -200,11 +215,11 @@ func (s *rawSocket) history(ctx context.Context, room string, after int64) ([]in
 			return nil, fmt.Errorf("history: %s", r.Error)
 		}
 		for _, m := range r.Messages {
-			ids = append(ids, m.ID)
+			msgs = append(msgs, m)
 			after = m.ID
 		}
 		if !r.More && len(r.Messages) < wire.MaxHistory {
-			return ids, nil
+			return msgs, nil
 		}
 	}
 }
@@ -228,30 +243,6 @@ func account(t testing.TB, url, name string) string {
 			t.Fatalf("register %s: %v", name, err)
 		}
 		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// knownEverywhere waits until every node admits token. A node learns of
-// an account registered on another through the bus, a moment later; until
-// then it refuses the token (unknown_user). That gap is cluster mode's to
-// close (noted in docs/loadbalancer.md); these tests are about delivery.
-func knownEverywhere(t testing.TB, ctx context.Context, c interface {
-	Nodes() int
-	NodeURL(int) string
-}, token string) {
-	t.Helper()
-	for i := 0; i < c.Nodes(); i++ {
-		for {
-			s, err := dialRaw(ctx, c.NodeURL(i), token)
-			if err == nil {
-				s.close()
-				break
-			}
-			if ctx.Err() != nil {
-				t.Fatalf("node %d never admitted the token: %v", i+1, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
 	}
 }
 
