@@ -50,7 +50,6 @@ func TestFilesOnEveryNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	token, _ := sess.Token()
-	knownEverywhere(t, ctx, c, token)
 
 	data := bytes.Repeat([]byte("confab cluster file "), 5000)
 	start, _ := json.Marshal(wire.FileUpload{Room: wire.DefaultRoom, Name: "notes.txt", Size: int64(len(data))})
