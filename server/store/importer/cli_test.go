@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -44,6 +45,20 @@ func TestConfabdImport(t *testing.T) {
 		t.Errorf("the output shows the password:\n%s", o)
 	}
 	t.Log("\n" + o)
+	// A row PostgreSQL has and SQLite has not: the counts differ, and the command fails.
+	pg, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	if _, err := pg.Exec(`INSERT INTO audit(at, actor, action, target) VALUES (1, 'someone', 'edit', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = daemon.RunImport(ctx, "confabd", []string{"--from-sqlite", dir}, &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), "differ") || !strings.Contains(out.String(), "differs") {
+		t.Errorf("counts that differ: %v\n%s", err, out.String())
+	}
 	if err := daemon.RunImport(ctx, "confabd", nil, &out, &errs); err == nil || !strings.Contains(err.Error(), "--from-sqlite") {
 		t.Errorf("without --from-sqlite: %v", err)
 	}
