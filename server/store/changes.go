@@ -136,7 +136,7 @@ func (s *Store) change(ctx context.Context, id int64, apply func(*sql.Tx, *Messa
 		s.noteWrite(err)
 		return Message{}, false, fmt.Errorf("change message: %w", err)
 	}
-	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`+s.engine.forUpdate(), id))
+	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, false, ErrNotFound
 	}

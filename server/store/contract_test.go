@@ -35,3 +35,21 @@ func at(t testing.TB, where string, o Options) (string, Options) {
 	}
 	return where, o
 }
+
+// Each engine tells a violated UNIQUE constraint (a taken name: an answer)
+// from a failing database.
+func TestUniqueViolationIsNoFailure(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, fresh func() string) {
+		s := open(t, fresh())
+		defer s.Close()
+		const q = `INSERT INTO revoked_sessions(sid, expires_at) VALUES('x', 1)`
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.db.Exec(q)
+		if err == nil || !s.engine.unique(err) || s.engine.failing(err) || s.engine.retryable(err) {
+			t.Fatalf("%v: unique %v, failing %v", err, s.engine.unique(err), s.engine.failing(err))
+		}
+	})
+}

@@ -27,10 +27,8 @@ type engine interface {
 	// nothing (its transactions begin IMMEDIATE: writers take turns).
 	lockWrites(ctx context.Context, tx *sql.Tx) error
 	// lockMessages is run first in the writer's transaction, so message
-	// ids are assigned in commit order (postgres_lock.go).
+	// ids are assigned in commit order (LockMessages, postgres_engine.go).
 	lockMessages(ctx context.Context, tx *sql.Tx) error
-	// forUpdate ends a SELECT of the row a transaction then changes.
-	forUpdate() string
 	// match is the search for messages holding every term (search.go).
 	match(ctx context.Context, db *sql.DB, terms []string) (searchMatch, bool, error)
 	// roomList is a condition "column is one of rooms" with its one

@@ -154,8 +154,6 @@ func (pgEngine) lockMessages(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-func (pgEngine) forUpdate() string { return ` FOR UPDATE OF messages` }
-
 func (pgEngine) roomList(column, list string) (string, any) {
 	return column + ` IN (SELECT json_array_elements_text(CAST(? AS json)))`, list
 }

@@ -71,7 +71,6 @@ func (sqliteEngine) unique(err error) bool {
 }
 func (sqliteEngine) lockWrites(context.Context, *sql.Tx) error   { return nil }
 func (sqliteEngine) lockMessages(context.Context, *sql.Tx) error { return nil }
-func (sqliteEngine) forUpdate() string                           { return "" }
 
 func (sqliteEngine) roomList(column, list string) (string, any) {
 	return column + ` IN (SELECT value FROM json_each(?))`, list
