@@ -42,6 +42,7 @@ var codeWords = map[string]string{
 	wire.ErrTooManySockets:  "This account is connected from too many places. Close Confab on one of them.",
 	wire.ErrPayloadTooLarge: "That is too large for the server.",
 	wire.ErrInternal:        "The server could not do that. Try again later.",
+	wire.ErrUnavailable:     "The server cannot take messages at the moment. Try again in a moment.",
 }
 
 // signedOutWords say why the chat signed out, by the server's reason.

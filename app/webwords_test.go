@@ -33,6 +33,7 @@ var webCodes = []string{
 	wire.ErrInternal, wire.ErrOriginNotAllowed, wire.ErrTooManyRooms, wire.ErrTooManySockets, wire.ErrPayloadTooLarge,
 	wire.ErrNotAdmin, wire.ErrInvalidInvite, wire.ErrLastAdmin,
 	wire.ErrNoSuchUser, wire.ErrGroupFull, wire.ErrNotAuthor, wire.ErrMessageDeleted, wire.ErrInvalidEmoji,
+	wire.ErrUnavailable, // a cluster node without its database (docs/cluster.md)
 }
 
 // webReasons are why a session ends (HTTP 401, connect_error, unauthorized).

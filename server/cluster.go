@@ -69,7 +69,7 @@ func (s *Server) startCluster() error {
 	n := &clusterNode{s: s, node: node, senders: map[int64]string{}, committed: make(chan struct{}, 1)}
 	n.ready.Add(1)
 	bus, err := cluster.Open(cluster.Config{URL: s.store.DatabaseURL(), Node: n.node, Logger: s.log,
-		Handle: n.handle, OnUp: n.caughtUp, OnDown: n.lost})
+		Handle: n.handle, OnUp: n.caughtUp})
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Server) startCluster() error {
 	n.ready.Done()
 	go n.announce(runCtx)
 	n.caughtUp() // what was sent while this node was starting
-	s.log.Info("cluster: node started", "node", n.node, "after_message", last)
+	s.log.Info("cluster: node started", "after_message", last)
 	return nil
 }
 
@@ -140,25 +140,25 @@ func (n *clusterNode) deliver(m store.Message) {
 	n.s.tellMentioned(ctx, m.AuthorID, msg) // mentions.go
 }
 
-// holdFeed is taken by a sender before it stores a message; done says which
-// message it stored (created), and pokes the stream. On SQLite: nil.
-func (s *Server) holdFeed(sender string) (done func(id int64, created bool)) {
+// addMessage stores a message sent by a socket. In a cluster (fed) the
+// node's stream sends it to the room, but not to the sender: the stream's
+// read waits (Feed.Hold) until the sender is noted.
+func (s *Server) addMessage(ctx context.Context, sender string, m store.Message) (stored store.Message, created, fed bool, err error) {
 	n := s.cl
 	if n == nil {
-		return nil
+		stored, created, err = s.store.AddMessage(ctx, m)
+		return stored, created, false, err
 	}
 	release := n.feed.Hold()
-	return func(id int64, created bool) {
-		if created {
-			n.mu.Lock()
-			n.senders[id] = sender
-			n.mu.Unlock()
-		}
-		release()
-		if created {
-			n.commit()
-		}
+	defer release()
+	stored, created, err = s.store.AddMessage(ctx, m)
+	if created && err == nil {
+		n.mu.Lock()
+		n.senders[stored.ID] = sender
+		n.mu.Unlock()
+		n.commit()
 	}
+	return stored, created, true, err
 }
 
 // commit asks announce to tell the other nodes of a commit.
@@ -250,8 +250,6 @@ func (n *clusterNode) caughtUp() {
 	n.feed.Poke()
 	go n.reload()
 }
-
-func (n *clusterNode) lost() {}
 
 // reload reads what events may have been missed: revocations, session
 // generations, accounts, presence. A socket whose token is now refused is

@@ -130,19 +130,16 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	fed := c.srv.holdFeed(c.sock.ID()) // cluster.go: nil outside a cluster
-	stored, created, err := c.srv.store.AddMessage(ctx, store.Message{
+	// In a cluster the node's stream sends it to the room (fed, cluster.go).
+	stored, created, fed, err := c.srv.addMessage(ctx, c.sock.ID(), store.Message{
 		Room: room, AuthorID: c.userID, AuthorName: c.username, Text: text, ClientID: clientID,
 	})
-	if fed != nil {
-		fed(stored.ID, created && err == nil) // the node's stream sends it to the room
-	}
 	if err != nil {
 		c.srv.limited.Error("store message", "user_id", c.userID, "err", err) // a failing disk fails every send
 		return fail(wire.ErrInternal)
 	}
 	msg := toWire(stored)
-	if created && fed == nil {
+	if created && !fed {
 		c.sock.ToRoom(stored.Room, wire.EventMessage, msg)
 		c.srv.tellMentioned(ctx, c.userID, msg) // mentions.go
 	}

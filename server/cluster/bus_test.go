@@ -165,11 +165,12 @@ func TestGarbledPayloadsAreIgnored(t *testing.T) {
 	}
 }
 
-// listenerPID finds a node's listening backend by its application_name.
+// listenerPID finds a node's listening backend by its application_name, in
+// this test's database (the server is shared with other tests' nodes).
 func listenerPID(t *testing.T, db *sql.DB, node string) int {
 	t.Helper()
 	var pid int
-	err := db.QueryRow(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, cluster.ApplicationName(node)).Scan(&pid)
+	err := db.QueryRow(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`, cluster.ApplicationName(node)).Scan(&pid)
 	if err != nil {
 		t.Fatalf("listener of %s: %v", node, err)
 	}

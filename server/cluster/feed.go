@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"confab/internal/loglimit"
 )
 
 // Feed is a node's one ordered stream of committed messages: whatever woke
@@ -19,7 +21,7 @@ type Feed[M any] struct {
 	fetch func(ctx context.Context, after int64, limit int) ([]M, error)
 	id    func(M) int64
 	emit  func(M)
-	log   *slog.Logger
+	log   *loglimit.Logger // a database that stays away: one line per interval
 
 	// gate: a sender holds it (read) from before its commit until it has
 	// said which socket sent the message (Hold); a read of the stream holds
@@ -36,7 +38,7 @@ const FeedPage = 500
 // NewFeed starts a stream that delivers the messages after start.
 func NewFeed[M any](ctx context.Context, start int64, fetch func(context.Context, int64, int) ([]M, error),
 	id func(M) int64, emit func(M), log *slog.Logger) *Feed[M] {
-	f := &Feed[M]{fetch: fetch, id: id, emit: emit, log: log, poke: make(chan struct{}, 1), done: make(chan struct{})}
+	f := &Feed[M]{fetch: fetch, id: id, emit: emit, log: loglimit.New(log, 0), poke: make(chan struct{}, 1), done: make(chan struct{})}
 	f.last.Store(start)
 	go f.run(ctx)
 	return f

@@ -391,7 +391,7 @@ func TestListenerCutWhileMessagesFlow(t *testing.T) {
 		}
 		testserver.WaitFor(t, 20*time.Second, "a new listener", func() bool {
 			var n int
-			db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND pid <> $2`, //nolint:errcheck
+			db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND pid <> $2 AND datname = current_database()`, //nolint:errcheck
 				cluster.ApplicationName("n2"), pid).Scan(&n)
 			return n == 1
 		})

@@ -791,7 +791,8 @@ async function pump() {
       m.el.remove();
       receive(ack.message, false);
       scrollToEnd(roomOf(m.room));
-    } else if (ack && ack.error === 'rate_limited') {
+    } else if (ack && (ack.error === 'rate_limited' || ack.error === 'unavailable')) {
+      // Not stored: too fast, or a cluster node without its database for now.
       m.state = 'waiting';
       again = 1000;
     } else {

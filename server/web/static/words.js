@@ -27,6 +27,7 @@ export const codes = {
   "too_many_attempts": "Too many attempts. Wait a minute and try again.",
   "too_many_rooms": "You are in too many rooms. Leave one first.",
   "too_many_sockets": "This account is connected from too many places. Close Confab on one of them.",
+  "unavailable": "The server cannot take messages at the moment. Try again in a moment.",
   "username_taken": "That username is taken. Pick another, or sign in if it is yours.",
   "username_too_similar": "That username looks too much like one already taken. Pick another.",
   "weak_password": "A password has at least 8 characters."
