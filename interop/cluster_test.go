@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { os.Exit(clustertest.Main(m)) }
 
 // The official client against three nodes behind HAProxy (cluster.test.mjs):
 // long-polling sessions and their upgrades reach their node, and every
-// message reaches every member once, in order.
+// message reaches every member once, in order. The seeds' tests too.
 func TestClusterJSClients(t *testing.T) {
 	t.Parallel()
 	node, err := exec.LookPath("node")
@@ -27,7 +27,8 @@ func TestClusterJSClients(t *testing.T) {
 		need.Tool(t, "node or interop/node_modules is missing (make test installs them): "+err.Error())
 	}
 	c := clustertest.Start(t, clustertest.Options{Args: []string{"--signup-burst", "1000", "--log-level", "warn"}})
-	runFiles(t, node, c.URL(), []string{"cluster.test.mjs"}, "CONFAB_NODES="+strconv.Itoa(c.Nodes()))
+	// And the seeds' own client code, unchanged, through the balancer.
+	runFiles(t, node, c.URL(), []string{"cluster.test.mjs", "seeds.test.mjs"}, "CONFAB_NODES="+strconv.Itoa(c.Nodes()))
 	// The seed-003 client sent its token in the query string: HAProxy's
 	// log line has the path only.
 	log, _ := os.ReadFile(filepath.Join(c.Dir(), "haproxy.log"))

@@ -66,9 +66,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		_, err = io.WriteString(stdout, text)
 		return err
 	}
-	// Ctrl+C at the terminal reaches this program only: the nodes, HAProxy
-	// and PostgreSQL run in process groups of their own, and are stopped
-	// in order below.
+	// Ctrl+C at the terminal reaches this program, not the nodes and
+	// HAProxy (process groups of their own), which are stopped in order
+	// below. PostgreSQL (pgtest's) gets it too: its fast shutdown.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(stdout, "starting PostgreSQL, %d confabd nodes and HAProxy...\n", *nodes)

@@ -94,8 +94,9 @@
 // # Caveats
 //
 //   - closeframe.go replaces the websocket entry of the library's
-//     package-level transport table at init: every Socket.IO server in the
-//     process gets it. Only this package serves Socket.IO.
+//     package-level transport table at init, sidprefix.go the polling
+//     entry: every Socket.IO server in the process gets them. Only this
+//     package serves Socket.IO.
 //   - dialhooks.go reads a private field of the library's websocket
 //     transport. TestDialerIsReachable fails if the library's layout
 //     changes; the hook then does nothing and dials are only bounded by
