@@ -21,7 +21,7 @@ APT_PKGS += desktop-file-utils libglib2.0-bin xz-utils x11-utils
 APT_PKGS += postgresql haproxy
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test cluster stress bench start-time package package-windows windows-check deps sysdeps npmdeps webbundle build confabd fuzz vet fmt-check clean
+.PHONY: run test cluster stress bench bench-cluster start-time package package-windows windows-check deps sysdeps npmdeps webbundle build confabd fuzz vet fmt-check clean
 
 run: sysdeps webbundle
 	$(GO) run . $(ARGS)
@@ -125,6 +125,11 @@ bench: sysdeps npmdeps confabd
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./app/
 	xvfb-run -a -s '-screen 0 1280x1024x24' $(GO) test -tags xbench -run '^$$' -bench '^BenchmarkReal' -benchtime 40x ./app/
 	@$(MAKE) --no-print-directory start-time
+
+# One confabd on SQLite vs PostgreSQL, one node vs three behind HAProxy, and
+# a node killed under its clients (appends to bench/results.md; bench/README.md).
+bench-cluster: sysdeps confabd
+	$(GO) run ./bench/cmd/benchrun --confabd bin/confabd -cluster
 
 # The app's time from start to its login window: the real binary under Xvfb.
 start-time:

@@ -43,14 +43,20 @@ func StartConfab(bin string, env []string, extra ...string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir, "--log-level", "error", "--insecure-http",
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir, "--insecure-http")
+	cmd.Args = append(append(cmd.Args, limitFlags()...), extra...)
+	cmd.Env = append(append(os.Environ(), "LOCAL_JWT_SECRET="), env...)
+	return start("confab", cmd, port, dir)
+}
+
+// limitFlags are confabd's flags for every benchmark: quiet, and limits
+// that measure speed, not the limiter.
+func limitFlags() []string {
+	return []string{"--log-level", "error",
 		"--event-rate", strconv.Itoa(BenchEventRate), "--event-burst", strconv.Itoa(BenchEventBurst), "--signup-burst", "100000",
 		"--user-message-rate", strconv.Itoa(BenchEventRate), "--user-message-burst", strconv.Itoa(BenchEventBurst),
 		"--sockets-per-user", "100000", "--user-read-rate", "1000000000000", // the scenarios share 20 accounts among up to thousands of sockets
-		"--max-conns-per-addr", "100000") // all from loopback
-	cmd.Args = append(cmd.Args, extra...)
-	cmd.Env = append(append(os.Environ(), "LOCAL_JWT_SECRET="), env...)
-	return start("confab", cmd, port, dir)
+		"--max-conns-per-addr", "100000"} // all from loopback
 }
 
 // StartCeiling runs the reference server (bench/ceiling, built) on a free port.

@@ -30,6 +30,7 @@ type vclient struct {
 	// onMessage sees every "message" event: its text and when it arrived.
 	onMessage func(text string, at time.Time)
 	done      chan struct{}
+	sid       string // the Engine.IO session id (a cluster node's begins with its id and a dot)
 }
 
 // No compression offered: the Node peer would refuse it anyway, and the
@@ -44,10 +45,13 @@ func dial(baseURL, token string, onMessage func(string, time.Time)) (*vclient, e
 		return nil, err
 	}
 	c.SetReadDeadline(time.Now().Add(connectTimeout)) //nolint:errcheck
-	if _, open, err := c.ReadMessage(); err != nil || !bytes.HasPrefix(open, []byte("0{")) {
+	_, open, err := c.ReadMessage()
+	if err != nil || !bytes.HasPrefix(open, []byte("0{")) {
 		c.Close()
 		return nil, fmt.Errorf("engine open: %v", err)
 	}
+	var hello struct{ Sid string }
+	json.Unmarshal(open[1:], &hello) //nolint:errcheck // the sid is only for reports
 	auth, _ := json.Marshal(map[string]string{"token": token})
 	if err := c.WriteMessage(websocket.TextMessage, append([]byte("40"), auth...)); err != nil {
 		c.Close()
@@ -68,7 +72,7 @@ func dial(baseURL, token string, onMessage func(string, time.Time)) (*vclient, e
 		}
 	}
 	c.SetReadDeadline(time.Time{}) //nolint:errcheck
-	v := &vclient{c: c, acks: map[int]chan []byte{}, onMessage: onMessage, done: make(chan struct{})}
+	v := &vclient{c: c, acks: map[int]chan []byte{}, onMessage: onMessage, done: make(chan struct{}), sid: hello.Sid}
 	go v.read()
 	return v, nil
 }

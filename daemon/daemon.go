@@ -58,6 +58,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	addr := fs.String("addr", DefaultAddr, "address to listen on")
 	dataDir := fs.String("data-dir", DefaultDataDir(), "directory for the database and the generated JWT secret")
 	database := fs.String("database", "", "PostgreSQL URL (postgres://user:password@host:port/db) to keep the chat in instead of SQLite in the data directory (default $"+DatabaseEnv+")")
+	filesDir := fs.String("files-dir", "", "directory for uploaded files (default: files in --data-dir); the nodes of a cluster share one, on NFS or similar")
 	ttl := fs.Duration("token-ttl", auth.DefaultTTL, "lifetime of issued tokens")
 	maxSessionAge := fs.Duration("max-session-age", server.DefaultMaxSessionAge, "longest a sign-in lasts, refreshes included; then sign in again (negative: no limit)")
 	noSignup := fs.Bool("no-signup", false, "refuse self-registration")
@@ -135,6 +136,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		Server: server.Config{
 			DataDir:              *dataDir,
 			Database:             *database,
+			FilesDir:             *filesDir,
 			NodeID:               nodeID(*nodeFlag, *database, *addr), // node.go
 			TokenTTL:             *ttl,
 			MaxSessionAge:        *maxSessionAge,

@@ -138,7 +138,11 @@ type Config struct {
 	// StoreRetry: how long a batch of messages the disk refused is retried
 	// before its senders are told it failed (default 1s; negative: none).
 	StoreRetry time.Duration
-	NodeID     string // this node's name in a cluster; begins its Socket.IO session ids (docs/loadbalancer.md)
+	// FilesDir holds uploaded files (default: "files" in DataDir). The nodes
+	// of a cluster share one (NFS or similar) so that each serves every file
+	// (docs/import.md, "Files on every node").
+	FilesDir string
+	NodeID   string // this node's name in a cluster; begins its Socket.IO session ids (docs/loadbalancer.md)
 }
 
 func (c Config) socketOptions() sio.Options {

@@ -18,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"confab/internal/sio"
 	"confab/server/blobs"
 	"confab/server/store"
 	"confab/wire"
@@ -41,15 +42,23 @@ type files struct {
 	mu sync.Mutex
 }
 
-// openFiles opens the blob store in the data directory.
+// openFiles opens the blob store: Config.FilesDir, else in the data directory.
 func (s *Server) openFiles() error {
-	d, err := blobs.OpenDir(filepath.Join(s.cfg.DataDir, "files"))
+	dir := s.cfg.FilesDir
+	if dir == "" {
+		dir = filepath.Join(s.cfg.DataDir, "files")
+	}
+	d, err := blobs.OpenDir(dir)
 	if err != nil {
 		return err
 	}
 	up, err := newUploads(d.TempDir())
 	if err != nil {
+		d.Close()
 		return err
+	}
+	if s.cfg.NodeID != "" {
+		up.prefix = sio.SessionPrefixOf(s.cfg.NodeID) + "."
 	}
 	s.files = &files{blobs: d, uploads: up}
 	s.mux.HandleFunc("POST "+wire.PathFiles, s.handleUploadStart)
@@ -58,6 +67,24 @@ func (s *Server) openFiles() error {
 	s.mux.HandleFunc("DELETE "+wire.PathUploads+"{id}", s.handleUploadDelete)
 	s.mux.HandleFunc("GET "+wire.PathFiles+"/{id}", s.handleDownload(false))
 	s.mux.HandleFunc("GET "+wire.PathFiles+"/{id}/thumb", s.handleDownload(true))
+	return nil
+}
+
+// lockBlobs keeps other servers sharing the blob store (a cluster's nodes)
+// from storing or removing the blobs of hashes until unlock: files.mu does
+// it within this server.
+func (f *files) lockBlobs(ctx context.Context, hashes ...string) (unlock func(), err error) {
+	if l, ok := f.blobs.(blobs.Locker); ok {
+		return l.Lock(ctx, hashes...)
+	}
+	return func() {}, nil
+}
+
+// close gives up the blob store's staging (after closeAll of the uploads).
+func (f *files) close() error {
+	if c, ok := f.blobs.(io.Closer); ok {
+		return c.Close()
+	}
 	return nil
 }
 
@@ -278,6 +305,14 @@ func (s *Server) completeUpload(w http.ResponseWriter, ctx context.Context, up *
 	if facts.thumb != nil {
 		th := sha256.Sum256(facts.thumb)
 		att.ThumbHash = hex.EncodeToString(th[:])
+	}
+	unlock, err := s.files.lockBlobs(ctx, att.Hash, att.ThumbHash)
+	if err != nil {
+		s.internalError(w, "lock file", err)
+		return
+	}
+	defer unlock()
+	if facts.thumb != nil {
 		if err := s.files.blobs.Put(ctx, att.ThumbHash, bytes.NewReader(facts.thumb)); err != nil {
 			s.internalError(w, "store thumbnail", err)
 			return
@@ -402,6 +437,12 @@ func (s *Server) forgetFile(ctx context.Context, id int64) {
 	s.files.mu.Lock()
 	defer s.files.mu.Unlock()
 	hashes, err := s.store.DropAttachment(ctx, id)
+	unlock, lerr := s.files.lockBlobs(ctx, hashes...)
+	if lerr != nil {
+		s.limited.Error("remove a deleted message's file", "message_id", id, "err", errors.Join(err, lerr))
+		return
+	}
+	defer unlock()
 	for _, h := range hashes {
 		used, uerr := s.store.BlobInUse(ctx, h)
 		if uerr == nil && !used {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -91,6 +92,9 @@ func TestFileKill9LosesNothingAcknowledged(t *testing.T) {
 	filepath.WalkDir(filepath.Join(dir, "files"), func(p string, e fs.DirEntry, err error) error { //nolint:errcheck
 		if err != nil || e.IsDir() {
 			return err
+		}
+		if strings.HasSuffix(p, ".lock") || filepath.Base(filepath.Dir(p)) == "locks" {
+			return nil // the running server's locks (blobs/staging.go), empty files
 		}
 		b, _ := os.ReadFile(p)
 		sum := sha256.Sum256(b)

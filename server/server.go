@@ -151,6 +151,9 @@ func (s *Server) Close() error {
 			cancel()
 		}
 		s.files.uploads.closeAll()
+		if ferr := s.files.close(); ferr != nil {
+			s.log.Warn("close files", "err", ferr)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		s.seen.flush(ctx, s.store, s.log)
 		cancel()

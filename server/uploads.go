@@ -37,6 +37,10 @@ type upload struct {
 // whose HEAD answers 404 starts over.
 type uploads struct {
 	dir string // staging, on the blob store's disk when it can adopt files
+	// prefix begins every upload id ("" for none): the cluster node's id
+	// and a dot, so a load balancer sends an upload's later requests to
+	// the node that holds it (deploy/haproxy.cfg), as it does a session's.
+	prefix string
 
 	mu     sync.Mutex
 	byID   map[string]*upload
@@ -80,7 +84,7 @@ func (u *uploads) start(userID int64, username string, req wire.FileUpload) (*up
 	}
 	var b [16]byte
 	rand.Read(b[:]) //nolint:errcheck // never fails
-	id := hex.EncodeToString(b[:])
+	id := u.prefix + hex.EncodeToString(b[:])
 	f, err := os.OpenFile(filepath.Join(u.dir, "upload-"+id), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, true, err

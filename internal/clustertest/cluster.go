@@ -29,6 +29,9 @@ type Options struct {
 	Args    []string // more confabd flags, for every node
 	LBAddr  string   // HAProxy's address (default, or port 0: a free loopback port)
 	Log     func(format string, args ...any)
+	// DurablePG: PostgreSQL syncs its commits (benchmarks); tests run it
+	// with fsync off.
+	DurablePG bool
 }
 
 // Cluster is a running cluster. Its methods may be called from any
@@ -69,7 +72,11 @@ func New(o Options) (_ *Cluster, err error) {
 			c.Close()
 		}
 	}()
-	if c.pg, err = pgtest.New(); err != nil {
+	newPG := pgtest.New
+	if o.DurablePG {
+		newPG = pgtest.NewDurable
+	}
+	if c.pg, err = newPG(); err != nil {
 		return nil, err
 	}
 	if c.dsn, err = createDatabase(c.pg, "confab"); err != nil {

@@ -43,6 +43,7 @@ func (n *node) args() []string {
 		"--data-dir", n.dataDir,
 		"--database", n.c.dsn,
 		"--node-id", n.id,
+		"--files-dir", filepath.Join(n.c.dir, "files"), // shared, as on NFS
 		"--insecure-http",
 		"--no-announce",
 	}, n.c.o.Args...)

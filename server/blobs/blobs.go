@@ -1,7 +1,7 @@
 // Package blobs keeps the content of uploaded files, each under the SHA-256
-// of its bytes, behind a small interface: a directory on the server's disk
-// now (Dir), a shared directory or an object store for a server of several
-// machines later.
+// of its bytes, behind a small interface: a directory (Dir), on the
+// server's disk or on a disk the nodes of a cluster share (NFS or similar;
+// see staging.go for how they stay out of each other's way).
 package blobs
 
 import (
@@ -34,6 +34,12 @@ type Store interface {
 	Remove(ctx context.Context, hash string) error
 }
 
+// Locker is a Store several servers may share (Dir): Lock keeps the blobs
+// of hashes from being stored or removed through another one until unlock.
+type Locker interface {
+	Lock(ctx context.Context, hashes ...string) (unlock func(), err error)
+}
+
 // Adopter is a Store that can take a complete, synced local file by moving
 // it, without copying it (Dir, for files staged on its disk).
 type Adopter interface {
@@ -55,29 +61,37 @@ func ValidHash(h string) bool {
 
 // Dir is a Store in a directory: each blob is a file named by its hash
 // under a two-letter folder, written to a temporary file, synced and
-// renamed, so a blob is whole or absent, even after a crash.
+// renamed, so a blob is whole or absent, even after a crash. Several
+// servers may share one (staging.go).
 type Dir struct {
-	root string
+	root  string
+	stage *stage // this Dir's own staging folder
 }
 
-// OpenDir opens (creating) a Dir, and removes the temporary files a crash
-// left behind.
+// OpenDir opens (creating) a Dir: it takes a staging folder of its own and
+// removes those of Dirs that are gone (a crash's temporary files), never
+// another live one's.
 func OpenDir(root string) (*Dir, error) {
-	tmp := filepath.Join(root, "tmp")
-	if err := os.RemoveAll(tmp); err != nil {
-		return nil, fmt.Errorf("clear blob staging: %w", err)
-	}
-	for _, d := range []string{filepath.Join(root, "sha256"), tmp} {
+	for _, d := range []string{filepath.Join(root, "sha256"), filepath.Join(root, "tmp"), filepath.Join(root, "locks")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("create blob directory: %w", err)
 		}
 	}
-	return &Dir{root: root}, nil
+	st, err := openStage(root)
+	if err != nil {
+		return nil, fmt.Errorf("blob staging: %w", err)
+	}
+	return &Dir{root: root, stage: st}, nil
 }
 
-// TempDir is where files to be adopted are staged: on the same disk, and
-// emptied by OpenDir.
-func (d *Dir) TempDir() string { return filepath.Join(d.root, "tmp") }
+// Close gives up the staging folder (its files with it); the Dir must not
+// be used after.
+func (d *Dir) Close() error { return d.stage.close() }
+
+// TempDir is where files to be adopted are staged: on the same disk, this
+// Dir's own, and emptied when it is closed or by the next OpenDir after a
+// crash.
+func (d *Dir) TempDir() string { return d.stage.dir }
 
 func (d *Dir) path(hash string) (string, error) {
 	if !ValidHash(hash) {

@@ -1,5 +1,7 @@
 // Command benchrun runs Confab's server and the Node peer through every
-// benchmark scenario in one run and writes the table (make bench).
+// benchmark scenario in one run and writes the table (make bench); with
+// -cluster, it compares SQLite, PostgreSQL and a cluster behind HAProxy
+// (cluster.go, make bench-cluster).
 package main
 
 import (
@@ -29,7 +31,19 @@ func main() {
 	fanRate := flag.Float64("fan-rate", bench.Default.FanRate, "messages per second of each fan-out sender")
 	confabArgs := flag.String("confabd-args", "", "extra confabd flags, space-separated (e.g. --pprof 127.0.0.1:6060)")
 	confabEnv := flag.String("confabd-env", "", "extra environment for confabd only, space-separated (e.g. GOGC=200)")
+	cluster := flag.Bool("cluster", false, "run the cluster benchmark instead (SQLite vs PostgreSQL, one node vs several behind HAProxy) and append its table to -out")
+	clusterNodes := flag.Int("cluster-nodes", bench.ClusterDefault.Nodes, "nodes of the cluster measured against one")
 	flag.Parse()
+	if *cluster {
+		reps := bench.ClusterDefault.Repeats // each run starts PostgreSQL and the nodes: one unless asked
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "repeats" {
+				reps = *repeats
+			}
+		})
+		runCluster(*confabd, *out, *tiny, *clusterNodes, reps)
+		return
+	}
 
 	plan := bench.Default
 	plan.StormSockets, plan.FanRate = *storm, *fanRate
