@@ -329,7 +329,7 @@ func (n *clusterNode) handle(ev cluster.Event) {
 func (n *clusterNode) changed(id int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	m, err := n.s.store.MessageByID(ctx, id)
+	m, err := n.s.store.MessageWithReactions(ctx, id) // the update carries its reactions
 	if err != nil {
 		n.s.limited.Warn("cluster: read changed message", "err", cluster.Clean(err))
 		return
@@ -435,22 +435,29 @@ func (s *Server) kickLocal(user int64, room string) int {
 	return n
 }
 
-// checkClaims is hub.check, but in a cluster an account this node has not
-// heard of yet (created on another node a moment ago, its event still on
-// the way) is looked up in the database: the token's signature is already
-// checked, so only a real account's first request pays for the query.
+// checkClaims is hub.check, but in a cluster the database has the last
+// word where a token is taken for a new socket or a refresh: an account
+// made on another node a moment ago is known, and a logout, password change
+// or removal made there is refused even if its event has not arrived (or
+// was missed). Per-event checks stay in memory; the events keep it current.
 func (s *Server) checkClaims(c auth.Claims) error {
-	err := s.hub.check(c)
-	if s.cl == nil || !errors.Is(err, auth.ErrNoUser) {
-		return err
+	if s.cl == nil {
+		return s.hub.check(c)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	u, _, lerr := s.store.Credentials(ctx, c.Username)
-	if lerr != nil || u.ID != c.UserID {
-		return err
+	revoked, gen, err := s.store.SessionState(ctx, c.UserID, c.SID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return auth.ErrNoUser
+	case err != nil:
+		return s.hub.check(c) // the database is away: the node refuses sends anyway
+	case revoked:
+		s.hub.revoke(c.SID, time.Now().Add(s.signer.TTL()+s.signer.Leeway()+revocationSlack))
+		return auth.ErrRevoked
 	}
-	s.hub.learnUser(u.ID, u.SessionGen)
+	s.hub.learnUser(c.UserID, gen)
+	s.hub.endSessions(c.UserID, gen)
 	return s.hub.check(c)
 }
 

@@ -296,6 +296,20 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (Message, error) {
 	return m, nil
 }
 
+// MessageWithReactions is MessageByID with the message's reactions and
+// attachment: what an update about it carries.
+func (s *Store) MessageWithReactions(ctx context.Context, id int64) (Message, error) {
+	m, err := s.MessageByID(ctx, id)
+	if err != nil {
+		return Message{}, err
+	}
+	ms := []Message{m}
+	if err := s.withReactions(ctx, ms); err != nil {
+		return Message{}, fmt.Errorf("read message: %w", err)
+	}
+	return ms[0], nil
+}
+
 // MessagesAfter returns up to limit messages of every room with ids above
 // afterID, in id order, with their reactions and attachments (as History).
 // Ids are assigned in commit order (on PostgreSQL under LockMessages, in

@@ -312,6 +312,24 @@ func (s *Store) SessionGens(ctx context.Context) (map[int64]int64, error) {
 	return out, rows.Err()
 }
 
+// SessionState is what the database says of a sign-in now: whether its
+// session is revoked, and its account's session generation (ErrNotFound:
+// the account is gone or removed). A cluster node asks where a token is
+// taken for a new socket or a refresh: it may not have heard yet of a
+// revocation made on another node.
+func (s *Store) SessionState(ctx context.Context, userID int64, sid string) (revoked bool, gen int64, err error) {
+	var n int64
+	err = s.db.QueryRowContext(ctx, `SELECT u.session_gen, (SELECT COUNT(*) FROM revoked_sessions r WHERE r.sid = ?)
+		FROM users u WHERE u.id = ? AND u.removed_at IS NULL`, sid, userID).Scan(&gen, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, 0, ErrNotFound
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("read session: %w", err)
+	}
+	return n > 0, gen, nil
+}
+
 // PasswordHash returns the password hash of an account.
 func (s *Store) PasswordHash(ctx context.Context, id int64) (string, error) {
 	var hash string
