@@ -99,6 +99,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	healthTimeout := fs.Duration("health-probe-timeout", server.DefaultHealthProbeTimeout, "how long /healthz waits for that write before answering degraded")
 	storeRetry := fs.Duration("store-retry", server.DefaultStoreRetry, "how long a batch of messages the disk refused is retried before the senders are told it failed")
 	nodeFlag := fs.String("node-id", "", "this node's name in a cluster (with --database): in /healthz, the logs and pg_stat_activity; unique per node (default <host name>:<port of --addr>)")
+	trustedProxy := fs.String("trusted-proxy", "", "comma-separated CIDR ranges of load balancers whose X-Forwarded-For names the client, for per-address limits and logs (docs/loadbalancer.md); default none: the header is ignored")
 	chatName := fs.String("name", "", "chat name joiners see in their list of chats on the network (default \"Confab on <host name>\")")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nRuns the Confab chat server without a window.\n"+
@@ -161,6 +162,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 			HealthProbeInterval:  *healthProbe,
 			HealthProbeTimeout:   *healthTimeout,
 			StoreRetry:           *storeRetry,
+			TrustedProxies:       splitList(*trustedProxy),
 			Logger:               log,
 		},
 		Addr:     *addr,

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"confab/discovery"
+	"confab/internal/clientaddr"
 	"confab/server"
 	"confab/server/certs"
 	"confab/wire"
@@ -127,7 +128,8 @@ func Start(cfg Config) (*Host, error) {
 		logger = slog.Default()
 	}
 	refusals := newRefusalLog(logger)
-	ln = capListener(ln, lim, refusals.refused)
+	proxies, _ := clientaddr.Parse(cfg.Server.TrustedProxies) // server.New has refused bad ones
+	ln = capListener(ln, lim, proxies, refusals.refused)
 	if cfg.Cert != nil {
 		ln = tls.NewListener(ln, cfg.Cert.Config())
 	}

@@ -4,6 +4,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"confab/internal/clientaddr"
 )
 
 // Limits bound what clients may hold of the host; the zero value of a
@@ -63,14 +65,18 @@ type capped struct {
 	net.Listener
 	max, perAddr int
 	onRefuse     func(addr string)
+	// proxies are the trusted load balancers: all their clients' connections
+	// come from their address, so only max bounds them (the clients' own
+	// addresses are capped per Socket.IO session, server.Config.TrustedProxies).
+	proxies clientaddr.Proxies
 
 	mu     sync.Mutex
 	open   int
 	byAddr map[string]int
 }
 
-func capListener(ln net.Listener, l Limits, onRefuse func(addr string)) *capped {
-	return &capped{Listener: ln, max: l.MaxConns, perAddr: l.MaxConnsPerAddr, onRefuse: onRefuse, byAddr: map[string]int{}}
+func capListener(ln net.Listener, l Limits, proxies clientaddr.Proxies, onRefuse func(addr string)) *capped {
+	return &capped{Listener: ln, max: l.MaxConns, perAddr: l.MaxConnsPerAddr, proxies: proxies, onRefuse: onRefuse, byAddr: map[string]int{}}
 }
 
 func (c *capped) Accept() (net.Conn, error) {
@@ -91,7 +97,7 @@ func (c *capped) Accept() (net.Conn, error) {
 func (c *capped) admit(addr string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.open >= c.max || c.byAddr[addr] >= c.perAddr {
+	if c.open >= c.max || (c.byAddr[addr] >= c.perAddr && !c.proxies.Trusts(addr)) {
 		return false
 	}
 	c.open++

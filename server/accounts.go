@@ -96,7 +96,7 @@ func refuseWeak(w http.ResponseWriter, password string) bool {
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
-	addr := clientAddr(r)
+	addr := s.clientAddr(r)
 	c, err := readCredentials(w, r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, wire.ErrBadRequest, err.Error())
@@ -175,7 +175,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrBadRequest, err.Error())
 		return
 	}
-	slots, ok := s.takeLoginSlots(w, clientAddr(r), strings.ToLower(c.Username))
+	slots, ok := s.takeLoginSlots(w, s.clientAddr(r), strings.ToLower(c.Username))
 	if !ok {
 		return
 	}
@@ -189,7 +189,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// CheckPassword with an empty hash costs the same as a real one, so an
 	// unknown user and a wrong password look alike in time and in bytes.
 	if !auth.CheckPassword(hash, c.Password) {
-		s.limited.Info("login failed", "remote", clientAddr(r))
+		s.limited.Info("login failed", "remote", s.clientAddr(r))
 		writeError(w, http.StatusUnauthorized, wire.ErrInvalidCredentials, "wrong username or password")
 		return
 	}
@@ -342,15 +342,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client went away
-}
-
-// clientAddr is the peer's IP address (proxies' headers are not trusted).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // refuseUsername answers 400 invalid_username for a name outside the rules.

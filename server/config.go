@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"confab/internal/clientaddr"
 	"confab/internal/sio"
 	"confab/wire"
 )
@@ -143,9 +144,15 @@ type Config struct {
 	// (docs/import.md, "Files on every node").
 	FilesDir string
 	NodeID   string // this node's name in a cluster; begins its Socket.IO session ids (docs/loadbalancer.md)
+	// TrustedProxies are the CIDR ranges of the load balancers in front
+	// (docs/loadbalancer.md, "Client addresses"): from a peer inside one,
+	// the client's address is read from X-Forwarded-For for every
+	// per-address limit and log line. Empty (the default): the header is
+	// ignored, since any client can send it.
+	TrustedProxies []string
 }
 
-func (c Config) socketOptions() sio.Options {
+func (c Config) socketOptions(proxies clientaddr.Proxies) sio.Options {
 	o := sio.Options{
 		Path:         wire.SocketIOPath,
 		MaxPayload:   c.MaxPayload,
@@ -157,6 +164,7 @@ func (c Config) socketOptions() sio.Options {
 	}
 	o.MaxSessionsPerAddr = c.MaxSessionsPerAddr
 	o.SessionPrefix = c.NodeID
+	o.ClientAddr = proxies.Of
 	return o
 }
 

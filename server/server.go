@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"confab/internal/clientaddr"
 	"confab/internal/loglimit"
 	"confab/internal/sio"
 	"confab/server/auth"
@@ -42,7 +43,8 @@ type Server struct {
 	loginPerUser *throttle
 	loginPerAddr *throttle
 	registerAddr *throttle
-	seen         *seenTracker // lastseen.go
+	proxies      clientaddr.Proxies // clientaddr.go: whose X-Forwarded-For is believed
+	seen         *seenTracker       // lastseen.go
 
 	closeOnce sync.Once
 }
@@ -63,6 +65,10 @@ func New(cfg Config) (*Server, error) {
 	signer, err := auth.NewSigner(secret, cfg.TokenTTL, cfg.TokenLeeway)
 	if err != nil {
 		return nil, fmt.Errorf("%w (from %s)", err, source)
+	}
+	proxies, err := clientaddr.Parse(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
 	}
 	m := newMetrics()
 	storeOpts := cfg.storeOptions()
@@ -99,8 +105,9 @@ func New(cfg Config) (*Server, error) {
 		loginPerUser: newThrottle(cfg.LoginFailuresPerUser, cfg.LoginWindow, MaxThrottleKeys),
 		loginPerAddr: newThrottle(cfg.LoginFailuresPerAddr, cfg.LoginWindow, MaxThrottleKeys),
 		registerAddr: newThrottle(cfg.RegistrationsPerAddr, registerPerAddrEvery, MaxThrottleKeys),
+		proxies:      proxies,
 	}
-	s.sockets = sio.NewServer(cfg.socketOptions(), sockets{s})
+	s.sockets = sio.NewServer(cfg.socketOptions(proxies), sockets{s})
 	s.sockets.ObserveFlushes(m.flushed)
 	m.reg.MustRegister(socketCollector{s.sockets})
 	s.mux = http.NewServeMux()

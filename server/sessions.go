@@ -63,7 +63,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 	if refuseWeak(w, pc.Password) {
 		return
 	}
-	slots, ok := s.takeLoginSlots(w, clientAddr(r), strings.ToLower(claims.Username))
+	slots, ok := s.takeLoginSlots(w, s.clientAddr(r), strings.ToLower(claims.Username))
 	if !ok {
 		return
 	}
@@ -75,7 +75,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !auth.CheckPassword(hash, pc.Current) {
-		s.log.Info("password change refused: wrong current password", "user_id", claims.UserID, "remote", clientAddr(r))
+		s.log.Info("password change refused: wrong current password", "user_id", claims.UserID, "remote", s.clientAddr(r))
 		writeError(w, http.StatusForbidden, wire.ErrInvalidCredentials, "the current password is wrong")
 		return
 	}

@@ -28,7 +28,7 @@ func (s *Server) originAllowed(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	s.limited.Warn("socket refused", "reason", wire.ErrOriginNotAllowed,
-		"origin", clip(origin, maxLoggedOrigin), "remote", r.RemoteAddr)
+		"origin", clip(origin, maxLoggedOrigin), "remote", s.opts.ClientAddr(r))
 	writeError(w, http.StatusForbidden, wire.ErrOriginNotAllowed, "this origin may not connect to this server")
 	return false
 }

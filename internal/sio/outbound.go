@@ -106,7 +106,7 @@ const DropSlowReader = "slow_reader"
 func (s *Server) cutOff(sock engine.Socket, queued int64) {
 	s.stats.drop(DropSlowReader)
 	s.limited.Warn("socket dropped: it does not read what it is sent", "reason", DropSlowReader,
-		"queued_bytes", queued, "limit", s.opts.MaxOutbound, "remote", sock.RemoteAddress())
+		"queued_bytes", queued, "limit", s.opts.MaxOutbound, "remote", s.engineAddr(sock))
 	go sock.Close(true)
 }
 

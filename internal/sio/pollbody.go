@@ -21,7 +21,7 @@ func (s *Server) capBody(w http.ResponseWriter, r *http.Request) bool {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxPayload))
 	if err != nil {
-		s.limited.Warn("socket request refused", "reason", wire.ErrPayloadTooLarge, "remote", r.RemoteAddr)
+		s.limited.Warn("socket request refused", "reason", wire.ErrPayloadTooLarge, "remote", s.opts.ClientAddr(r))
 		writeError(w, http.StatusRequestEntityTooLarge, wire.ErrPayloadTooLarge,
 			fmt.Sprintf("a request body may have at most %d bytes", s.opts.MaxPayload))
 		return false

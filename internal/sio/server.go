@@ -45,6 +45,11 @@ type Options struct {
 	// MaxSessionsPerAddr is how many Engine.IO sessions one address may
 	// hold at once (sessions.go); more handshakes are answered 429.
 	MaxSessionsPerAddr int
+	// ClientAddr is the address of the client that sent a request, the key
+	// of MaxSessionsPerAddr and the "remote" of log lines (default: the
+	// peer's host). Package server answers it behind a trusted proxy from
+	// X-Forwarded-For (package clientaddr); this package reads no header.
+	ClientAddr func(r *http.Request) string
 	// SessionPrefix, when set, begins every Engine.IO session id this
 	// server hands out, so that a load balancer can route a session's
 	// requests to it (sidprefix.go); SessionPrefixOf makes one of a node id.
@@ -76,6 +81,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSessionsPerAddr <= 0 {
 		o.MaxSessionsPerAddr = DefaultMaxSessionsPerAddr
+	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = peerAddr
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -3,7 +3,6 @@ package sio
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -75,10 +74,7 @@ func (s *Server) admitSession(w http.ResponseWriter, r *http.Request) (_ *http.R
 	if r.URL.Query().Has("sid") {
 		return r, func() {}, true
 	}
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		addr = r.RemoteAddr
-	}
+	addr := s.opts.ClientAddr(r)
 	p, ok := s.sessions.reserve(addr, s.opts.MaxSessionsPerAddr)
 	if !ok {
 		s.limited.Warn("socket refused", "reason", "too many sessions from one address", "remote", addr)

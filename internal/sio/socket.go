@@ -16,7 +16,7 @@ type Handshake struct {
 	Auth    map[string]any // the CONNECT payload; empty when there was none
 	Query   url.Values
 	Header  http.Header
-	Address string // the remote address
+	Address string // the client's address (Options.ClientAddr of the request that opened the session)
 }
 
 // Socket is one client's socket on the server.
@@ -39,7 +39,7 @@ func newSocket(s *Server, sock *socket.Socket) *Socket {
 	so.hs.Auth, so.hold = takeConnectHold(h.Auth)
 	so.hs.Query = url.Values(h.Query)
 	so.hs.Header = http.Header(h.Headers)
-	so.hs.Address = h.Address
+	so.hs.Address = s.engineAddr(sock.Conn())
 	return so
 }
 
