@@ -46,6 +46,9 @@ func (n *node) args() []string {
 		"--files-dir", filepath.Join(n.c.dir, "files"), // shared, as on NFS
 		"--insecure-http",
 		"--no-announce",
+		// HAProxy connects from loopback; its X-Forwarded-For names the
+		// client (tests dial it from other 127.x addresses to be told apart).
+		"--trusted-proxy", "127.0.0.1/32",
 	}, n.c.o.Args...)
 }
 
