@@ -31,6 +31,7 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"--addr", "256.0.0.1:1", "--data-dir", t.TempDir()}, "listen on"},
 		{[]string{"--tls-cert", "x.pem", "--data-dir", t.TempDir()}, "go together"},
 		{[]string{"--insecure-http", "--tls-key", "k.pem", "--data-dir", t.TempDir()}, "cannot be combined"},
+		{[]string{"--trusted-proxy", "10.0.0.0/8,10.0.0.0/99", "--data-dir", t.TempDir()}, `trusted proxy "10.0.0.0/99"`},
 		{[]string{"--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key", "--data-dir", t.TempDir()}, "TLS certificate"},
 	} {
 		var out bytes.Buffer
