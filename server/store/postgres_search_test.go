@@ -90,8 +90,8 @@ func TestPostgresSearchMigratesFromGenerated(t *testing.T) {
 		}
 	}
 	var stale int
-	if err := db.QueryRow(`SELECT count(*) FROM messages WHERE text_search <> to_tsvector('simple', translate(text, '`+
-		foldFrom+`', '`+foldTo+`'))`).Scan(&stale); err != nil || stale != 0 {
+	if err := db.QueryRow(`SELECT count(*) FROM messages WHERE text_search <> to_tsvector('simple', translate(text, '` +
+		foldFrom + `', '` + foldTo + `'))`).Scan(&stale); err != nil || stale != 0 {
 		t.Fatalf("%d rows' words are not their text's (%v)", stale, err)
 	}
 }
