@@ -64,12 +64,23 @@ func (s *Store) EditMessage(ctx context.Context, id, authorID int64, text string
 			return false, nil
 		}
 		now := time.Now().UTC().Truncate(time.Millisecond)
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = ?, edited_at = ? WHERE id = ?`, text, now.UnixMilli(), m.ID); err != nil {
+		set, args := s.setText(text)
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET `+set+`, edited_at = ? WHERE id = ?`,
+			append(args, now.UnixMilli(), m.ID)...); err != nil {
 			return false, err
 		}
 		m.Text, m.EditedAt = text, now
 		return true, nil
 	})
+}
+
+// setText is the SET of an UPDATE that gives a message text, with its
+// arguments: the text, and the words the engine keeps beside it.
+func (s *Store) setText(text string) (string, []any) {
+	if col, val, arg := s.engine.searchWords(text); col != "" {
+		return `text = ?, ` + col + ` = ` + val, []any{text, arg}
+	}
+	return `text = ?`, []any{text}
 }
 
 // DeleteMessage deletes an author's message: its text and reactions are
@@ -83,7 +94,8 @@ func (s *Store) DeleteMessage(ctx context.Context, id, authorID int64) (Message,
 			return false, nil
 		}
 		now := time.Now().UnixMilli()
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ? WHERE id = ?`, now, m.ID); err != nil {
+		set, args := s.setText("")
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET `+set+`, deleted_at = ? WHERE id = ?`, append(args, now, m.ID)...); err != nil {
 			return false, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reactions WHERE message_id = ?`, m.ID); err != nil {

@@ -29,6 +29,11 @@ type engine interface {
 	// lockMessages is run first in the writer's transaction, so message
 	// ids are assigned in commit order (LockMessages, postgres_engine.go).
 	lockMessages(ctx context.Context, tx *sql.Tx) error
+	// searchWords is what a write of a message's text also sets for search:
+	// a column and its SQL value with one argument (PostgreSQL's
+	// text_search), or column "" when the engine indexes by itself
+	// (SQLite's FTS5 triggers).
+	searchWords(text string) (column, value string, arg any)
 	// match is the search for messages holding every term (search.go).
 	match(ctx context.Context, db *sql.DB, terms []string) (searchMatch, bool, error)
 	// roomList is a condition "column is one of rooms" with its one

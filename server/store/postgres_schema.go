@@ -104,4 +104,7 @@ var pgMigrations = []string{
 	);`,
 	// 2: the index of words for search (postgres_search.go).
 	pgSearchSchema,
+	// 3: text_search set by the store from text folded in Go, not generated
+	// (postgres_search.go).
+	pgSearchPlainSchema,
 }

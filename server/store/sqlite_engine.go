@@ -64,6 +64,9 @@ func (sqliteEngine) probe(ctx context.Context, db *sql.DB) error {
 	return tx.Commit()
 }
 
+// searchWords: FTS5's triggers index the text (search.go).
+func (sqliteEngine) searchWords(string) (string, string, any) { return "", "", nil }
+
 func (sqliteEngine) failing(err error) bool   { return IsDiskError(err) }
 func (sqliteEngine) retryable(err error) bool { return IsDiskError(err) }
 func (sqliteEngine) unique(err error) bool {

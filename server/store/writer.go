@@ -195,8 +195,12 @@ func (w *writer) insertAll(batch []addRequest, results []addResult) error {
 		if m.ClientID != "" {
 			clientID = m.ClientID
 		}
-		err := tx.QueryRow(`INSERT INTO messages(room, author_id, author_name, text, sent_at, client_id) VALUES(?,?,?,?,?,?) RETURNING id`,
-			m.Room, m.AuthorID, m.AuthorName, m.Text, m.SentAt.UnixMilli(), clientID).Scan(&m.ID)
+		cols, vals := `room, author_id, author_name, text, sent_at, client_id`, `?,?,?,?,?,?`
+		args := []any{m.Room, m.AuthorID, m.AuthorName, m.Text, m.SentAt.UnixMilli(), clientID}
+		if col, val, arg := w.engine.searchWords(m.Text); col != "" {
+			cols, vals, args = cols+`, `+col, vals+`, `+val, append(args, arg)
+		}
+		err := tx.QueryRow(`INSERT INTO messages(`+cols+`) VALUES(`+vals+`) RETURNING id`, args...).Scan(&m.ID)
 		if err != nil {
 			return fmt.Errorf("store message: %w", err)
 		}

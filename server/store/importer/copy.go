@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"confab/server/store"
 )
 
 // copier copies tables from the SQLite snapshot src to PostgreSQL dst.
@@ -65,7 +67,7 @@ func (c *copier) copyTable(ctx context.Context, t table, intKey bool) (int64, er
 	for i, k := range t.key {
 		keyAt[i] = slices.Index(t.columns, k)
 	}
-	perChunk := max(1, min(c.o.ChunkRows, 60000/len(t.columns))) // PostgreSQL takes 65535 parameters at most
+	perChunk := max(1, min(c.o.ChunkRows, 60000/(len(t.columns)+1))) // PostgreSQL takes 65535 parameters at most (+1: text_search)
 	sel := `SELECT ` + quoteAll(t.columns) + ` FROM ` + quote(t.name)
 	order := ` ORDER BY ` + quoteAll(t.key) + ` LIMIT ` + strconv.Itoa(perChunk)
 	var copied, read int64
@@ -155,8 +157,13 @@ func readRows(ctx context.Context, q querier, query string, args []any, ncol int
 // key or unique constraint) are left as they are.
 func (c *copier) insert(ctx context.Context, t table, rows [][]any) (int64, error) {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO ` + quote(t.name) + ` (` + quoteAll(t.columns) + `) VALUES `)
-	args := make([]any, 0, len(rows)*len(t.columns))
+	text := searchText(t)
+	cols := quoteAll(t.columns)
+	if text >= 0 {
+		cols += `, text_search`
+	}
+	b.WriteString(`INSERT INTO ` + quote(t.name) + ` (` + cols + `) VALUES `)
+	args := make([]any, 0, len(rows)*(len(t.columns)+1))
 	for i, r := range rows {
 		if i > 0 {
 			b.WriteString(", ")
@@ -168,6 +175,11 @@ func (c *copier) insert(ctx context.Context, t table, rows [][]any) (int64, erro
 			}
 			args = append(args, c.storable(v))
 			b.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		if text >= 0 { // the words of the text as stored, as the store indexes them
+			s, _ := args[len(args)-len(r)+text].(string)
+			args = append(args, store.FoldForSearch(s))
+			b.WriteString(", " + store.SearchWordsSQL("$"+strconv.Itoa(len(args))))
 		}
 		b.WriteByte(')')
 	}
@@ -186,6 +198,16 @@ func (c *copier) insert(ctx context.Context, t table, rows [][]any) (int64, erro
 		return 0, err
 	}
 	return n, tx.Commit()
+}
+
+// searchText is the index of the messages' text among t's columns, whose
+// words PostgreSQL keeps in text_search (set by whoever writes the text:
+// store/postgres_search.go); -1 for the other tables.
+func searchText(t table) int {
+	if t.name != "messages" {
+		return -1
+	}
+	return slices.Index(t.columns, "text")
 }
 
 // storable is v as PostgreSQL's text takes it: a NUL or a byte that is not
