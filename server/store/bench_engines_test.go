@@ -1,11 +1,8 @@
 package store
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
 	"runtime"
-	"sync/atomic"
 	"testing"
 
 	"confab/internal/need"
@@ -29,20 +26,7 @@ func BenchmarkAckedMessages(b *testing.B) {
 		b.Run(eng.name, func(b *testing.B) {
 			s := open(b, eng.where(b))
 			defer s.Close()
-			var seq atomic.Int64
-			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0))) // 64 senders
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					m := Message{Room: "r", AuthorID: 1, AuthorName: "a", Text: fmt.Sprint(seq.Add(1))}
-					if _, _, err := s.AddMessage(context.Background(), m); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acked/s")
-			b.ReportMetric(float64(b.N)/float64(max(s.writer.commits.Load(), 1)), "msgs/commit")
+			sendAcked(b, s, max(1, 64/runtime.GOMAXPROCS(0))) // 64 senders
 		})
 	}
 }
