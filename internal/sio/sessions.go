@@ -119,8 +119,8 @@ func (s *Server) claimSession(args ...any) {
 	// be written, or its websocket's reads, let go by readgate.go (or its
 	// timeout) just before this listener runs, found the client gone. Its
 	// close then reached no listener and the place was held for good (the
-	// connect timeout does nothing to a closed session): 3 runs in 36 of
-	// TestSessionPlacesComeBack under load. The state is "closed" before
+	// connect timeout does nothing to a closed session): about 1 run in 10
+	// of TestSessionPlacesComeBack under load. The state is "closed" before
 	// "close" is emitted, so one of the two gives the place back.
 	if sock.ReadyState() == "closed" {
 		p.release()
