@@ -81,7 +81,8 @@
 //	                                                                  TestDialCloseStress (under -race)
 //	36  binary attachments kept without limit         binary.go       server: TestBinaryAttachmentsAreRefused  -
 //	37  sessions per address unbounded (polling)      sessions.go     server: TestSessionsPerAddrAreCapped,    -
-//	                                                                  TestSessionPlacesComeBack
+//	                                                                  TestSessionPlacesComeBack,
+//	                                                                  TestPlaceOfASessionClosedBeforeItsClaimComesBack
 //	38  a broadcast copied for every socket           broadcast.go    TestBroadcastIsSharedNotCopied           TestCanaryBroadcastCopiedPerSocket
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zishang520/engine.io-go-parser/packet"
+	"github.com/zishang520/engine.io/v2/engine"
 	"github.com/zishang520/engine.io/v2/types"
 	"github.com/zishang520/socket.io-go-parser/v2/parser"
 	"github.com/zishang520/socket.io/v2/socket"
@@ -61,6 +62,7 @@ type Options struct {
 	flushHook        func(pieces int, bytes int64) // tests only: runs before each flush
 	sendHook         func(p *packet.Packet)        // tests only: sees each packet our send writes (batchloss.go)
 	libraryBroadcast bool                          // tests only: the library's broadcast (broadcast.go)
+	claimHook        func(sock engine.Socket)      // tests only: runs before a session claims its place (sessions.go)
 }
 
 func (o Options) withDefaults() Options {
