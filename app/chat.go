@@ -60,6 +60,7 @@ type chatView struct {
 	tooLong             *widget.Label // by the composer, after Enter on an over-long message
 	jumpDown            *widget.Button
 	loading             bool // an older page is on its way
+	older               olderRetry
 	dirty, follow       bool // the conversation needs a redraw (and to follow down)
 	userIDs             []string
 	countdown           *time.Timer
@@ -99,7 +100,7 @@ func (v *chatView) watchScroll() {
 		open := true
 		bridge.DoAndWait(func() {
 			if open = v.ui.view == v; open && !v.loading && v.tl().more && v.tl().len() > 0 &&
-				v.msgList.GetScrollOffset() < topSlack {
+				v.msgList.GetScrollOffset() < topSlack && v.older.due(time.Now()) {
 				v.loadOlder()
 			}
 		})
@@ -347,8 +348,13 @@ func (v *chatView) loadOlder() {
 		bridge.Do(func() {
 			v.loading = false
 			if err != nil {
-				v.setBanner("Could not load older messages. " + errText(err))
+				v.older.failed(time.Now())
+				v.setBanner(olderFailed + errText(err))
 				return
+			}
+			v.older = olderRetry{}
+			if strings.HasPrefix(v.banner.Text, olderFailed) {
+				v.bannerBox.Hide() // the server is back: the failure is no longer true
 			}
 			added := 0
 			for _, m := range msgs {
