@@ -3,7 +3,6 @@ package sio
 import (
 	"errors"
 	"net"
-	"sync"
 
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/engine.io-go-parser/packet"
@@ -41,37 +40,33 @@ func avoidBatchLoss(opts socket.ServerOptionsInterface, o Options) {
 	}
 }
 
-// maxFlushBytes is the most one write of a batch carries; a batch beyond
-// it is written in several.
+// maxFlushBytes is the most one write of a backlog carries; a backlog
+// beyond it is written in several.
 const maxFlushBytes = 64 << 10
 
-// sendLoop writes a transport's batches; one batch at a time, like the
-// library's send, which it replaces.
+// sendLoop is the websocket connection our send writes on.
 type sendLoop struct {
-	mu  sync.Mutex
 	wsc *types.WebSocketConn // where write errors are reported, as the library does
 }
 
-// Send is the transport's: not writable until the batch is on the wire
-// (or failed), then "drain" and "ready", as the library's.
+// Send is the transport's. It only queues the batch in the coalescer,
+// which writes it in a goroutine of its own, so it runs in the caller, under
+// the engine's flush lock, and the transport stays writable: a packet
+// written to the engine socket is queued for the connection, in order,
+// before the write returns, unless the engine holds it (directwrite.go
+// relies on it). "drain" runs the engine's callbacks of the batch; "ready"
+// is not emitted: the engine's flush, which it starts, is the caller.
 func (t *coalescingTransport) Send(packets []*packet.Packet) {
 	prefixOpen(packets, t.sidPrefix) // sidprefix.go
 	if t.libSend {
 		t.sendThroughLibrary(packets)
 		return
 	}
-	t.SetWritable(false)
-	go t.send(packets)
+	t.send(packets)
+	t.Emit("drain")
 }
 
 func (t *coalescingTransport) send(packets []*packet.Packet) {
-	defer func() {
-		t.Emit("drain")
-		t.SetWritable(true)
-		t.Emit("ready")
-	}()
-	t.loop.mu.Lock()
-	defer t.loop.mu.Unlock()
 	if t.h.out.Load().dropped() {
 		return // being dropped (outbound.go): nothing is encoded
 	}
@@ -81,26 +76,23 @@ func (t *coalescingTransport) send(packets []*packet.Packet) {
 		if err = t.writePacket(p); err != nil {
 			break
 		}
-		if t.co.queued.Load() >= maxFlushBytes {
-			// A long batch (a backlog) goes out in slices: what waits
-			// stays in the engine's packets, shared with the other
-			// sockets, not copied into this connection's buffers.
-			if err = t.co.end(); err != nil {
-				break
-			}
-			t.co.begin()
-		}
 	}
 	if e := t.co.end(); err == nil {
 		err = e
 	}
-	if err != nil && t.loop.wsc != nil {
-		if errors.Is(err, net.ErrClosed) {
-			t.loop.wsc.Emit("close")
-		} else {
+	if err != nil && t.loop.wsc != nil && !errors.Is(err, net.ErrClosed) {
+		// A failed flush closed the connection already: its read loop
+		// ends the socket. Only an encoding error is reported here.
+		if !errors.Is(err, errFlushStalled) && !isNetError(err) {
 			t.loop.wsc.Emit("error", err)
 		}
 	}
+}
+
+// isNetError tells a connection's failure from an encoding error.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed)
 }
 
 // writePacket queues one packet as one frame.

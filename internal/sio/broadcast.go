@@ -59,6 +59,9 @@ func (s *Server) broadcast(room, except string, event string, data any) {
 			return
 		}
 		if t, ok := conn.Transport().(*coalescingTransport); ok && !t.libSend {
+			if s.writeDirect(conn, t, out, frame.Bytes()) { // directwrite.go
+				return
+			}
 			conn.Write(body, opts, nil) // shared: our send reads only the frame
 		} else {
 			conn.Write(body.Clone(), opts, nil)

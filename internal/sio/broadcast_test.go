@@ -106,11 +106,12 @@ func distinct(rs []io.Reader) int {
 // socket being dropped as a slow reader gets nothing queued.
 func TestBroadcastIsSharedNotCopied(t *testing.T) {
 	t.Parallel()
-	seen, _ := broadcastSeen(t, 5, 5, Options{}, func(s *Server, _ []*Socket) { s.Broadcast("b", "x") })
+	// Through the engine (directwrite.go's fallback).
+	seen, _ := broadcastSeen(t, 5, 5, Options{noDirectWrite: true}, func(s *Server, _ []*Socket) { s.Broadcast("b", "x") })
 	if len(seen) != 5 || distinct(seen) != 1 {
 		t.Fatalf("%d packets written, %d different copies of the broadcast (want 5, 1)", len(seen), distinct(seen))
 	}
-	seen, queued := broadcastSeen(t, 5, 3, Options{}, func(s *Server, socks []*Socket) {
+	seen, queued := broadcastSeen(t, 5, 3, Options{noDirectWrite: true}, func(s *Server, socks []*Socket) {
 		socks[1].out.cut.Store(true) // as outbound.go does before it closes the socket
 		socks[0].ToRoom("r", "b", "x")
 	})
@@ -126,5 +127,24 @@ func TestCanaryBroadcastCopiedPerSocket(t *testing.T) {
 	seen, _ := broadcastSeen(t, 5, 5, Options{libraryBroadcast: true}, func(s *Server, _ []*Socket) { s.Broadcast("b", "x") })
 	if len(seen) != 5 || distinct(seen) != 5 {
 		t.Fatalf("library: %d packets written, %d different copies (want 5, 5)", len(seen), distinct(seen))
+	}
+}
+
+// Pitfall 39: a broadcast's frame is queued straight into each websocket's
+// coalescer: no packet goes through the engine, every socket still gets it
+// and it counts as sent; a socket being dropped gets nothing. Without the
+// workaround every delivery is an engine packet.
+func TestBroadcastSkipsTheEngine(t *testing.T) {
+	t.Parallel()
+	seen, queued := broadcastSeen(t, 5, 5, Options{}, func(s *Server, _ []*Socket) { s.Broadcast("b", "x") })
+	if len(seen) != 0 || queued != 5 {
+		t.Fatalf("%d of 5 deliveries went through the engine, %d counted (want 0, 5)", len(seen), queued)
+	}
+	seen, queued = broadcastSeen(t, 5, 3, Options{}, func(s *Server, socks []*Socket) {
+		socks[1].out.cut.Store(true)
+		socks[0].ToRoom("r", "b", "x")
+	})
+	if len(seen) != 0 || queued != 3 {
+		t.Fatalf("room: %d deliveries through the engine, %d counted (want 0, 3)", len(seen), queued)
 	}
 }

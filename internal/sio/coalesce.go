@@ -22,14 +22,17 @@ import (
 // frame. A broadcast to 500 sockets at 80 messages a second made 400k writes
 // in 10 s; about 43% of the server's CPU was in write.
 //
-// The hijacked connection (hijack.go) queues what the websocket writes while
-// the transport sends a batch (coalescingTransport.Send up to the
-// transport's "drain") and writes it all at once when the batch ends: one
-// writev of pooled chunks on a plain connection, one TLS write (one record
-// per 16 KiB) over TLS. Nothing waits on a timer: a batch is flushed as soon
-// as the transport has handed over its last frame, and writes outside a
-// batch (control frames, the upgrade response, shutdown's goodbye) go out
-// at once, behind whatever is queued. Order is the order of the writes.
+// The hijacked connection (hijack.go) queues everything written to it, in
+// the order of the writes, and a goroutine of the connection's own, started
+// when something waits and ended when nothing does, writes all that waits
+// at once: one writev on a plain connection (small writes copied into
+// pooled chunks, a broadcast's shared frame by reference), one TLS write
+// per 16 KiB (one record) over TLS. What is queued while a write is under
+// way goes out in the next. Nothing waits on a timer. A writer never
+// waits for the network: the transport's batch (batchloss.go), a
+// broadcast's frame (directwrite.go) and the websocket library's control
+// frames are only queued. While the transport queues a batch the flusher
+// is held (begin, end), so a burst is one write.
 //
 // A flush that has not finished within FlushTimeout closes the connection
 // (the client stopped reading); the error is kept and returned by every
@@ -45,15 +48,77 @@ const FlushTimeout = 10 * time.Second
 // connection is closed.
 const CloseFlushTimeout = time.Second
 
-// chunkSize is the size of the pooled buffers a batch is queued in: the
-// largest TLS record, so every full chunk is one record.
+// chunkSize is the size of the pooled buffers small writes are copied
+// into: the largest TLS record, so every full chunk is one record.
 const chunkSize = 16 << 10
+
+// refMin is the smallest payload queued by reference rather than copied: a
+// broadcast's frame is shared by every socket's queue (pitfall 38), and a
+// backlog of it costs a slice, not a copy.
+const refMin = 64
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
 
 var errFlushStalled = errors.New("write stalled: the client does not read")
 
-// coalescer queues one connection's writes during a batch.
+// writeQueue is what waits for one flush: small writes copied into pooled
+// chunks (consecutive ones one slice), large payloads by reference.
+type writeQueue struct {
+	bufs   [][]byte
+	chunks []*[]byte
+	open   bool // bufs' last slice ends where the last chunk's data ends
+	bytes  int64
+	pieces int
+}
+
+// copyIn copies p: the websocket library reuses its buffer.
+func (q *writeQueue) copyIn(p []byte) {
+	q.bytes += int64(len(p))
+	for len(p) > 0 {
+		if n := len(q.chunks); n == 0 || len(*q.chunks[n-1]) == chunkSize {
+			q.chunks = append(q.chunks, chunkPool.Get().(*[]byte))
+			q.open = false
+		}
+		c := q.chunks[len(q.chunks)-1]
+		at := len(*c)
+		k := min(len(p), chunkSize-at)
+		*c = append(*c, p[:k]...)
+		if q.open {
+			last := &q.bufs[len(q.bufs)-1]
+			*last = (*last)[:len(*last)+k]
+		} else {
+			q.bufs = append(q.bufs, (*c)[at:at+k])
+			q.open = true
+		}
+		p = p[k:]
+	}
+}
+
+// ref queues p as it is; it must not change until it is written.
+func (q *writeQueue) ref(p []byte) {
+	if len(p) < refMin {
+		q.copyIn(p)
+		return
+	}
+	q.bytes += int64(len(p))
+	q.bufs = append(q.bufs, p)
+	q.open = false
+}
+
+// reset gives the chunks back and lets go of the references.
+func (q *writeQueue) reset() {
+	for _, b := range q.chunks {
+		*b = (*b)[:0]
+		chunkPool.Put(b)
+	}
+	clear(q.chunks)
+	clear(q.bufs)
+	q.chunks, q.bufs = q.chunks[:0], q.bufs[:0]
+	q.open, q.bytes, q.pieces = false, 0, 0
+}
+
+// coalescer queues one connection's writes; a goroutine of its own, which
+// runs only while something waits, writes them out.
 type coalescer struct {
 	out    net.Conn // where flushes go: the connection, or the TCP connection under it
 	closer net.Conn // closed when a flush fails
@@ -62,20 +127,22 @@ type coalescer struct {
 
 	deadline atomic.Int64 // the websocket's write deadline (unix ns, 0: none)
 	closeBy  atomic.Int64 // set by Close: no flush may outlast it
-	queued   atomic.Int64 // bytes queued, not yet flushed (outbound.go counts them)
+	queued   atomic.Int64 // bytes queued or being written (outbound.go counts them)
 	stats    *flushStats
 
 	mu       sync.Mutex
+	idle     sync.Cond // signalled when the flusher stops
 	batching bool
-	chunks   []*[]byte
-	pieces   int   // writes queued
-	err      error // the first write error; every later write returns it
+	flushing bool       // the flusher runs
+	q, spare writeQueue // waiting; the flusher's between rounds
+	err      error      // the first write error; every later write returns it
 	hook     func(pieces int, bytes int64)
 	onStall  func() // the server counts and logs the drop
 }
 
 func newCoalescer(conn net.Conn, stats *flushStats) *coalescer {
 	c := &coalescer{out: conn, closer: conn, stats: stats, stall: FlushTimeout}
+	c.idle.L = &c.mu
 	if raw, ok := vectored(conn); ok {
 		c.out, c.vector = raw, true
 	}
@@ -100,42 +167,40 @@ func vectored(c net.Conn) (net.Conn, bool) {
 	return nil, false
 }
 
-// begin starts a batch: writes queue until end.
+// begin starts a batch: nothing is written until end.
 func (c *coalescer) begin() {
 	c.mu.Lock()
 	c.batching = true
 	c.mu.Unlock()
 }
 
-// end flushes the batch; an error is kept in c.err too, and the
-// connection is closed.
+// end lets the batch go out; it returns the error of an earlier flush.
 func (c *coalescer) end() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.batching = false
-	return c.flushLocked()
+	c.kickLocked()
+	return c.err
 }
 
+// write queues a copy of p (the websocket library's writes: control
+// frames, the upgrade response).
 func (c *coalescer) write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
 		return 0, c.err
 	}
-	c.pieces++
-	c.queue(p)
-	if c.batching {
-		return len(p), nil
-	}
-	if err := c.flushLocked(); err != nil {
-		return 0, err
-	}
+	c.q.pieces++
+	c.q.copyIn(p)
+	c.queued.Add(int64(len(p)))
+	c.kickLocked()
 	return len(p), nil
 }
 
 // writeFrame queues one unmasked, final websocket frame (a server's) whose
 // payload is prefix and payload; whole, so no other write comes between
-// its parts.
+// its parts. payload is queued by reference: it must not change.
 func (c *coalescer) writeFrame(text bool, prefix, payload []byte) error {
 	var hdr [10]byte
 	hdr[0] = websocketOpcode(text)
@@ -157,78 +222,131 @@ func (c *coalescer) writeFrame(text bool, prefix, payload []byte) error {
 	if c.err != nil {
 		return c.err
 	}
-	c.pieces++
-	c.queue(hdr[:k])
-	c.queue(prefix)
-	c.queue(payload)
-	if c.batching {
-		return nil
-	}
-	return c.flushLocked()
+	c.q.pieces++
+	c.q.copyIn(hdr[:k])
+	c.q.copyIn(prefix)
+	c.q.ref(payload)
+	c.queued.Add(int64(k + n))
+	c.kickLocked()
+	return nil
 }
 
-// queue copies p into the pooled chunks: the websocket reuses its buffer.
-func (c *coalescer) queue(p []byte) {
-	c.queued.Add(int64(len(p)))
-	for len(p) > 0 {
-		if n := len(c.chunks); n == 0 || len(*c.chunks[n-1]) == chunkSize {
-			c.chunks = append(c.chunks, chunkPool.Get().(*[]byte))
+// kickLocked starts the flusher if something waits and nobody writes it.
+func (c *coalescer) kickLocked() {
+	if c.batching || c.flushing || len(c.q.bufs) == 0 || c.err != nil {
+		return
+	}
+	c.flushing = true
+	go c.flush()
+}
+
+// flush writes what waits, round after round, until nothing does.
+func (c *coalescer) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.q.bufs) > 0 && c.err == nil && !c.batching {
+		q := c.q
+		c.q, c.spare = c.spare, writeQueue{}
+		c.mu.Unlock()
+		err := c.writeOut(&q)
+		c.queued.Add(-q.bytes)
+		q.reset()
+		c.mu.Lock()
+		c.spare = q
+		if err != nil {
+			c.failLocked(err)
 		}
-		last := c.chunks[len(c.chunks)-1]
-		k := min(len(p), chunkSize-len(*last))
-		*last = append(*last, p[:k]...)
-		p = p[k:]
 	}
+	c.flushing = false
+	c.idle.Broadcast()
 }
 
-func (c *coalescer) flushLocked() error {
-	if len(c.chunks) == 0 {
-		return c.err
+// failLocked keeps a flush's error, drops what waits and closes the
+// connection: the read loop ends, and with it the socket.
+func (c *coalescer) failLocked(err error) {
+	if c.err != nil {
+		return
 	}
-	if c.hook != nil {
-		c.hook(c.pieces, c.queued.Load())
+	if errors.Is(err, os.ErrDeadlineExceeded) && c.closeBy.Load() == 0 {
+		err = errFlushStalled
+		if c.onStall != nil {
+			c.onStall()
+		}
 	}
-	err := c.err
-	if err == nil {
+	c.err = err
+	c.queued.Add(-c.q.bytes)
+	c.q.reset()
+	c.closer.Close()
+}
+
+// writeOut writes q in slices of at most maxFlushBytes (batchloss.go).
+func (c *coalescer) writeOut(q *writeQueue) error {
+	bufs, pieces := q.bufs, q.pieces
+	for len(bufs) > 0 {
+		var slice [][]byte
+		slice, bufs = cut(bufs, maxFlushBytes)
+		var n int64
+		for _, b := range slice {
+			n += int64(len(b))
+		}
+		if c.hook != nil {
+			c.hook(pieces, n)
+		}
 		c.out.SetWriteDeadline(c.flushDeadline()) //nolint:errcheck // a failed write says it
-		err = c.writeChunks()
-	}
-	c.stats.flushed(c.pieces, c.queued.Load())
-	for _, b := range c.chunks {
-		*b = (*b)[:0]
-		chunkPool.Put(b)
-	}
-	clear(c.chunks)
-	c.chunks, c.pieces = c.chunks[:0], 0
-	c.queued.Store(0)
-	if err != nil && c.err == nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) && c.closeBy.Load() == 0 {
-			err = errFlushStalled
-			if c.onStall != nil {
-				c.onStall()
-			}
-		}
-		c.err = err
-		c.closer.Close() // the read loop ends, and with it the socket
-	}
-	return err
-}
-
-func (c *coalescer) writeChunks() error {
-	if c.vector {
-		bufs := make(net.Buffers, len(c.chunks))
-		for i, b := range c.chunks {
-			bufs[i] = *b
-		}
-		_, err := bufs.WriteTo(c.out)
-		return err
-	}
-	for _, b := range c.chunks {
-		if _, err := c.out.Write(*b); err != nil {
+		err := c.writeSlice(slice)
+		c.stats.flushed(pieces, n)
+		pieces = 0
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cut splits bufs after max bytes (inside a slice if need be).
+func cut(bufs [][]byte, max int) (head, rest [][]byte) {
+	n := 0
+	for i, b := range bufs {
+		if n+len(b) <= max {
+			n += len(b)
+			continue
+		}
+		if k := max - n; k > 0 {
+			head = append(bufs[:i:i], b[:k])
+			return head, append([][]byte{b[k:]}, bufs[i+1:]...)
+		}
+		return bufs[:i], bufs[i:]
+	}
+	return bufs, nil
+}
+
+func (c *coalescer) writeSlice(bufs [][]byte) error {
+	if c.vector {
+		nb := net.Buffers(bufs)
+		_, err := nb.WriteTo(c.out)
+		return err
+	}
+	// TLS: one write (one record) per 16 KiB.
+	stage := chunkPool.Get().(*[]byte)
+	defer func() { *stage = (*stage)[:0]; chunkPool.Put(stage) }()
+	for _, b := range bufs {
+		for len(b) > 0 {
+			k := min(len(b), chunkSize-len(*stage))
+			*stage = append(*stage, b[:k]...)
+			b = b[k:]
+			if len(*stage) == chunkSize {
+				if _, err := c.out.Write(*stage); err != nil {
+					return err
+				}
+				*stage = (*stage)[:0]
+			}
+		}
+	}
+	if len(*stage) == 0 {
+		return nil
+	}
+	_, err := c.out.Write(*stage)
+	return err
 }
 
 // flushDeadline is the earliest of the stall timeout from now, the websocket's
@@ -251,6 +369,17 @@ func (c *coalescer) setWriteDeadline(t time.Time) {
 	}
 }
 
+// wait returns once nothing is being written: everything queued is out,
+// or failed.
+func (c *coalescer) wait() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.flushing {
+		c.idle.Wait()
+	}
+	return c.err
+}
+
 // close flushes what is queued within CloseFlushTimeout; a flush stalled
 // meanwhile is cut short by the same deadline.
 func (c *coalescer) close() {
@@ -259,10 +388,15 @@ func (c *coalescer) close() {
 	c.out.SetWriteDeadline(by) //nolint:errcheck // closing anyway
 	c.mu.Lock()
 	c.batching = false
-	c.flushLocked() //nolint:errcheck // closing anyway
+	c.kickLocked()
+	for c.flushing {
+		c.idle.Wait()
+	}
 	if c.err == nil {
 		c.err = net.ErrClosed
 	}
+	c.queued.Add(-c.q.bytes)
+	c.q.reset()
 	c.mu.Unlock()
 }
 

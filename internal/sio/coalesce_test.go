@@ -249,6 +249,7 @@ func TestStalledFlushClosesTheConnection(t *testing.T) {
 		}
 	}
 	c.end()
+	c.wait() //nolint:errcheck // the write below says it
 	if _, err := c.write([]byte("x")); !errors.Is(err, errFlushStalled) {
 		t.Fatalf("a write after a stalled flush: %v", err)
 	}
@@ -272,7 +273,7 @@ func TestCanaryOneWritePerFrame(t *testing.T) {
 	h := &burstHandler{pushed: make(chan struct{})}
 	var armed atomic.Bool
 	var flushes atomic.Int64
-	opts := Options{flushHook: func(int, int64) {
+	opts := Options{noCoalesce: true, flushHook: func(int, int64) {
 		if armed.Load() && flushes.Add(1) == 1 {
 			<-h.pushed
 		}

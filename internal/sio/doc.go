@@ -84,6 +84,8 @@
 //	                                                                  TestSessionPlacesComeBack,
 //	                                                                  TestPlaceOfASessionClosedBeforeItsClaimComesBack
 //	38  a broadcast copied for every socket           broadcast.go    TestBroadcastIsSharedNotCopied           TestCanaryBroadcastCopiedPerSocket
+//	39  every delivery through the engine's Write     directwrite.go  TestBroadcastSkipsTheEngine,             -
+//	                                                                  TestCoalescedOrderUnderConcurrentWriters
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the
@@ -114,9 +116,10 @@
 //   - A Conn never reconnects by itself: the caller dials again, with a
 //     fresh token.
 //   - The server's websocket transport sends with our own loop
-//     (batchloss.go): it frames each packet itself and writes it into the
-//     coalescer (coalesce.go), and emits "drain" and "ready" as the
-//     library's send does; the library's websocket library only writes
+//     (batchloss.go): it frames each packet itself and queues it in the
+//     coalescer (coalesce.go) before it returns, emits "drain" but never
+//     "ready" and stays writable, so the engine's buffer empties at each
+//     write (directwrite.go relies on it); the websocket library only writes
 //     control frames. Per-message deflate is therefore off: clients that
 //     offer it get plain frames (and control frames, as before). An
 //     upgrade to a library whose send behaves differently (v3) needs only

@@ -107,6 +107,9 @@ type hijackedConn struct {
 
 func (c *hijackedConn) Write(p []byte) (int, error) {
 	if c.co == nil {
+		if hook := c.h.srv.opts.flushHook; hook != nil {
+			hook(1, int64(len(p))) // tests only: every write is a flush
+		}
 		return c.Conn.Write(p)
 	}
 	return c.co.write(p)

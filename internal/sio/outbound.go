@@ -15,8 +15,9 @@ import (
 // connected: its pongs kept arriving.
 //
 // Every packet the engine creates for a socket is counted in bytes, and
-// uncounted when the engine hands it to the transport; a websocket's batch
-// is then counted by the coalescer (coalesce.go) until it is written. A
+// uncounted when the engine hands it to the transport; a websocket's queue
+// is then counted by the coalescer (coalesce.go) until it is written, and
+// so is a broadcast's frame queued there directly (directwrite.go). A
 // socket whose engine queue and coalescer together go over
 // Options.MaxOutbound is dropped at once (its queue is freed with it): one
 // log line with reason slow_reader, a count in Stats, and the handler's
@@ -31,16 +32,16 @@ const DefaultMaxOutbound = 4 << 20
 const ReasonOutboundFull = "outbound queue full"
 
 type outbound struct {
-	queued atomic.Int64 // in the engine's buffer
-	co     *coalescer   // a websocket's batch being written; nil over polling
+	queued atomic.Int64              // in the engine's buffer
+	co     atomic.Pointer[coalescer] // a websocket's queue; nil over polling, until an upgrade
 	cut    atomic.Bool
 }
 
 // waiting is what the socket has not been sent yet, in bytes.
 func (o *outbound) waiting() int64 {
 	n := o.queued.Load()
-	if o.co != nil {
-		n += o.co.queued.Load()
+	if co := o.co.Load(); co != nil {
+		n += co.queued.Load()
 	}
 	return n
 }
@@ -64,7 +65,7 @@ func (s *Server) trackOutbound(args ...any) {
 	if r := sock.Request(); r != nil {
 		if h := hijackedOf(r.Request()); h != nil {
 			if conn, _ := h.parts(); conn != nil {
-				o.co = conn.co
+				o.co.Store(conn.co)
 			}
 			h.out.Store(o)
 		}
@@ -93,6 +94,14 @@ func (s *Server) trackOutbound(args ...any) {
 			n += packetSize(p)
 		}
 		o.queued.Add(-n)
+	})
+	sock.On("upgrade", func(args ...any) {
+		// From polling: the websocket's queue counts from now on.
+		if len(args) > 0 {
+			if t, ok := args[0].(*coalescingTransport); ok && t.co != nil {
+				o.co.Store(t.co)
+			}
+		}
 	})
 	sock.Once("close", func(...any) { s.outbound.Delete(sock) })
 }

@@ -6,10 +6,9 @@ import (
 )
 
 // A long batch (a socket's backlog) goes out in writes of at most
-// maxFlushBytes (and the frame that crossed it): the rest waits in the
-// engine's packets, not copied into the connection's buffers. The first
-// flush is held until every event is queued, so the rest reach the
-// transport as one batch of about 150 KiB.
+// maxFlushBytes (and the frame that crossed it). The first flush is held
+// until every event is queued, so the rest wait as one backlog of about
+// 150 KiB.
 func TestLongBatchGoesOutInSlices(t *testing.T) {
 	t.Parallel()
 	const n = 10000

@@ -62,6 +62,7 @@ type Options struct {
 	flushHook        func(pieces int, bytes int64) // tests only: runs before each flush
 	sendHook         func(p *packet.Packet)        // tests only: sees each packet our send writes (batchloss.go)
 	libraryBroadcast bool                          // tests only: the library's broadcast (broadcast.go)
+	noDirectWrite    bool                          // tests only: broadcasts through the engine (directwrite.go)
 	claimHook        func(sock engine.Socket)      // tests only: runs before a session claims its place (sessions.go)
 }
 
