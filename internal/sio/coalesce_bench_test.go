@@ -16,20 +16,24 @@ import (
 // BenchmarkBroadcast broadcasts b.N events as fast as they can go to 200
 // sockets that read everything, with and without coalesced writes, and
 // reports the process's CPU per delivery (the readers are in the process
-// too, and cost the same either way) and the server's writes per delivery.
+// too, and cost the same either way) and the server's writes per delivery;
+// direct queues each frame in the coalescer, engine goes through the
+// engine socket's Write, per-frame has no coalescer.
 // Run both in one go: the ratio holds on a loaded machine, absolute
 // times do not.
 func BenchmarkBroadcast(b *testing.B) {
-	for _, mode := range []string{"coalesced", "per-frame"} {
-		b.Run(mode, func(b *testing.B) { benchBroadcast(b, mode == "per-frame") })
+	for _, mode := range []string{"direct", "engine", "per-frame"} {
+		b.Run(mode, func(b *testing.B) { benchBroadcast(b, mode == "per-frame", mode == "engine") })
 	}
 }
 
-func benchBroadcast(b *testing.B, off bool) {
+// benchBroadcast: off writes each frame on its own (no coalescer), engine
+// sends every delivery through the engine socket's Write (directwrite.go).
+func benchBroadcast(b *testing.B, off, engine bool) {
 	const sockets = 200
 	// No socket is cut off as a slow reader: the broadcasts come as fast
 	// as they go, and a dropped socket would leave the count short.
-	srv := NewServer(Options{noCoalesce: off, MaxOutbound: 1 << 40}, admitAll{})
+	srv := NewServer(Options{noCoalesce: off, noDirectWrite: engine, MaxOutbound: 1 << 40}, admitAll{})
 	hs := httptest.NewServer(srv)
 	defer func() { srv.Shutdown(context.Background()); hs.Close() }() //nolint:errcheck
 	u := "ws" + strings.TrimPrefix(hs.URL, "http") + DefaultPath + "?EIO=4&transport=websocket"
