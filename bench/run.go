@@ -41,6 +41,9 @@ type Plan struct {
 	// Ceiling is the built reference server (bench/ceiling); empty leaves
 	// its column out.
 	Ceiling string
+	// Base is another confabd build (e.g. main's) run in the same rotation,
+	// to compare a change side by side; empty leaves its column out.
+	Base string
 }
 
 // Default is the plan of `make bench`.
@@ -67,6 +70,7 @@ var Tiny = Plan{
 // Row holds one scenario's results on each server.
 type Row struct {
 	Confab, Ceiling, Peer Result
+	Base                  Result // another confabd build, if Plan.Base is set
 }
 
 type scenario func(Target) (Result, error)
@@ -112,6 +116,9 @@ func Run(p Plan, confabd, node, peerScript string, progress io.Writer) ([]Row, e
 	if p.Ceiling != "" {
 		servers = []string{"confab", "ceiling", "peer"}
 	}
+	if p.Base != "" {
+		servers = append(servers, "base")
+	}
 	n := 0
 	for _, sc := range p.scenarios() {
 		got := map[string][]Result{}
@@ -131,6 +138,9 @@ func Run(p Plan, confabd, node, peerScript string, progress io.Writer) ([]Row, e
 		if p.Ceiling != "" {
 			row.Ceiling = median(got["ceiling"])
 		}
+		if p.Base != "" {
+			row.Base = median(got["base"])
+		}
 		rows = append(rows, row)
 		if row.Peer.steps != nil {
 			rows = append(rows, atPeerBest(row))
@@ -147,6 +157,10 @@ func runOne(p Plan, sc scenario, which, confabd, node, peerScript string) (Resul
 		srv, err = StartConfab(confabd, p.ConfabEnv, p.ConfabArgs...)
 	case "ceiling":
 		srv, err = StartCeiling(p.Ceiling)
+	case "base":
+		if srv, err = StartConfab(p.Base, p.ConfabEnv, p.ConfabArgs...); err == nil {
+			srv.Name = "base confab"
+		}
 	default:
 		srv, err = StartPeer(node, peerScript)
 	}
@@ -233,22 +247,23 @@ func atPeerBest(sat Row) Row {
 }
 
 // Table renders rows as Markdown: each figure for Confab, the ceiling and
-// the peer, and Confab's ratio to each.
+// the peer, and Confab's ratio to each; with a base build (Plan.Base), its
+// figure and Confab's ratio to it too.
 func Table(rows []Row) string {
+	withBase := slices.ContainsFunc(rows, func(r Row) bool { return len(r.Base.Metrics) > 0 })
 	var b strings.Builder
-	b.WriteString("| scenario | figure | Confab | ceiling | Node peer | Confab ÷ ceiling | Confab ÷ peer |\n|---|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| scenario | figure | Confab | ceiling | Node peer | Confab ÷ ceiling | Confab ÷ peer |")
+	if withBase {
+		b.WriteString(" base | Confab ÷ base | base ÷ peer |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	} else {
+		b.WriteString("\n|---|---|---:|---:|---:|---:|---:|\n")
+	}
 	for _, r := range rows {
 		if len(r.Confab.Metrics) == 0 {
 			fmt.Fprintf(&b, "| %s | - | - | - | - | - | - |\n", r.Confab.Scenario)
 		}
 		for i, m := range r.Confab.Metrics {
 			ceil, peer := r.Ceiling.value(m.Name), r.Peer.value(m.Name)
-			ratio := func(other float64) string {
-				if other == 0 || math.IsNaN(other) || math.IsNaN(m.Value) {
-					return "-"
-				}
-				return fmt.Sprintf("%.2f", m.Value/other)
-			}
 			scen := ""
 			if i == 0 {
 				scen = r.Confab.Scenario
@@ -261,11 +276,24 @@ func Table(rows []Row) string {
 			if m.HigherBetter {
 				better = "higher is better"
 			}
-			fmt.Fprintf(&b, "| %s | %s%s, %s | %s | %s | %s | %s | %s |\n", scen, m.Name, unit, better,
-				num(m.Value), num(ceil), num(peer), ratio(ceil), ratio(peer))
+			fmt.Fprintf(&b, "| %s | %s%s, %s | %s | %s | %s | %s | %s |", scen, m.Name, unit, better,
+				num(m.Value), num(ceil), num(peer), ratio(m.Value, ceil), ratio(m.Value, peer))
+			if withBase {
+				base := r.Base.value(m.Name)
+				fmt.Fprintf(&b, " %s | %s | %s |", num(base), ratio(m.Value, base), ratio(base, peer))
+			}
+			b.WriteString("\n")
 		}
 	}
 	return b.String()
+}
+
+// ratio is a ÷ b, "-" when either is unknown or b is 0.
+func ratio(a, b float64) string {
+	if b == 0 || math.IsNaN(b) || math.IsNaN(a) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
 }
 
 func num(v float64) string {

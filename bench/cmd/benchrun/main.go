@@ -22,6 +22,7 @@ func main() {
 	confabd := flag.String("confabd", "bin/confabd", "the confabd binary")
 	node := flag.String("node", "node", "the Node.js binary")
 	peer := flag.String("peer", "bench/peer-node/server.js", "the peer server's script")
+	base := flag.String("base-confabd", "", "another confabd build (e.g. main's) run in the same rotation, with its own column, to compare a change side by side")
 	ceiling := flag.String("ceiling", "", "the built reference server (default: go build ./bench/ceiling into a temporary directory)")
 	out := flag.String("out", "bench/results.md", "where to write the results")
 	tiny := flag.Bool("tiny", false, "tiny sizes: only check that every scenario runs")
@@ -63,6 +64,7 @@ func main() {
 	plan.ConfabArgs = strings.Fields(*confabArgs)
 	plan.ConfabEnv = strings.Fields(*confabEnv)
 	plan.Ceiling = *ceiling
+	plan.Base = *base
 	if plan.Ceiling == "" {
 		dir, err := os.MkdirTemp("", "confab-ceiling-")
 		if err != nil {
