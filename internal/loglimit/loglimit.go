@@ -61,6 +61,9 @@ func (l *Logger) emit(level slog.Level, msg string, args []any) {
 }
 
 func (l *Logger) emitAs(kind string, level slog.Level, msg string, args []any) {
+	if !l.log.Enabled(context.Background(), level) {
+		return // below the log level: no line, no kind to keep (a socket's connect and disconnect pass here)
+	}
 	skipped, ok := l.admit(kind, msg, time.Now())
 	if !ok {
 		return

@@ -63,3 +63,17 @@ func TestKindsAreBounded(t *testing.T) {
 		t.Fatalf("%d lines written for %d keys, want %d: one per key, then one for the rest", written, 10*maxKinds, maxKinds+1)
 	}
 }
+
+// Lines below the log level keep no kind: the per-user lines of every
+// socket's connect and disconnect cost nothing on a quiet server.
+func TestLinesBelowTheLevelKeepNothing(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	l := New(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError})), time.Hour)
+	for i := range 100 {
+		l.InfoBy(fmt.Sprint(i), "socket connected")
+	}
+	if n := len(l.kinds); n != 0 || buf.Len() != 0 {
+		t.Fatalf("100 lines below the level kept %d kinds and wrote %q", n, buf.String())
+	}
+}
