@@ -24,17 +24,26 @@ import (
 const readGateTimeout = 2 * time.Second
 
 type readGate struct {
-	ch   chan struct{}
-	once sync.Once
+	ch    chan struct{}
+	once  sync.Once
+	timer *time.Timer
 }
 
 func newReadGate() *readGate {
 	g := &readGate{ch: make(chan struct{})}
-	time.AfterFunc(readGateTimeout, g.open)
+	g.timer = time.AfterFunc(readGateTimeout, g.release)
 	return g
 }
 
-func (g *readGate) open() { g.once.Do(func() { close(g.ch) }) }
+func (g *readGate) release() { g.once.Do(func() { close(g.ch) }) }
+
+// open lets reads through and stops the timeout: a connect storm would
+// otherwise keep two seconds' worth of handshakes' timers pending (8,000
+// at 4,000 handshakes/s).
+func (g *readGate) open() {
+	g.release()
+	g.timer.Stop()
+}
 
 // onEngineConnection runs on the engine's "connection" event, registered
 // after Socket.IO's own listener, so the Client is listening by now.
