@@ -9,6 +9,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -236,7 +237,11 @@ func (in *Instance) DSN(db string) string {
 // Stop shuts the server down (fast: open connections are ended) and waits.
 func (in *Instance) Stop() { in.signal(syscall.SIGINT) }
 
-// Kill ends the server at once, as a crash would (its data survives).
+// Kill ends the server at once, as a crash would (its data survives):
+// the postmaster and every backend. Killing the postmaster alone leaves its
+// backends serving the connections they hold until they notice its death,
+// which on a loaded machine took long enough for a client's Ping on a
+// pooled connection to succeed (CI, TestKillAndRestartKeepData).
 func (in *Instance) Kill() { in.signal(syscall.SIGKILL) }
 
 func (in *Instance) signal(sig syscall.Signal) {
@@ -246,7 +251,14 @@ func (in *Instance) signal(sig syscall.Signal) {
 		return
 	}
 	p := in.cmd.Process
+	var backends []int
+	if sig == syscall.SIGKILL {
+		backends = childrenOf(p.Pid) // before the kill: then they have no parent to find them by
+	}
 	p.Signal(sig)
+	for _, pid := range backends {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	done := make(chan struct{})
 	go func() {
 		for p.Signal(syscall.Signal(0)) == nil {
@@ -262,9 +274,56 @@ func (in *Instance) signal(sig syscall.Signal) {
 	}
 	in.cmd = nil
 	if sig == syscall.SIGKILL {
-		// Its backends notice the postmaster's death and leave; the next
-		// start waits for them (postmaster.pid names the dead one).
+		// A backend forked after the list was read notices the
+		// postmaster's death and leaves; the next start waits for them
+		// (postmaster.pid names the dead one).
+		waitGone(backends)
 		waitBackendsGone(in.Port)
+	}
+}
+
+// childrenOf lists the live processes whose parent is pid (from /proc).
+func childrenOf(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var kids []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if state, ppid, ok := procStat(child); ok && state != "Z" && ppid == pid {
+			kids = append(kids, child)
+		}
+	}
+	return kids
+}
+
+// procStat reads a process's state and parent from /proc/PID/stat.
+func procStat(pid int) (state string, ppid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", 0, false
+	}
+	// pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 2 {
+		return "", 0, false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return f[0], ppid, err == nil
+}
+
+// waitGone waits (at most 15 s) until none of pids runs (a zombie has
+// let go of everything: it counts as gone).
+func waitGone(pids []int) {
+	deadline := time.Now().Add(15 * time.Second)
+	for _, pid := range pids {
+		for time.Now().Before(deadline) {
+			if state, _, ok := procStat(pid); !ok || state == "Z" {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 

@@ -53,3 +53,27 @@ func TestKillAndRestartKeepData(t *testing.T) {
 		t.Fatalf("after restart: v=%d err=%v", v, err)
 	}
 }
+
+// A kill leaves no backend behind: one still serving a pooled connection
+// answered a Ping after the kill (CI, TestKillAndRestartKeepData).
+func TestKillLeavesNoBackend(t *testing.T) {
+	t.Parallel()
+	in := Start(t)
+	db, _ := sql.Open("pgx", in.NewDB(t))
+	defer db.Close()
+	if err := db.Ping(); err != nil { // a backend of its own, idle in the pool
+		t.Fatal(err)
+	}
+	in.mu.Lock()
+	backends := childrenOf(in.cmd.Process.Pid)
+	in.mu.Unlock()
+	if len(backends) == 0 {
+		t.Fatal("no backend found under the postmaster")
+	}
+	in.Kill()
+	for _, pid := range backends {
+		if state, _, ok := procStat(pid); ok && state != "Z" {
+			t.Errorf("backend %d still runs after Kill (state %s)", pid, state)
+		}
+	}
+}
