@@ -1,0 +1,184 @@
+package sio
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// upgradeHandler keeps its sockets and runs onUpgrade inside the engine's
+// "upgrade" event, after outbound.go's listener and before the engine
+// flushes what waited for the new transport (engine/socket.go's
+// MaybeUpgrade): the window in which the engine holds packets while the
+// socket's websocket is already its transport.
+type upgradeHandler struct {
+	admitAll
+	onUpgrade func(s *Socket)
+	sockets   chan *Socket
+	gone      chan string
+}
+
+func (h *upgradeHandler) Connected(s *Socket) {
+	if h.onUpgrade != nil {
+		s.sock.Conn().On("upgrade", func(...any) { h.onUpgrade(s) })
+	}
+	h.sockets <- s
+}
+
+func (h *upgradeHandler) Disconnected(_ *Socket, reason string) { h.gone <- reason }
+
+// pollingClient is a raw Engine.IO client that connects over long-polling,
+// then upgrades to a websocket when told.
+type pollingClient struct {
+	t    *testing.T
+	base string // the server's URL, http
+	sid  string
+}
+
+func startUpgradeServer(t *testing.T, opts Options, h *upgradeHandler) (*Server, *pollingClient) {
+	t.Helper()
+	srv := NewServer(opts, h)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { srv.Shutdown(context.Background()); hs.Close() }) //nolint:errcheck
+	c := &pollingClient{t: t, base: hs.URL + DefaultPath + "?EIO=4"}
+	open := c.get("&transport=polling")
+	_, after, _ := strings.Cut(open, `"sid":"`)
+	c.sid, _, _ = strings.Cut(after, `"`)
+	c.post("40")
+	if got := c.get("&transport=polling&sid=" + c.sid); !strings.HasPrefix(got, "40") {
+		t.Fatalf("connect: %q", got)
+	}
+	return srv, c
+}
+
+func (c *pollingClient) get(query string) string {
+	c.t.Helper()
+	resp, err := http.Get(c.base + query)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (c *pollingClient) post(body string) {
+	c.t.Helper()
+	resp, err := http.Post(c.base+"&transport=polling&sid="+c.sid, "text/plain;charset=UTF-8", strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("post %q: %s", body, resp.Status)
+	}
+}
+
+// upgrade opens the websocket, probes it and sends the upgrade packet; the
+// polling transport is not polled meanwhile, so what the socket is sent
+// waits in the engine until the upgrade.
+func (c *pollingClient) upgrade() *websocket.Conn {
+	c.t.Helper()
+	u := "ws" + strings.TrimPrefix(c.base, "http") + "&transport=websocket&sid=" + c.sid
+	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { ws.Close() })
+	must := func(err error) {
+		if err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	must(ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
+	ws.SetReadDeadline(time.Now().Add(20 * time.Second)) //nolint:errcheck
+	_, f, err := ws.ReadMessage()
+	must(err)
+	if string(f) != "3probe" {
+		c.t.Fatalf("probe answered %q", f)
+	}
+	ws.SetReadDeadline(time.Time{}) //nolint:errcheck
+	must(ws.WriteMessage(websocket.TextMessage, []byte("5")))
+	return ws
+}
+
+// Pitfall 39: per-socket order holds between the engine's path (emits)
+// and the direct one (broadcasts) across an upgrade from polling. Eight
+// goroutines each emit and broadcast in turn, numbered: their first writes
+// wait in the engine (the client does not poll); the upgrade then lets
+// each write a broadcast while the engine still holds the earlier ones
+// (the upgrade's own flush is held back meanwhile), and they go on side by
+// side over the websocket. The client must see every writer's numbers in
+// order. Without directwrite.go's "nothing waits in the engine" check
+// each writer's first broadcast after the upgrade overtook its writes
+// before it.
+func TestOrderAcrossTheUpgrade(t *testing.T) {
+	t.Parallel()
+	const writers, before, total = 8, 21, 320 // write 21 (odd: a broadcast) is the window's
+	window := make(chan struct{})  // closed in the upgrade's event
+	resumed := make(chan struct{}) // closed when it returns
+	var inWindow sync.WaitGroup
+	inWindow.Add(writers)
+	h := &upgradeHandler{sockets: make(chan *Socket, 1), gone: make(chan string, 1)}
+	h.onUpgrade = func(*Socket) {
+		close(window)
+		inWindow.Wait()
+		close(resumed)
+	}
+	srv, c := startUpgradeServer(t, Options{PingInterval: time.Minute, PingTimeout: time.Minute}, h)
+	s := <-h.sockets
+	write := func(g, i int) {
+		if i%2 == 0 {
+			s.Emit("s", []int{g, i})
+		} else {
+			srv.Broadcast("s", []int{g, i})
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range before {
+				write(g, i)
+			}
+			<-window
+			write(g, before)
+			inWindow.Done()
+			<-resumed
+			for i := before + 1; i < total; i++ {
+				write(g, i)
+			}
+		}()
+	}
+	ws := c.upgrade()
+	wg.Wait()
+	next := make([]int, writers)
+	for got := 0; got < writers*total; {
+		ws.SetReadDeadline(time.Now().Add(20 * time.Second)) //nolint:errcheck
+		_, f, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d events: %v", got, err)
+		}
+		var g, i int
+		if _, err := fmt.Sscanf(string(f), `42["s",[%d,%d]]`, &g, &i); err != nil {
+			continue // a noop, a ping
+		}
+		if g < 0 || g >= writers || i != next[g] {
+			t.Fatalf("writer %d: got %d, want %d", g, i, next[g])
+		}
+		next[g]++
+		got++
+	}
+}
