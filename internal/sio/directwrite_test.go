@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/zishang520/engine.io-go-parser/packet"
 )
 
 // upgradeHandler keeps its sockets and runs onUpgrade inside the engine's
@@ -115,28 +116,60 @@ func (c *pollingClient) upgrade() *websocket.Conn {
 
 // Pitfall 39: per-socket order holds between the engine's path (emits)
 // and the direct one (broadcasts) across an upgrade from polling. Eight
-// goroutines each emit and broadcast in turn, numbered: their first writes
-// wait in the engine (the client does not poll); the upgrade then lets
-// each write a broadcast while the engine still holds the earlier ones
-// (the upgrade's own flush is held back meanwhile), and they go on side by
-// side over the websocket. The client must see every writer's numbers in
-// order. Without directwrite.go's "nothing waits in the engine" check
-// each writer's first broadcast after the upgrade overtook its writes
-// before it.
+// goroutines each emit and broadcast in turn, numbered; their first writes
+// wait in the engine (the client does not poll). Once the socket has
+// upgraded, each writer broadcasts once while the engine still holds its
+// earlier writes, then they go on side by side; the client must see every
+// writer's numbers in order. The engine is held in its "upgrade" event,
+// before it sends what waited (buffered), or in the send of that batch, at
+// its first packet (sending); until every writer has broadcast, or for
+// holdFor if they cannot (a broadcast that rightly goes the engine's way
+// waits for the send). Without directwrite.go's checks (the engine's
+// buffer is empty; no batch is being handed to the transport) a writer's
+// broadcast overtook its writes in the engine.
 func TestOrderAcrossTheUpgrade(t *testing.T) {
-	t.Parallel()
-	const writers, before, total = 8, 21, 320 // write 21 (odd: a broadcast) is the window's
-	window := make(chan struct{})  // closed in the upgrade's event
-	resumed := make(chan struct{}) // closed when it returns
+	for _, held := range []string{"buffered", "sending"} {
+		t.Run(held, func(t *testing.T) {
+			t.Parallel()
+			orderAcrossTheUpgrade(t, held == "sending")
+		})
+	}
+}
+
+func orderAcrossTheUpgrade(t *testing.T, holdSend bool) {
+	// Write 21 (odd: a broadcast) is each writer's after the upgrade.
+	const writers, before, total = 8, 21, 320
+	const holdFor = 500 * time.Millisecond
+	window := make(chan struct{}) // closed in the upgrade's event
+	wrote := make(chan struct{})  // closed once every writer broadcast in the window
 	var inWindow sync.WaitGroup
 	inWindow.Add(writers)
+	go func() { inWindow.Wait(); close(wrote) }()
+	holdOn := func() {
+		select {
+		case <-wrote:
+		case <-time.After(holdFor):
+		}
+	}
+	var hold sync.Once
+	opts := Options{PingInterval: time.Minute, PingTimeout: time.Minute,
+		sendHook: func(*packet.Packet) {
+			select {
+			case <-window:
+				if holdSend {
+					hold.Do(holdOn)
+				}
+			default:
+			}
+		}}
 	h := &upgradeHandler{sockets: make(chan *Socket, 1), gone: make(chan string, 1)}
 	h.onUpgrade = func(*Socket) {
 		close(window)
-		inWindow.Wait()
-		close(resumed)
+		if !holdSend {
+			holdOn()
+		}
 	}
-	srv, c := startUpgradeServer(t, Options{PingInterval: time.Minute, PingTimeout: time.Minute}, h)
+	srv, c := startUpgradeServer(t, opts, h)
 	s := <-h.sockets
 	write := func(g, i int) {
 		if i%2 == 0 {
@@ -156,7 +189,6 @@ func TestOrderAcrossTheUpgrade(t *testing.T) {
 			<-window
 			write(g, before)
 			inWindow.Done()
-			<-resumed
 			for i := before + 1; i < total; i++ {
 				write(g, i)
 			}
@@ -180,5 +212,41 @@ func TestOrderAcrossTheUpgrade(t *testing.T) {
 		}
 		next[g]++
 		got++
+	}
+}
+
+// Pitfall 31 after an upgrade: a socket that connected over polling,
+// upgraded, then stopped reading is dropped as a slow reader once what
+// waits for it passes MaxOutbound, broadcasts queued straight into its
+// websocket's coalescer (39) included. Without outbound.go's "upgrade"
+// listener its counter never saw the websocket's queue: the queue grew
+// past the cap and the socket stayed.
+func TestUpgradedSocketThatDoesNotReadIsCutOff(t *testing.T) {
+	t.Parallel()
+	const limit, size = 128 << 10, 16 << 10
+	h := &upgradeHandler{sockets: make(chan *Socket, 1), gone: make(chan string, 1)}
+	opts := Options{MaxOutbound: limit, PingInterval: time.Minute, PingTimeout: time.Minute}
+	srv, c := startUpgradeServer(t, opts, h)
+	s := <-h.sockets
+	c.upgrade() // and never read
+	for s.sock.Conn().Transport().Name() != "websocket" {
+		time.Sleep(time.Millisecond) // the upgrade packet is on its way
+	}
+	co := s.sock.Conn().Transport().(*coalescingTransport).co
+	text := strings.Repeat("x", size)
+	for i := 0; ; i++ {
+		select {
+		case reason := <-h.gone:
+			if reason != ReasonOutboundFull || srv.Stats().Drops[DropSlowReader] != 1 {
+				t.Fatalf("dropped with %q, %d slow_reader drops (want %q, 1)", reason, srv.Stats().Drops[DropSlowReader], ReasonOutboundFull)
+			}
+			return
+		default:
+		}
+		// A frame more than the cap may be queued before the drop.
+		if q := co.queued.Load(); q > limit+size+64 {
+			t.Fatalf("%d bytes queued for a socket that does not read, after %d broadcasts; the cap is %d", q, i, limit)
+		}
+		srv.Broadcast("b", text)
 	}
 }
