@@ -88,7 +88,8 @@
 //	39  every delivery through the engine's Write     directwrite.go  TestBroadcastSkipsTheEngine,             -
 //	                                                                  TestCoalescedOrderUnderConcurrentWriters,
 //	                                                                  TestOrderAcrossTheUpgrade,
-//	                                                                  TestUpgradedSocketThatDoesNotReadIsCutOff
+//	                                                                  TestUpgradedSocketThatDoesNotReadIsCutOff,
+//	                                                                  TestSocketsEndWithDirectWritesQueued
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the
