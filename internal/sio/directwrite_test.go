@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -225,7 +226,8 @@ func TestUpgradedSocketThatDoesNotReadIsCutOff(t *testing.T) {
 	t.Parallel()
 	const limit, size = 128 << 10, 16 << 10
 	h := &upgradeHandler{sockets: make(chan *Socket, 1), gone: make(chan string, 1)}
-	opts := Options{MaxOutbound: limit, PingInterval: time.Minute, PingTimeout: time.Minute}
+	opts := Options{MaxOutbound: limit, PingInterval: time.Minute, PingTimeout: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv, c := startUpgradeServer(t, opts, h)
 	s := <-h.sockets
 	c.upgrade() // and never read
