@@ -23,7 +23,11 @@ import (
 // engine says "upgrade") the frame goes the engine's way, behind the
 // packets waiting there. The engine's buffer is read from the backlog
 // counter (outbound.go), which counts a packet from its creation until
-// the engine hands it to the transport. A direct frame counts in the
+// the engine hands it to the transport, and a batch being handed over
+// (between the engine's "flush" and "drain" events) counts too: after an
+// upgrade the engine sends what waited for it in one batch, and a frame
+// queued meanwhile came between that batch's packets, ahead of a writer's
+// earlier ones (TestOrderAcrossTheUpgrade). A direct frame counts in the
 // socket's backlog like any other (MaxOutbound, slow_reader); pings,
 // acknowledgements and emits keep the engine's path.
 
@@ -31,7 +35,7 @@ import (
 // must: false means the caller writes it through the engine.
 func (s *Server) writeDirect(conn engine.Socket, t *coalescingTransport, out *outbound, frame []byte) bool {
 	if s.opts.noDirectWrite || out == nil || out.co.Load() != t.co ||
-		out.queued.Load() != 0 || conn.ReadyState() != "open" {
+		out.queued.Load() != 0 || out.sends.Load() != 0 || conn.ReadyState() != "open" {
 		return false
 	}
 	s.stats.packets.Add(1)

@@ -67,6 +67,7 @@
 //	30  client write buffer unbounded                 backlog.go      TestServerThatDoesNotReadIsDropped       -
 //	31  server write buffer unbounded                 outbound.go     TestSocketThatDoesNotReadIsCutOff,       TestCanaryOutboundQueueUnbounded
 //	                                                                  TestPollingClientThatDoesNotPollIsCutOff,
+//	                                                                  TestUpgradedSocketThatDoesNotReadIsCutOff,
 //	                                                                  TestBacklogCapAtTheEdge,
 //	                                                                  server: TestSlowReaderIsCutOff
 //	32  CORS answers "Allow-Origin: false"            cors.go         server: TestCORSHeaders                  -
@@ -85,7 +86,10 @@
 //	                                                                  TestPlaceOfASessionClosedBeforeItsClaimComesBack
 //	38  a broadcast copied for every socket           broadcast.go    TestBroadcastIsSharedNotCopied           TestCanaryBroadcastCopiedPerSocket
 //	39  every delivery through the engine's Write     directwrite.go  TestBroadcastSkipsTheEngine,             -
-//	                                                                  TestCoalescedOrderUnderConcurrentWriters
+//	                                                                  TestCoalescedOrderUnderConcurrentWriters,
+//	                                                                  TestOrderAcrossTheUpgrade,
+//	                                                                  TestUpgradedSocketThatDoesNotReadIsCutOff,
+//	                                                                  TestSocketsEndWithDirectWritesQueued
 //
 // Pitfall 10 (connection state recovery skips middlewares) is avoided by
 // not enabling recovery (server: TestRecoveryDoesNotSkipTheCheck); 13 (the

@@ -33,6 +33,7 @@ const ReasonOutboundFull = "outbound queue full"
 
 type outbound struct {
 	queued atomic.Int64              // in the engine's buffer
+	sends  atomic.Int32              // engine batches between "flush" and "drain": being handed to the transport (directwrite.go)
 	co     atomic.Pointer[coalescer] // a websocket's queue; nil over polling, until an upgrade
 	cut    atomic.Bool
 }
@@ -93,8 +94,10 @@ func (s *Server) trackOutbound(args ...any) {
 		for _, p := range batch {
 			n += packetSize(p)
 		}
+		o.sends.Add(1)
 		o.queued.Add(-n)
 	})
+	sock.On("drain", func(...any) { o.sends.Add(-1) })
 	sock.On("upgrade", func(args ...any) {
 		// From polling: the websocket's queue counts from now on.
 		if len(args) > 0 {
