@@ -128,6 +128,9 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	if res := c.srv.refuseUnavailable(); res != nil { // cluster.go: never an ack a node cannot deliver
 		return res
 	}
+	if res := c.refuseLate(); res != nil {
+		return res
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	// In a cluster the node's stream sends it to the room (fed, cluster.go).
@@ -145,6 +148,19 @@ func (c *conn) send(m map[string]any, roomKey string) ack {
 	}
 	c.limits.typing.reset(stored.Room) // a message ends typing: the next keystroke is news at once
 	return success(ack{"message": msg})
+}
+
+// refuseLate refuses a message that queued too long behind its socket's
+// earlier events: the server is behind, and storing it now would only make
+// the queue longer while its sender gives up on the ack. Refused as
+// unavailable, it is sent again by the client (issue 16).
+func (c *conn) refuseLate() ack {
+	if w := c.sock.Waited(); w > c.srv.cfg.MaxMessageWait {
+		c.srv.limited.Warn("message refused: the server is behind on this socket", "user_id", c.userID,
+			"waited_ms", w.Milliseconds(), "limit_ms", c.srv.cfg.MaxMessageWait.Milliseconds())
+		return fail(wire.ErrUnavailable)
+	}
+	return nil
 }
 
 func (c *conn) onGetUser(payload any) ack {
