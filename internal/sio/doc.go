@@ -35,6 +35,7 @@
 //	2   EVENT/ACK without data kills the server       malformed.go    server: TestMalformedFramesDoNotCrash,   -
 //	                                                                  server: FuzzFrames
 //	3   one socket's events handled concurrently      ordering.go     TestGateOrdersAndTimesOut,               -
+//	                                                                  TestGateHandsTheTurnOver,
 //	                                                                  server: TestOneSocketsEventsKeepOrder
 //	4   emit flags are shared state                   socket.go       server: TestServerUsesNoEmitFlags        -
 //	5   Origin not enforced                           origin.go       server: TestOrigins                      -
