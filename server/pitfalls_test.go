@@ -88,7 +88,11 @@ func fanOut(t *testing.T, env *testserver.Env, n, senders, perSender int) (acks,
 // Pitfall 1: with the workaround (internal/sio/batchloss.go), nothing is
 // lost; the canary is internal/sio's TestCanaryBroadcastLossWithoutDeflate.
 func TestConcurrentSendersLoseNothing(t *testing.T) {
-	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000, RegistrationsPerAddr: 100})
+	// Limits out of the way, MaxMessageWait too: 50 calls in flight on one
+	// socket wait their turn for seconds under -race on a busy machine, and
+	// this test is about loss, not about refusing a server that is behind.
+	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000,
+		RegistrationsPerAddr: 100, MaxMessageWait: time.Hour})
 	const n, senders, per = 20, 4, 50
 	acks, missing := fanOut(t, env, n, senders, per)
 	if acks != senders*per {
@@ -173,7 +177,10 @@ func TestMalformedPayloads(t *testing.T) {
 // Pitfall 3: a socket's events are handled in the order it sent them, even
 // when it does not wait for acks.
 func TestOneSocketsEventsKeepOrder(t *testing.T) {
-	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000})
+	// 200 messages in flight queue for seconds under -race: MaxMessageWait
+	// would refuse the last (TestMaxMessageWait); this test is about order.
+	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000,
+		MaxMessageWait: time.Hour})
 	tok := env.Register("alice", "password-a").Token
 	r, err := testserver.DialRaw(env.URL, tok)
 	if err != nil {
