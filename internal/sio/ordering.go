@@ -69,6 +69,10 @@ func (so *Socket) route(event []any, _ func(error)) {
 		return
 	}
 	res := so.dispatch(name, args[1:])
+	if d, ok := res.(*Deferred); ok { // deferred.go
+		d.bind(reply)
+		return
+	}
 	if reply != nil && res != nil {
 		reply([]any{res}, nil)
 	}
