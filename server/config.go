@@ -18,6 +18,7 @@ const (
 	DefaultEventRate        = 30                      // events per second per socket, sustained
 	DefaultEventBurst       = 60                      // events per socket in a burst
 	DefaultMaxMessageWait   = 500 * time.Millisecond  // a message queued longer behind its socket's events is refused, not stored
+	DefaultMaxInFlight      = 64                      // messages of one socket waiting for their commit at once (pipeline.go)
 	MaxAuthBody             = 16 << 10                // bytes of a /register or /login body
 	DefaultUsersListed      = 1000                    // users returned by the users event
 	DefaultPingInterval     = sio.DefaultPingInterval // a frozen server or dead network is noticed within interval + timeout
@@ -81,6 +82,10 @@ type Config struct {
 	// (default 500 ms). Without it an overloaded server queued messages
 	// until their senders gave up on them, neither stored nor refused.
 	MaxMessageWait time.Duration
+	// MaxInFlight is how many messages of one socket may wait for their
+	// commit at once (default 64, a whole event burst); past it the
+	// socket's next event waits for the oldest to be acknowledged.
+	MaxInFlight int
 	// LoginFailuresPerUser and LoginFailuresPerAddr are the failed logins
 	// allowed in a burst before 429; one is forgiven per LoginWindow.
 	LoginFailuresPerUser int
@@ -187,6 +192,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxMessageWait <= 0 {
 		c.MaxMessageWait = DefaultMaxMessageWait
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = DefaultMaxInFlight
 	}
 	if c.LoginFailuresPerUser <= 0 {
 		c.LoginFailuresPerUser = DefaultLoginPerUser
