@@ -17,7 +17,7 @@ const (
 	DefaultMaxPayload       = sio.DefaultMaxPayload   // bytes per websocket frame or polling body
 	DefaultEventRate        = 30                      // events per second per socket, sustained
 	DefaultEventBurst       = 60                      // events per socket in a burst
-	DefaultMaxMessageWait   = 500 * time.Millisecond  // a message queued longer behind its socket's events is refused, not stored
+	DefaultMaxMessageWait   = 5 * time.Second         // a message queued longer behind its socket's events is refused, not stored
 	DefaultMaxInFlight      = 64                      // messages of one socket waiting for their commit at once (pipeline.go)
 	MaxAuthBody             = 16 << 10                // bytes of a /register or /login body
 	DefaultUsersListed      = 1000                    // users returned by the users event

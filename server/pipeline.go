@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"confab/internal/sio"
 	"confab/wire"
@@ -22,6 +23,7 @@ import (
 type pipeline struct {
 	max      int
 	complete func(*inFlight)
+	stats    *pipeStats
 	mu       sync.Mutex
 	changed  sync.Cond // n went down
 	n        int       // reserved: queued, or about to be
@@ -44,8 +46,14 @@ type wireResult struct {
 	err          error
 }
 
-func newPipeline(max int, complete func(*inFlight)) *pipeline {
-	p := &pipeline{max: max, complete: complete}
+// pipeStats are all pipelines' counters, for the metrics.
+type pipeStats struct {
+	inFlight atomic.Int64 // messages reserved and not yet completed
+	waits    atomic.Int64 // reserves that found max in flight
+}
+
+func newPipeline(max int, stats *pipeStats, complete func(*inFlight)) *pipeline {
+	p := &pipeline{max: max, stats: stats, complete: complete}
 	p.changed.L = &p.mu
 	return p
 }
@@ -54,11 +62,15 @@ func newPipeline(max int, complete func(*inFlight)) *pipeline {
 // max are in flight.
 func (p *pipeline) reserve() {
 	p.mu.Lock()
+	if p.n >= p.max {
+		p.stats.waits.Add(1)
+	}
 	for p.n >= p.max {
 		p.changed.Wait()
 	}
 	p.n++
 	p.mu.Unlock()
+	p.stats.inFlight.Add(1)
 }
 
 // unreserve gives back a place not needed (an answer that may go at once)
@@ -72,6 +84,7 @@ func (p *pipeline) unreserve() bool {
 	}
 	p.n--
 	p.changed.Broadcast()
+	p.stats.inFlight.Add(-1)
 	return true
 }
 
@@ -108,6 +121,7 @@ func (p *pipeline) run() {
 		p.queue = p.queue[1:]
 		p.mu.Unlock()
 		p.complete(f)
+		p.stats.inFlight.Add(-1)
 		p.mu.Lock()
 		p.n--
 		p.changed.Broadcast()

@@ -88,11 +88,7 @@ func fanOut(t *testing.T, env *testserver.Env, n, senders, perSender int) (acks,
 // Pitfall 1: with the workaround (internal/sio/batchloss.go), nothing is
 // lost; the canary is internal/sio's TestCanaryBroadcastLossWithoutDeflate.
 func TestConcurrentSendersLoseNothing(t *testing.T) {
-	// Limits out of the way, MaxMessageWait too: 50 calls in flight on one
-	// socket wait their turn for seconds under -race on a busy machine, and
-	// this test is about loss, not about refusing a server that is behind.
-	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000,
-		RegistrationsPerAddr: 100, MaxMessageWait: time.Hour})
+	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000, RegistrationsPerAddr: 100})
 	const n, senders, per = 20, 4, 50
 	acks, missing := fanOut(t, env, n, senders, per)
 	if acks != senders*per {
@@ -177,10 +173,7 @@ func TestMalformedPayloads(t *testing.T) {
 // Pitfall 3: a socket's events are handled in the order it sent them, even
 // when it does not wait for acks.
 func TestOneSocketsEventsKeepOrder(t *testing.T) {
-	// 200 messages in flight queue for seconds under -race: MaxMessageWait
-	// would refuse the last (TestMaxMessageWait); this test is about order.
-	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000,
-		MaxMessageWait: time.Hour})
+	env := testserver.Start(t, server.Config{EventRate: 10_000, EventBurst: 10_000, UserMessageRate: 10_000, UserMessageBurst: 10_000})
 	tok := env.Register("alice", "password-a").Token
 	r, err := testserver.DialRaw(env.URL, tok)
 	if err != nil {
@@ -205,7 +198,11 @@ func TestOneSocketsEventsKeepOrder(t *testing.T) {
 			continue
 		}
 		res, _ := parseAck(f, id)
-		acked[id] = res["message"].(map[string]any)["id"].(float64)
+		m, ok := res["message"].(map[string]any)
+		if !ok {
+			t.Fatalf("message %d: %v", id, res)
+		}
+		acked[id] = m["id"].(float64)
 	}
 	for i := 2; i <= n; i++ {
 		if acked[i] <= acked[i-1] {

@@ -88,7 +88,7 @@ func (h sockets) Connect(so *sio.Socket) error {
 		limiter:  rate.NewLimiter(s.cfg.EventRate, s.cfg.EventBurst),
 		limits:   s.hub.limitsOf(claims.UserID),
 	}
-	c.pipe = newPipeline(s.cfg.MaxInFlight, c.completeSend)
+	c.pipe = newPipeline(s.cfg.MaxInFlight, &s.metrics.pipes, c.completeSend)
 	so.SetValue(c)
 	return nil
 }
