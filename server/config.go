@@ -79,7 +79,9 @@ type Config struct {
 	// MaxMessageWait: a message that waited longer than this for its
 	// socket's earlier events (the server is behind) is refused with
 	// "unavailable", not stored, and the client sends it again later
-	// (default 500 ms). Without it an overloaded server queued messages
+	// (default 5 s: far above a burst's wait, since a socket's messages
+	// are pipelined, and below the clients' ack timeouts of 10-15 s).
+	// Without it an overloaded server queued messages
 	// until their senders gave up on them, neither stored nor refused.
 	MaxMessageWait time.Duration
 	// MaxInFlight is how many messages of one socket may wait for their
