@@ -128,11 +128,13 @@ func (c *conn) send(m map[string]any, roomKey string) (res ack, wait func() wire
 }
 
 // refuseLate refuses a message that queued too long behind its socket's
-// earlier events: the server is behind, and storing it now would only make
-// the queue longer while its sender gives up on the ack. Refused as
-// unavailable, it is sent again by the client (issue 16).
+// earlier events, or that would be answered after a message in flight that
+// has already waited that long: the server is behind (its CPU, say, cannot
+// send every message to the room as fast as they come), and storing it now
+// would only make the queue longer while its sender gives up on the ack.
+// Refused as unavailable, it is sent again by the client (issue 16).
 func (c *conn) refuseLate() ack {
-	if w := c.sock.Waited(); w > c.srv.cfg.MaxMessageWait {
+	if w := max(c.sock.Waited(), c.pipe.behind()); w > c.srv.cfg.MaxMessageWait {
 		c.srv.limited.Warn("message refused: the server is behind on this socket", "user_id", c.userID,
 			"waited_ms", w.Milliseconds(), "limit_ms", c.srv.cfg.MaxMessageWait.Milliseconds())
 		return fail(wire.ErrUnavailable)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"confab/internal/sio"
 	"confab/wire"
@@ -37,6 +38,7 @@ type inFlight struct {
 	wait  func() wireResult
 	res   ack
 	reply *sio.Deferred
+	read  time.Time // when its frame was read
 }
 
 // wireResult is a stored message's outcome, as completion needs it.
@@ -99,6 +101,17 @@ func (p *pipeline) push(f *inFlight) {
 	}
 }
 
+// behind is how long ago the oldest message in flight was read: a message
+// queued now is answered after it.
+func (p *pipeline) behind() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 {
+		return 0
+	}
+	return time.Since(p.queue[0].read)
+}
+
 // idle waits until no message is in flight.
 func (p *pipeline) idle() {
 	p.mu.Lock()
@@ -116,13 +129,13 @@ func (p *pipeline) run() {
 			p.mu.Unlock()
 			return
 		}
-		f := p.queue[0]
-		p.queue[0] = nil
-		p.queue = p.queue[1:]
+		f := p.queue[0] // stays first until done: behind() sees it
 		p.mu.Unlock()
 		p.complete(f)
 		p.stats.inFlight.Add(-1)
 		p.mu.Lock()
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
 		p.n--
 		p.changed.Broadcast()
 		p.mu.Unlock()
@@ -138,7 +151,7 @@ func (c *conn) message(roomKey string, args []any) any {
 	if wait == nil && c.pipe.unreserve() {
 		return res
 	}
-	f := &inFlight{wait: wait, res: res, reply: c.sock.Defer()}
+	f := &inFlight{wait: wait, res: res, reply: c.sock.Defer(), read: time.Now().Add(-c.sock.Waited())}
 	c.pipe.push(f)
 	return f.reply
 }

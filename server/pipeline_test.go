@@ -191,3 +191,33 @@ func TestMessagesInFlightOutliveTheirSocket(t *testing.T) {
 		return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "server.(*pipeline).run")
 	})
 }
+
+// A message that would be answered after one in flight for longer than
+// MaxMessageWait is refused as unavailable, unstored, and answered in its
+// place in the socket's order.
+func TestMessageBehindALateOneIsRefused(t *testing.T) {
+	t.Parallel()
+	const limit = time.Second
+	env := testserver.Start(t, server.Config{MaxMessageWait: limit})
+	metric := metricsOf(t, env)
+	r, err := testserver.DialRaw(env.URL, env.Register("alice", "password-a").Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	release := holdWrites(t, env)
+	r.Emit(1, wire.EventMessage, map[string]any{"text": "1"}) //nolint:errcheck
+	testserver.WaitFor(t, 5*time.Second, "a message in flight", func() bool { return metric("confab_messages_in_flight") == 1 })
+	time.Sleep(limit + limit/5)                                                         // now in flight for longer than the limit
+	r.Emit(2, wire.EventMessage, map[string]any{"text": "2"})                           //nolint:errcheck
+	r.Emit(3, wire.EventHistory, map[string]any{"room": wire.DefaultRoom, "limit": 10}) //nolint:errcheck
+	testserver.WaitFor(t, 5*time.Second, "the refusal queued", func() bool { return metric("confab_messages_in_flight") == 2 })
+	release()
+	order, res := readAcks(t, r, 3)
+	if order[0] != 1 || order[1] != 2 || res[1]["ok"] != true || res[2]["error"] != wire.ErrUnavailable {
+		t.Fatalf("acks %v: %v", order, res)
+	}
+	if n := len(res[3]["messages"].([]any)); n != 1 {
+		t.Fatalf("%d messages stored, want the first alone", n)
+	}
+}
