@@ -67,6 +67,8 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	eventRate := fs.Float64("event-rate", server.DefaultEventRate, "events per second per socket, sustained")
 	eventBurst := fs.Int("event-burst", server.DefaultEventBurst, "events per socket in a burst")
+	maxMessageWait := fs.Duration("max-message-wait", server.DefaultMaxMessageWait, "a message that waited longer for its socket's earlier events is refused as unavailable (the client sends it again)")
+	maxInFlight := fs.Int("max-in-flight", server.DefaultMaxInFlight, "messages of one socket that may wait for their commit at once; past it the socket's next event waits for the oldest")
 	var per server.Config // per-user and per-socket limits
 	fs.IntVar(&per.SocketsPerUser, "sockets-per-user", server.DefaultSocketsPerUser, "sockets one user may hold at once")
 	fs.IntVar(&per.RoomsPerSocket, "rooms-per-socket", server.DefaultRoomsPerSocket, "rooms one socket may be in")
@@ -146,6 +148,8 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 			MaxPayload:           *maxPayload,
 			EventRate:            rate.Limit(*eventRate),
 			EventBurst:           *eventBurst,
+			MaxMessageWait:       *maxMessageWait,
+			MaxInFlight:          *maxInFlight,
 			PingInterval:         *pingInterval,
 			PingTimeout:          *pingTimeout,
 			RegistrationsPerAddr: *signupBurst,

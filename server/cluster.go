@@ -140,25 +140,32 @@ func (n *clusterNode) deliver(m store.Message) {
 	n.s.tellMentioned(ctx, m.AuthorID, msg) // mentions.go
 }
 
-// addMessage stores a message sent by a socket. In a cluster (fed) the
-// node's stream sends it to the room, but not to the sender: the stream's
-// read waits (Feed.Hold) until the sender is noted.
-func (s *Server) addMessage(ctx context.Context, sender string, m store.Message) (stored store.Message, created, fed bool, err error) {
+// queueMessage queues a message sent by a socket for its commit; wait gives
+// the outcome (call it once). In a cluster (fed) the node's stream sends it
+// to the room, but not to the sender: the stream's read waits (Feed.Hold,
+// taken here, before the message is queued) until wait has noted the sender.
+func (s *Server) queueMessage(ctx context.Context, sender string, m store.Message) (wait func() wireResult) {
 	n := s.cl
 	if n == nil {
-		stored, created, err = s.store.AddMessage(ctx, m)
-		return stored, created, false, err
+		stored := s.store.QueueMessage(ctx, m)
+		return func() wireResult {
+			msg, created, err := stored()
+			return wireResult{msg: toWire(msg), created: created, err: err}
+		}
 	}
 	release := n.feed.Hold()
-	defer release()
-	stored, created, err = s.store.AddMessage(ctx, m)
-	if created && err == nil {
-		n.mu.Lock()
-		n.senders[stored.ID] = sender
-		n.mu.Unlock()
-		n.commit()
+	stored := s.store.QueueMessage(ctx, m)
+	return func() wireResult {
+		defer release()
+		msg, created, err := stored()
+		if created && err == nil {
+			n.mu.Lock()
+			n.senders[msg.ID] = sender
+			n.mu.Unlock()
+			n.commit()
+		}
+		return wireResult{msg: toWire(msg), created: created, fed: true, err: err}
 	}
-	return stored, created, true, err
 }
 
 // commit asks announce to tell the other nodes of a commit.

@@ -17,6 +17,8 @@ const (
 	DefaultMaxPayload       = sio.DefaultMaxPayload   // bytes per websocket frame or polling body
 	DefaultEventRate        = 30                      // events per second per socket, sustained
 	DefaultEventBurst       = 60                      // events per socket in a burst
+	DefaultMaxMessageWait   = 5 * time.Second         // a message queued longer behind its socket's events is refused, not stored
+	DefaultMaxInFlight      = 64                      // messages of one socket waiting for their commit at once (pipeline.go)
 	MaxAuthBody             = 16 << 10                // bytes of a /register or /login body
 	DefaultUsersListed      = 1000                    // users returned by the users event
 	DefaultPingInterval     = sio.DefaultPingInterval // a frozen server or dead network is noticed within interval + timeout
@@ -74,6 +76,18 @@ type Config struct {
 	// EventRate and EventBurst limit events per socket (default 30/s, burst 60).
 	EventRate  rate.Limit
 	EventBurst int
+	// MaxMessageWait: a message that waited longer than this for its
+	// socket's earlier events (the server is behind) is refused with
+	// "unavailable", not stored, and the client sends it again later
+	// (default 5 s: far above a burst's wait, since a socket's messages
+	// are pipelined, and below the clients' ack timeouts of 10-15 s).
+	// Without it an overloaded server queued messages
+	// until their senders gave up on them, neither stored nor refused.
+	MaxMessageWait time.Duration
+	// MaxInFlight is how many messages of one socket may wait for their
+	// commit at once (default 64, a whole event burst); past it the
+	// socket's next event waits for the oldest to be acknowledged.
+	MaxInFlight int
 	// LoginFailuresPerUser and LoginFailuresPerAddr are the failed logins
 	// allowed in a burst before 429; one is forgiven per LoginWindow.
 	LoginFailuresPerUser int
@@ -177,6 +191,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.EventBurst <= 0 {
 		c.EventBurst = DefaultEventBurst
+	}
+	if c.MaxMessageWait <= 0 {
+		c.MaxMessageWait = DefaultMaxMessageWait
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = DefaultMaxInFlight
 	}
 	if c.LoginFailuresPerUser <= 0 {
 		c.LoginFailuresPerUser = DefaultLoginPerUser

@@ -109,7 +109,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	bin := buildDaemon(t)
 	dir, addr := t.TempDir(), freeAddr(t)
 	d := startDaemon(t, bin, dir, addr)
-	tokens := make([]string, 3)
+	tokens := make([]string, 4) // the last one pipelines (pipelined below)
 	for i := range tokens {
 		tokens[i] = postJSON(t, d.url, "/register", map[string]string{"username": fmt.Sprintf("user%d", i), "password": "password-x"})["token"].(string)
 	}
@@ -118,7 +118,13 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	acked := map[string]float64{} // clientId -> id
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for i, tok := range tokens {
+	wg.Add(1)
+	go pipelined(t, d.url, tokens[3], stop, &wg, func(cid string, id float64) {
+		mu.Lock()
+		acked[cid] = id
+		mu.Unlock()
+	})
+	for i, tok := range tokens[:3] {
 		s, err := testserver.Dial(d.url, testserver.DialOpts{Token: tok})
 		if err != nil {
 			t.Fatal(err)
@@ -186,12 +192,63 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			t.Fatalf("message %s stored %d times", cid, n)
 		}
 	}
-	t.Logf("%d acknowledged before kill -9, all in history once (%d stored)", len(acked), len(seen))
+	piped := 0
+	for cid := range acked {
+		if strings.HasPrefix(cid, "p-") {
+			piped++
+		}
+	}
+	if piped == 0 {
+		t.Fatal("no pipelined message was acknowledged")
+	}
+	t.Logf("%d acknowledged before kill -9 (%d pipelined), all in history once (%d stored)", len(acked), piped, len(seen))
 	// A client retrying an acknowledged message after the restart gets the stored one back.
 	cid := "u0-0"
 	res := call(t, s, wire.EventMessage, map[string]any{"text": cid, "clientId": cid})
 	if res["message"].(map[string]any)["id"] != acked[cid] {
 		t.Fatalf("retry of %s after restart: %v, want id %v", cid, res, acked[cid])
+	}
+}
+
+// pipelined sends bursts of messages without waiting for their acks (the
+// server then has many of the socket's messages in flight at once) until
+// stop or the server is gone, and tells acked of each acknowledged one.
+func pipelined(t *testing.T, url, token string, stop chan struct{}, wg *sync.WaitGroup, acked func(cid string, id float64)) {
+	defer wg.Done()
+	r, err := testserver.DialRaw(url, token)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer r.Close()
+	go func() { // the writer: bursts of 20, within the rate limits
+		for n := 1; ; n++ {
+			select {
+			case <-stop:
+				r.Close()
+				return
+			default:
+			}
+			if r.Emit(n, wire.EventMessage, map[string]any{"text": fmt.Sprint("p-", n), "clientId": fmt.Sprint("p-", n)}) != nil {
+				return
+			}
+			if n%20 == 0 {
+				time.Sleep(700 * time.Millisecond)
+			}
+		}
+	}()
+	for {
+		f, err := r.Read()
+		if err != nil {
+			return // the server is gone
+		}
+		var n int
+		if _, err := fmt.Sscanf(f, "43%d[", &n); err != nil {
+			continue
+		}
+		if res, err := parseAck(f, n); err == nil && res["ok"] == true {
+			acked(fmt.Sprint("p-", n), res["message"].(map[string]any)["id"].(float64))
+		}
 	}
 }
 

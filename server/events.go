@@ -30,20 +30,18 @@ var errBadRequest = errors.New(wire.ErrBadRequest)
 type handler func(c *conn, payload any) ack
 
 var handlers = map[string]handler{
-	wire.EventMessage:    (*conn).onMessage,
-	wire.EventNewMessage: (*conn).onNewMessage,
-	wire.EventGetUser:    (*conn).onGetUser,
-	wire.EventJoin:       (*conn).onJoin,
-	wire.EventLeave:      (*conn).onLeave,
-	wire.EventHistory:    (*conn).onHistory,
-	wire.EventUsers:      (*conn).onUsers,
-	wire.EventAuth:       (*conn).onAuth,
-	wire.EventEdit:       (*conn).onEdit,
-	wire.EventDelete:     (*conn).onDelete,
-	wire.EventReact:      (*conn).onReact,
-	wire.EventChanges:    (*conn).onChanges,
-	wire.EventTyping:     (*conn).onTyping,
-	wire.EventSearch:     (*conn).onSearch,
+	wire.EventGetUser: (*conn).onGetUser,
+	wire.EventJoin:    (*conn).onJoin,
+	wire.EventLeave:   (*conn).onLeave,
+	wire.EventHistory: (*conn).onHistory,
+	wire.EventUsers:   (*conn).onUsers,
+	wire.EventAuth:    (*conn).onAuth,
+	wire.EventEdit:    (*conn).onEdit,
+	wire.EventDelete:  (*conn).onDelete,
+	wire.EventReact:   (*conn).onReact,
+	wire.EventChanges: (*conn).onChanges,
+	wire.EventTyping:  (*conn).onTyping,
+	wire.EventSearch:  (*conn).onSearch,
 }
 
 // dispatch rate-limits and handles one event; sio hands a socket's events
@@ -76,75 +74,72 @@ func (c *conn) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), storeTimeout)
 }
 
-func (c *conn) onMessage(payload any) ack {
-	m, isMap := payload.(map[string]any)
-	if !isMap {
-		return fail(wire.ErrBadRequest)
-	}
-	return c.send(m, "room")
-}
+// messageEvents are the events that send a message, and the payload field
+// naming its room; they go through the socket's pipeline (pipeline.go).
+var messageEvents = map[string]string{wire.EventMessage: "room", wire.EventNewMessage: "chat"}
 
-func (c *conn) onNewMessage(payload any) ack {
-	m, isMap := payload.(map[string]any)
-	if !isMap {
-		return fail(wire.ErrBadRequest)
-	}
-	return c.send(m, "chat")
-}
-
-// send stores a message and then broadcasts it: the ack goes out only after
-// the commit, and a retried clientId is answered from storage, not re-sent.
-func (c *conn) send(m map[string]any, roomKey string) ack {
+// send checks a message and queues it for the store's next group commit;
+// wait gives the outcome after the commit (completeSend then acks and
+// broadcasts it), and a retried clientId is answered from storage, not
+// re-sent. A refusal is res.
+func (c *conn) send(m map[string]any, roomKey string) (res ack, wait func() wireResult) {
 	room, err := optString(m, roomKey, wire.DefaultRoom)
 	if err != nil {
-		return fail(wire.ErrInvalidRoom)
+		return fail(wire.ErrInvalidRoom), nil
 	}
 	text, err := optString(m, "text", "")
 	if err != nil {
-		return fail(wire.ErrInvalidMessage)
+		return fail(wire.ErrInvalidMessage), nil
 	}
 	clientID, err := optString(m, "clientId", "")
 	if err != nil || len(clientID) > wire.MaxClientIDLen {
-		return fail(wire.ErrBadRequest)
+		return fail(wire.ErrBadRequest), nil
 	}
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > wire.MaxMessageRunes {
-		return fail(wire.ErrInvalidMessage)
+		return fail(wire.ErrInvalidMessage), nil
 	}
 	if !wire.ValidConversation(room) {
-		return fail(wire.ErrInvalidRoom)
+		return fail(wire.ErrInvalidRoom), nil
 	}
 	if res := c.hidden(room); res != nil {
-		return res
+		return res, nil
 	}
 	if !c.sock.In(room) {
-		return fail(wire.ErrNotInRoom)
+		return fail(wire.ErrNotInRoom), nil
 	}
 	// The user's rate, all their sockets together: more sockets do not buy
 	// more messages.
 	if !c.limits.messages.Allow() {
-		return fail(wire.ErrRateLimited)
+		return fail(wire.ErrRateLimited), nil
 	}
 	if res := c.srv.refuseUnavailable(); res != nil { // cluster.go: never an ack a node cannot deliver
-		return res
+		return res, nil
+	}
+	if res := c.refuseLate(); res != nil {
+		return res, nil
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	// In a cluster the node's stream sends it to the room (fed, cluster.go).
-	stored, created, fed, err := c.srv.addMessage(ctx, c.sock.ID(), store.Message{
+	return nil, c.srv.queueMessage(ctx, c.sock.ID(), store.Message{
 		Room: room, AuthorID: c.userID, AuthorName: c.username, Text: text, ClientID: clientID,
 	})
-	if err != nil {
-		c.srv.limited.Error("store message", "user_id", c.userID, "err", err) // a failing disk fails every send
-		return fail(wire.ErrInternal)
+}
+
+// refuseLate refuses a message that queued too long behind its socket's
+// earlier events, or that would be answered after a message in flight that
+// has already waited that long: the server is behind (its CPU, say, cannot
+// send every message to the room as fast as they come), and storing it now
+// would only make the queue longer while its sender gives up on the ack.
+// Refused as unavailable, it is sent again by the client (issue 16).
+func (c *conn) refuseLate() ack {
+	if w := max(c.sock.Waited(), c.pipe.behind()); w > c.srv.cfg.MaxMessageWait {
+		c.srv.limited.Warn("message refused: the server is behind on this socket", "user_id", c.userID,
+			"waited_ms", w.Milliseconds(), "limit_ms", c.srv.cfg.MaxMessageWait.Milliseconds())
+		return fail(wire.ErrUnavailable)
 	}
-	msg := toWire(stored)
-	if created && !fed {
-		c.sock.ToRoom(stored.Room, wire.EventMessage, msg)
-		c.srv.tellMentioned(ctx, c.userID, msg) // mentions.go
-	}
-	c.limits.typing.reset(stored.Room) // a message ends typing: the next keystroke is news at once
-	return success(ack{"message": msg})
+	return nil
 }
 
 func (c *conn) onGetUser(payload any) ack {

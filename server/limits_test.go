@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"confab/internal/testserver"
 	"confab/server"
@@ -59,4 +60,22 @@ func TestPasswordLengthEdges(t *testing.T) {
 		t.Fatalf("7 two-byte characters: %d %v", code, body)
 	}
 	env.Register("bob", strings.Repeat("é", wire.MinPasswordLen))
+}
+
+// TestMaxMessageWait: a message that waited longer than the limit for its
+// socket's turn is refused as unavailable (the client sends it again) and
+// not stored; within the limit it is stored (issue 16: an overloaded
+// server left such messages neither stored nor refused).
+func TestMaxMessageWait(t *testing.T) {
+	t.Parallel()
+	// Every event waits more than a nanosecond between its read and its turn.
+	late := testserver.Start(t, server.Config{MaxMessageWait: time.Nanosecond})
+	s := dial(t, late, late.Register("alice", "password-a").Token)
+	wantErr(t, call(t, s, wire.EventMessage, map[string]any{"text": "too late"}), wire.ErrUnavailable)
+	if n := len(call(t, s, wire.EventHistory, map[string]any{"room": "general"})["messages"].([]any)); n != 0 {
+		t.Fatalf("a refused message was stored: %d in history", n)
+	}
+	onTime := testserver.Start(t, server.Config{MaxMessageWait: time.Hour})
+	s = dial(t, onTime, onTime.Register("alice", "password-a").Token)
+	wantOK(t, call(t, s, wire.EventMessage, map[string]any{"text": "in time"}))
 }

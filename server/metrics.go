@@ -21,6 +21,7 @@ type metrics struct {
 	flushBytes  prometheus.Histogram
 	commit      prometheus.Histogram
 	commitSize  prometheus.Histogram
+	pipes       pipeStats // pipeline.go
 }
 
 func newMetrics() *metrics {
@@ -44,6 +45,12 @@ func newMetrics() *metrics {
 		}),
 	}
 	m.reg.MustRegister(m.flushFrames, m.flushBytes, m.commit, m.commitSize,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "confab_messages_in_flight", Help: "Messages of sockets queued for their commit and not yet acknowledged.",
+		}, func() float64 { return float64(m.pipes.inFlight.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "confab_in_flight_waits_total", Help: "Messages that waited for their socket's oldest at --max-in-flight.",
+		}, func() float64 { return float64(m.pipes.waits.Load()) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -198,7 +198,11 @@ func TestOneSocketsEventsKeepOrder(t *testing.T) {
 			continue
 		}
 		res, _ := parseAck(f, id)
-		acked[id] = res["message"].(map[string]any)["id"].(float64)
+		m, ok := res["message"].(map[string]any)
+		if !ok {
+			t.Fatalf("message %d: %v", id, res)
+		}
+		acked[id] = m["id"].(float64)
 	}
 	for i := 2; i <= n; i++ {
 		if acked[i] <= acked[i-1] {

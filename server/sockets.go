@@ -23,6 +23,7 @@ type conn struct {
 	username string
 	limiter  *rate.Limiter // the socket's events
 	limits   *userLimits   // the user's, shared by their sockets
+	pipe     *pipeline     // its messages in flight (pipeline.go)
 
 	mu     sync.Mutex // guards claims and expiry: `auth` replaces them
 	claims auth.Claims
@@ -77,7 +78,7 @@ func (h sockets) Connect(so *sio.Socket) error {
 		return &sio.RefusedError{Message: wire.ErrTooManySockets, Reason: wire.ErrTooManySockets}
 	}
 	so.Join(wire.DefaultRoom)
-	so.SetValue(&conn{
+	c := &conn{
 		srv:      s,
 		sock:     so,
 		userID:   claims.UserID,
@@ -86,7 +87,9 @@ func (h sockets) Connect(so *sio.Socket) error {
 		claims:   claims,
 		limiter:  rate.NewLimiter(s.cfg.EventRate, s.cfg.EventBurst),
 		limits:   s.hub.limitsOf(claims.UserID),
-	})
+	}
+	c.pipe = newPipeline(s.cfg.MaxInFlight, &s.metrics.pipes, c.completeSend)
+	so.SetValue(c)
 	return nil
 }
 
@@ -122,6 +125,11 @@ func (h sockets) Event(so *sio.Socket, name string, args []any) any {
 		c.kick(err.Error())
 		return nil
 	}
+	if roomKey, ok := messageEvents[name]; ok {
+		return c.message(roomKey, args) // pipeline.go
+	}
+	// After the socket's messages: what it asks next sees them stored.
+	c.pipe.idle()
 	return c.dispatch(name, args)
 }
 

@@ -9,7 +9,9 @@
 // Server: NewServer returns an http.Handler for namespace "/". A Handler
 // decides on each handshake (Connect), then sees the socket's events one
 // at a time, in the order the client sent them (Event), and its end
-// (Disconnected). Sockets join rooms; the server emits to a socket, to the
+// (Disconnected). An event's ack may be deferred: Event returns
+// Socket.Defer's *Deferred, the socket's next event runs, and Reply sends
+// the ack later from any goroutine (deferred.go). Sockets join rooms; the server emits to a socket, to the
 // others in a room, or to everyone; Kick tells a client why before disconnecting it; Shutdown
 // tells every client before closing. With Options.SessionPrefix its
 // Engine.IO session ids begin with the node's name, for a load balancer to
@@ -35,6 +37,7 @@
 //	2   EVENT/ACK without data kills the server       malformed.go    server: TestMalformedFramesDoNotCrash,   -
 //	                                                                  server: FuzzFrames
 //	3   one socket's events handled concurrently      ordering.go     TestGateOrdersAndTimesOut,               -
+//	                                                                  TestGateHandsTheTurnOver,
 //	                                                                  server: TestOneSocketsEventsKeepOrder
 //	4   emit flags are shared state                   socket.go       server: TestServerUsesNoEmitFlags        -
 //	5   Origin not enforced                           origin.go       server: TestOrigins                      -

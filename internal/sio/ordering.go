@@ -19,6 +19,15 @@ import (
 // that sends faster than its handler runs would have its events run side
 // by side after gateTimeout, each reading a page of history at once (seen
 // as 100 MB of rows held by four sockets that never read).
+//
+// The turn is handed over inside leave (inside counts the woken event at
+// once): otherwise a later ticket whose timer fired between leave and the
+// woken event's enter saw nobody inside and ran ahead of it. Under load
+// (issue 16: 32 senders, hundreds of queued events per socket) that let
+// over a hundred of a socket's events run at once, out of order.
+//
+// Each ticket also carries when its packet was decoded: Socket.Waited
+// tells the handler how long the event queued for its turn.
 
 const gateTimeout = 5 * time.Second
 
@@ -27,11 +36,12 @@ const gateTimeout = 5 * time.Second
 type ticket struct {
 	seq  uint64
 	gate *gate
+	at   time.Time // when the decoder read it
 }
 
 // stamp runs in the decoder, with d.mu held.
 func (d *guardDecoder) stamp(p *parser.Packet) {
-	p.Data = append(p.Data.([]any), ticket{seq: d.nextSeq, gate: d.gate})
+	p.Data = append(p.Data.([]any), ticket{seq: d.nextSeq, gate: d.gate, at: time.Now()})
 	d.nextSeq++
 }
 
@@ -51,6 +61,7 @@ func (so *Socket) route(event []any, _ func(error)) {
 			args = args[:n-1]
 			t.gate.enter(t.seq)
 			defer t.gate.leave(t.seq)
+			so.waited.Store(int64(time.Since(t.at)))
 		}
 	}
 	name, ok := firstString(args)
@@ -58,10 +69,18 @@ func (so *Socket) route(event []any, _ func(error)) {
 		return
 	}
 	res := so.dispatch(name, args[1:])
+	if d, ok := res.(*Deferred); ok { // deferred.go
+		d.bind(reply)
+		return
+	}
 	if reply != nil && res != nil {
 		reply([]any{res}, nil)
 	}
 }
+
+// Waited is how long the event being handled waited for its turn after
+// its packet was read: a server behind on this socket's events sees it grow.
+func (so *Socket) Waited() time.Duration { return time.Duration(so.waited.Load()) }
 
 func (so *Socket) dispatch(name string, args []any) (res any) {
 	defer func() {
@@ -90,16 +109,16 @@ func newGate(timeout time.Duration) *gate {
 func (g *gate) enter(seq uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if seq > g.next {
-		g.wait(seq)
+	if seq > g.next && g.wait(seq) {
+		return // leave counted it inside already
 	}
 	g.inside++
 }
 
-// wait holds seq until its turn, or until the gate has been idle (nobody
-// inside) for the timeout: then the tickets before it are taken as lost.
-// Called and returns with g.mu held.
-func (g *gate) wait(seq uint64) {
+// wait holds seq until its turn (true: leave handed it over), or until the
+// gate has been idle (nobody inside) for the timeout: then the tickets
+// before it are taken as lost. Called and returns with g.mu held.
+func (g *gate) wait(seq uint64) bool {
 	ch := make(chan struct{})
 	g.waiting[seq] = ch
 	t := time.NewTimer(g.timeout)
@@ -109,13 +128,13 @@ func (g *gate) wait(seq uint64) {
 		select {
 		case <-ch:
 			g.mu.Lock()
-			return
+			return true
 		case <-t.C:
 		}
 		g.mu.Lock()
 		if g.inside == 0 {
 			delete(g.waiting, seq)
-			return
+			return false
 		}
 		t.Reset(g.timeout) // a handler is still running: not a lost ticket
 	}
@@ -124,6 +143,11 @@ func (g *gate) wait(seq uint64) {
 func (g *gate) leave(seq uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.handOver(seq)
+}
+
+// handOver ends seq's turn and wakes the tickets now due. Called with g.mu held.
+func (g *gate) handOver(seq uint64) {
 	g.inside--
 	if seq+1 > g.next {
 		g.next = seq + 1
@@ -131,6 +155,7 @@ func (g *gate) leave(seq uint64) {
 	for seq, ch := range g.waiting {
 		if seq <= g.next {
 			delete(g.waiting, seq)
+			g.inside++ // its turn: nobody may time out past it now
 			close(ch)
 		}
 	}

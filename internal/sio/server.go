@@ -107,7 +107,9 @@ type Handler interface {
 	// Connected runs once the socket is registered and may receive events.
 	Connected(s *Socket)
 	// Event handles one event; a non-nil reply is sent as its
-	// acknowledgement when the client asked for one.
+	// acknowledgement when the client asked for one. A *Deferred reply
+	// (Socket.Defer) is sent when its Reply is called, perhaps after Event
+	// returned and later events of the socket ran (deferred.go).
 	Event(s *Socket, name string, args []any) (reply any)
 	// Disconnected runs once, when the socket is gone.
 	Disconnected(s *Socket, reason string)

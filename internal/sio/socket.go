@@ -28,6 +28,9 @@ type Socket struct {
 	out   *outbound     // outbound.go
 	value any
 	ended atomic.Bool
+	// waited is how long the event being handled queued for its turn
+	// (ordering.go), in nanoseconds.
+	waited atomic.Int64
 
 	connected chan struct{} // closed once Handler.Connected has returned
 	goneOnce  sync.Once     // Handler.Disconnected runs once (lateclose.go)

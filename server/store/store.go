@@ -442,6 +442,14 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (stored Message, crea
 	return s.writer.add(ctx, m)
 }
 
+// QueueMessage is AddMessage in two steps: it puts m in line for the next
+// group commit (ctx bounds only that) and returns; wait gives AddMessage's
+// outcome once the commit is done. Call wait exactly once. Messages queued
+// one after the other are stored in that order.
+func (s *Store) QueueMessage(ctx context.Context, m Message) (wait func() (stored Message, created bool, err error)) {
+	return s.writer.queue(ctx, m)
+}
+
 // Page selects a slice of a room's history.
 type Page struct {
 	Room   string

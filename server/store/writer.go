@@ -59,26 +59,37 @@ func newWriter(db *sql.DB, eng engine, retry time.Duration, h *health) *writer {
 }
 
 func (w *writer) add(ctx context.Context, m Message) (Message, bool, error) {
+	return w.queue(ctx, m)()
+}
+
+// queue puts m in line for the next group commit and returns at once; wait
+// blocks until that commit and gives its outcome. Messages queued one after
+// the other are committed in that order, so a sender that queues its next
+// message while the previous one waits for its fsync shares the commit.
+func (w *writer) queue(ctx context.Context, m Message) (wait func() (Message, bool, error)) {
 	req := addRequest{ctx: ctx, msg: m, reply: make(chan addResult, 1)}
 	select {
 	case w.requests <- req:
 	case <-w.quit:
-		return Message{}, false, ErrClosed
+		return func() (Message, bool, error) { return Message{}, false, ErrClosed }
 	case <-ctx.Done():
-		return Message{}, false, ctx.Err()
+		err := ctx.Err()
+		return func() (Message, bool, error) { return Message{}, false, err }
 	}
 	// Once queued the request is answered even if ctx ends: the message may
 	// already be committed and the caller must learn its id. Only a request
 	// queued after the writer's last drain is never taken, and never stored.
-	select {
-	case r := <-req.reply:
-		return r.msg, r.created, r.err
-	case <-w.done:
+	return func() (Message, bool, error) {
 		select {
 		case r := <-req.reply:
 			return r.msg, r.created, r.err
-		default:
-			return Message{}, false, ErrClosed
+		case <-w.done:
+			select {
+			case r := <-req.reply:
+				return r.msg, r.created, r.err
+			default:
+				return Message{}, false, ErrClosed
+			}
 		}
 	}
 }
