@@ -36,6 +36,7 @@ const (
 	refusedRetry          = time.Second      // longest wait while the server refuses connections (it is not running)
 	seenPerRoom           = 2000             // message ids remembered per room for deduplication
 	catchUpPages          = 100              // at most this many history pages per room after a reconnect
+	catchUpTries          = 5                // a catch-up call that fails transiently is asked this often before the connection is dropped
 	logoutTimeout         = 10 * time.Second // Logout's HTTP call, when ctx has no deadline
 )
 

@@ -14,7 +14,8 @@
 // hints, to Annotate with what this computer knows of their keys. Then
 // Connect the session: the Chat
 // connects, reconnects with backoff and jitter, rejoins rooms and fetches
-// what was missed, refreshes the token before it expires (over HTTP, then
+// what was missed (it is Online only once that worked: a rejoin or page
+// refused for now is asked again, then the connection is made anew), refreshes the token before it expires (over HTTP, then
 // in-band so the socket is not dropped), and delivers the outbox in order,
 // one message in flight per room, resending with the same clientId so the
 // server never stores a message twice. A session ends for good when it is

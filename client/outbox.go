@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -116,7 +115,6 @@ func (c *Chat) pumpAll() {
 
 // settle records the outcome of sending the head of o's room.
 func (c *Chat) settle(o *Outgoing, res map[string]any, err error) {
-	var refused *Error
 	retryLater := false
 	c.mu.Lock()
 	r := c.room(o.Room)
@@ -132,8 +130,7 @@ func (c *Chat) settle(o *Outgoing, res map[string]any, err error) {
 		delete(c.pending, o.ClientID)
 		o.State, o.Message = Sent, &m
 		r.markSeen(m.ID)
-	case errors.As(err, &refused) && refused.Code != "" && refused.Code != wire.ErrRateLimited && refused.Code != wire.ErrInternal &&
-		refused.Code != wire.ErrUnavailable: // a cluster node without its database: not stored, try again
+	case !transient(err): // refused for good (unavailable, a node without its database, is transient: try again)
 		r.queue = r.queue[1:]
 		o.State, o.Err = Failed, err
 	default: // rate limited, server trouble, timeout or disconnect: keep it, try again

@@ -42,6 +42,17 @@ func (c *Chat) run() {
 			c.stop(SignedOut, dialError(err))
 			return
 		}
+		reason := dialError
+		if err == nil {
+			reason = func(err error) error { return err } // the catch-up's: already ours
+			// Rooms are rejoined and caught up before the connection is
+			// published, so no message goes out to a room this new socket
+			// has not joined yet. One not caught up is not used: it would
+			// be online without its room, or with a gap (catchUp).
+			if err = c.catchUp(conn); err != nil {
+				conn.close()
+			}
+		}
 		if err != nil {
 			wait := c.backoff(attempt)
 			if errors.Is(err, syscall.ECONNREFUSED) {
@@ -52,7 +63,7 @@ func (c *Chat) run() {
 			}
 			attempt++
 			state = Reconnecting
-			c.setState(StateEvent{State: Reconnecting, NextAttempt: time.Now().Add(wait), Err: dialError(err)})
+			c.setState(StateEvent{State: Reconnecting, NextAttempt: time.Now().Add(wait), Err: reason(err)})
 			if !c.waitRetry(wait, clock) {
 				c.stop(Offline, nil)
 				return
@@ -92,9 +103,6 @@ func (c *Chat) waitRetry(wait time.Duration, clock *clockWatch) bool {
 
 // serve runs one connection until it drops (false) or the chat ends (true).
 func (c *Chat) serve(conn *sioConn, clock *clockWatch) bool {
-	// Rooms are rejoined before the connection is published, so no message
-	// goes out to a room this new socket has not joined yet.
-	c.catchUp(conn)
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
@@ -180,8 +188,11 @@ func (c *Chat) unpublish(conn *sioConn) {
 // catchUp rejoins the rooms and fetches what was missed in each: the join
 // brings the newest 50 (covering broadcasts that were in flight at the
 // drop), then pages after the last id seen before it, then the changes
-// since the change number caught up to before.
-func (c *Chat) catchUp(conn *sioConn) {
+// since the change number caught up to before. A join or page that fails
+// but may work if asked again (no answer in time, rate limited, the
+// server busy or without its database) fails the catch-up: the connection
+// is then dropped and the next one catches up from where this one stopped.
+func (c *Chat) catchUp(conn *sioConn) error {
 	c.mu.Lock()
 	type mark struct {
 		room     string
@@ -197,23 +208,14 @@ func (c *Chat) catchUp(conn *sioConn) {
 	}
 	c.mu.Unlock()
 	for _, rm := range rooms {
-		if err := c.join(c.ctx, conn, rm.room); err != nil {
-			continue // the next reconnect tries again; a failure here is a drop
+		if err := c.again(conn, func() error { return c.join(c.ctx, conn, rm.room) }); err != nil {
+			if transient(err) {
+				return err
+			}
+			continue // refused for good (a group we left): not ours to fetch
 		}
-		after := rm.maxID
-		for page := 0; after > 0 && page < catchUpPages; page++ {
-			ctx, cancel := context.WithTimeout(c.ctx, c.opts.CallTimeout)
-			res, err := conn.call(ctx, wire.EventHistory, map[string]any{"room": rm.room, "after": after, "limit": wire.MaxHistory})
-			cancel()
-			var msgs []wire.Message
-			if err != nil || decode(res["messages"], &msgs) != nil || len(msgs) == 0 {
-				break
-			}
-			c.deliver(msgs, true)
-			after = msgs[len(msgs)-1].ID
-			if more, _ := res["more"].(bool); !more && len(msgs) < wire.MaxHistory {
-				break // caught up (a page cut short in bytes says more)
-			}
+		if err := c.catchUpPages(conn, rm.room, rm.maxID); err != nil {
+			return err
 		}
 		if rm.seqKnown { // edits, deletes and reactions made while we were away
 			if seq, done := c.catchUpChanges(conn, rm.room, rm.seq); done {
@@ -224,6 +226,82 @@ func (c *Chat) catchUp(conn *sioConn) {
 			}
 		}
 	}
+	return nil
+}
+
+// catchUpPages delivers a room's messages after id after. If a page
+// fails, the room's last id goes back to the last one it has every
+// message up to (the join's newest 50 moved it past the gap), so the
+// next catch-up asks for the gap again.
+func (c *Chat) catchUpPages(conn *sioConn, room string, after int64) error {
+	for page := 0; after > 0 && page < catchUpPages; page++ {
+		var res map[string]any
+		var msgs []wire.Message
+		err := c.again(conn, func() error {
+			ctx, cancel := context.WithTimeout(c.ctx, c.opts.CallTimeout)
+			defer cancel()
+			var err error
+			if res, err = conn.call(ctx, wire.EventHistory, map[string]any{"room": room, "after": after, "limit": wire.MaxHistory}); err != nil {
+				return err
+			}
+			if err := decode(res["messages"], &msgs); err != nil {
+				return &Error{Kind: ErrServer, Err: err}
+			}
+			return nil
+		})
+		if err != nil {
+			if !transient(err) {
+				return nil
+			}
+			c.mu.Lock()
+			c.room(room).maxID = after
+			c.mu.Unlock()
+			return err
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		c.deliver(msgs, true)
+		after = msgs[len(msgs)-1].ID
+		if more, _ := res["more"].(bool); !more && len(msgs) < wire.MaxHistory {
+			return nil // caught up (a page cut short in bytes says more)
+		}
+	}
+	return nil
+}
+
+// again runs a catch-up call, and again after RateLimitPause while it
+// fails transiently on a live connection, up to catchUpTries times: a
+// reconnect would repeat the join, whose reply can cost the read budget
+// that the page after it needs (rate_limited), again and again.
+func (c *Chat) again(conn *sioConn, call func() error) error {
+	for try := 1; ; try++ {
+		err := call()
+		if err == nil || !transient(err) || try == catchUpTries || conn.c.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(c.opts.RateLimitPause):
+		case <-conn.c.Done():
+		case <-c.ctx.Done():
+			return c.ctx.Err()
+		}
+	}
+}
+
+// transient reports whether a call that failed may succeed if asked again:
+// no answer, or the server was rate limiting, in trouble or without its
+// database; not a refusal for good.
+func transient(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Code == "" {
+		return true
+	}
+	switch e.Code {
+	case wire.ErrRateLimited, wire.ErrInternal, wire.ErrUnavailable:
+		return true
+	}
+	return false
 }
 
 // refreshDelay is the time until the token should be refreshed.

@@ -23,8 +23,12 @@ type goChat struct {
 	mu   sync.Mutex
 	got  map[int64]int // message id -> times it arrived as a MessageEvent
 	sent map[int64]bool
-	lost time.Time   // when it last left Online; zero while online
-	back []time.Time // when it was Online again, after each loss
+	// For a failure's report: live messages since the last time back
+	// (none: the room was not rejoined), and when the last live one came.
+	liveSinceBack int
+	lastLive      time.Time
+	lost          time.Time   // when it last left Online; zero while online
+	back          []time.Time // when it was Online again, after each loss
 }
 
 func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name string) *goChat {
@@ -41,6 +45,10 @@ func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name s
 			switch e := ev.(type) {
 			case client.MessageEvent:
 				g.got[e.Message.ID]++
+				if !e.Historic {
+					g.liveSinceBack++
+					g.lastLive = time.Now()
+				}
 			case client.DeliveryEvent:
 				if e.Outgoing.State == client.Sent {
 					g.sent[e.Outgoing.Message.ID] = true
@@ -49,6 +57,7 @@ func connectGo(t *testing.T, ctx context.Context, c *clustertest.Cluster, name s
 				switch {
 				case e.State == client.Online && !g.lost.IsZero():
 					g.back, g.lost = append(g.back, time.Now()), time.Time{}
+					g.liveSinceBack = 0
 				case e.State != client.Online && g.lost.IsZero():
 					g.lost = time.Now()
 				}
