@@ -35,6 +35,22 @@ func newCutter(t *testing.T, target string) *cutter {
 	return c
 }
 
+// connectThroughCutter signs name up and connects it through a cutter the
+// test can cut.
+func connectThroughCutter(t *testing.T, env *testserver.Env, name string) (*client.Chat, *recorder, *cutter) {
+	t.Helper()
+	cut := newCutter(t, env.Addr)
+	sess, err := client.Register(context.Background(), cut.URL(), name, "password-"+name)
+	if err != nil {
+		t.Fatalf("register %s: %v", name, err)
+	}
+	c := client.Connect(sess, fast)
+	t.Cleanup(c.Close)
+	r := record(t, c)
+	online(r, t, 1)
+	return c, r, cut
+}
+
 func (c *cutter) URL() string { return "http://" + c.ln.Addr().String() }
 
 func (c *cutter) serve() {
@@ -109,15 +125,7 @@ func TestEditsDeletesAndReactionsLiveAndAfterBeingAway(t *testing.T) {
 	t.Parallel()
 	env := testserver.Start(t, server.Config{})
 	a, ra := connect(t, env, "alice")
-	cut := newCutter(t, env.Addr)
-	sess, err := client.Register(context.Background(), cut.URL(), "bob", "password-bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := client.Connect(sess, fast)
-	t.Cleanup(b.Close)
-	rb := record(t, b)
-	online(rb, t, 1)
+	b, rb, cut := connectThroughCutter(t, env, "bob")
 	ctx := context.Background()
 	m1, m2, m3 := sent(t, a, ra, "general", "one"), sent(t, a, ra, "general", "two"), sent(t, a, ra, "general", "three")
 	rb.wait(t, "bob has the three", func([]client.Event) bool { return len(rb.messages()) == 3 })

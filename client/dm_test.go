@@ -27,15 +27,7 @@ func TestDMLiveAndCaughtUpAfterReconnect(t *testing.T) {
 	env := testserver.Start(t, server.Config{})
 	a, ra := connect(t, env, "alice")
 	c, _ := connect(t, env, "carol")
-	cut := newCutter(t, env.Addr)
-	sess, err := client.Register(context.Background(), cut.URL(), "bob", "password-bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := client.Connect(sess, fast)
-	t.Cleanup(b.Close)
-	rb := record(t, b)
-	online(rb, t, 1)
+	b, rb, cut := connectThroughCutter(t, env, "bob")
 	ctx := context.Background()
 
 	conv, err := a.OpenDM(ctx, "bob")
