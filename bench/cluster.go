@@ -336,15 +336,7 @@ func ClusterTable(rows []ClusterRow, nodes int) string {
 			if i == 0 {
 				scen = row.Scenario
 			}
-			unit := ""
-			if m.Unit != "" && m.Unit != "1/s" {
-				unit = " (" + m.Unit + ")"
-			}
-			better := "lower is better"
-			if m.HigherBetter {
-				better = "higher is better"
-			}
-			fmt.Fprintf(&b, "| %s | %s%s, %s | %s | %s | %s | %s | %s |\n", scen, m.Name, unit, better,
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", scen, m.label(),
 				num(sq), num(pg1), num(pgN), ratio(pgN, pg1), ratio(pg1, sq))
 		}
 	}

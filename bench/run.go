@@ -268,15 +268,7 @@ func Table(rows []Row) string {
 			if i == 0 {
 				scen = r.Confab.Scenario
 			}
-			unit := ""
-			if m.Unit != "" && m.Unit != "1/s" {
-				unit = " (" + m.Unit + ")"
-			}
-			better := "lower is better"
-			if m.HigherBetter {
-				better = "higher is better"
-			}
-			fmt.Fprintf(&b, "| %s | %s%s, %s | %s | %s | %s | %s | %s |", scen, m.Name, unit, better,
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |", scen, m.label(),
 				num(m.Value), num(ceil), num(peer), ratio(m.Value, ceil), ratio(m.Value, peer))
 			if withBase {
 				base := r.Base.value(m.Name)
@@ -305,4 +297,17 @@ func num(v float64) string {
 	default:
 		return fmt.Sprintf("%.2f", v)
 	}
+}
+
+// label is a metric's row title: its name, unit and which way is better.
+func (m Metric) label() string {
+	unit := ""
+	if m.Unit != "" && m.Unit != "1/s" {
+		unit = " (" + m.Unit + ")"
+	}
+	better := "lower is better"
+	if m.HigherBetter {
+		better = "higher is better"
+	}
+	return m.Name + unit + ", " + better
 }
