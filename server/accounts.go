@@ -132,7 +132,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "check username", err)
 		return
 	}
-	hash, err := auth.HashPassword(c.Password)
+	hash, err := s.hashPassword(c.Password)
 	if err != nil {
 		s.internalError(w, "hash password", err)
 		return
@@ -188,7 +188,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	// CheckPassword with an empty hash costs the same as a real one, so an
 	// unknown user and a wrong password look alike in time and in bytes.
-	if !auth.CheckPassword(hash, c.Password) {
+	if !s.checkPassword(hash, c.Password) {
 		s.limited.Info("login failed", "remote", s.clientAddr(r))
 		writeError(w, http.StatusUnauthorized, wire.ErrInvalidCredentials, "wrong username or password")
 		return

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"confab/server/auth"
 	"confab/server/cluster"
 	"confab/server/store"
 	"confab/wire"
@@ -166,7 +165,7 @@ func (s *Server) adminAddUser(w http.ResponseWriter, r *http.Request, a actor) {
 	if refuseWeak(w, nu.Password) {
 		return
 	}
-	hash, err := auth.HashPassword(nu.Password)
+	hash, err := s.hashPassword(nu.Password)
 	if err != nil {
 		s.internalError(w, "hash password", err)
 		return
@@ -231,7 +230,7 @@ func (s *Server) adminReset(w http.ResponseWriter, r *http.Request, a actor) {
 		return
 	}
 	temp := randomCode(wire.TempPasswordLen)
-	hash, err := auth.HashPassword(temp)
+	hash, err := s.hashPassword(temp)
 	if err != nil {
 		s.internalError(w, "hash password", err)
 		return

@@ -28,14 +28,10 @@ func (s *Server) ListenOperator(dataDir string) (stop func(), err error) {
 		c.Close()
 		return nil, errors.New("another server is running on this data directory")
 	}
-	os.Remove(path) //nolint:errcheck // left by a server that died
-	// The data directory is the owner's alone (0700), so the socket is too
-	// from its first moment; 0600 says so once more.
-	l, err := net.Listen("unix", path)
+	l, err := listenUnixAtOnce(path)
 	if err != nil {
 		return nil, err
 	}
-	os.Chmod(path, 0o600) //nolint:errcheck // the directory already guards it
 	srv := &http.Server{
 		Handler:           s.OperatorHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -58,4 +54,30 @@ func (s *Server) OperatorHandler() http.Handler {
 		}
 		s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, true)))
 	})
+}
+
+// listenUnixAtOnce listens on path, which appears only once it accepts: a
+// Unix socket's file exists from bind(), before listen(), and a dial in
+// between is refused, which `confabd users` would take for a server that
+// died. So it listens under another name and renames the socket into place.
+func listenUnixAtOnce(path string) (net.Listener, error) {
+	tmp := path + ".new"
+	os.Remove(tmp)  //nolint:errcheck // left by a server that died
+	os.Remove(path) //nolint:errcheck // left by a server that died
+	// The data directory is the owner's alone (0700), so the socket is too
+	// from its first moment; 0600 says so once more.
+	l, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, err
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false) // stop removes path
+	os.Chmod(tmp, 0o600)                          //nolint:errcheck // the directory already guards it
+	if err := os.Rename(tmp, path); err != nil {
+		// A system that cannot rename a socket (untested: Windows) gets
+		// the plain listen, with its brief window.
+		l.Close()
+		os.Remove(tmp) //nolint:errcheck
+		return net.Listen("unix", path)
+	}
+	return l, nil
 }

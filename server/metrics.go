@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,7 +22,8 @@ type metrics struct {
 	flushBytes  prometheus.Histogram
 	commit      prometheus.Histogram
 	commitSize  prometheus.Histogram
-	pipes       pipeStats // pipeline.go
+	pipes       pipeStats    // pipeline.go
+	hashes      atomic.Int64 // passwords.go
 }
 
 func newMetrics() *metrics {
@@ -51,6 +53,9 @@ func newMetrics() *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "confab_in_flight_waits_total", Help: "Messages that waited for their socket's oldest at --max-in-flight.",
 		}, func() float64 { return float64(m.pipes.waits.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "confab_password_hashes_total", Help: "Passwords hashed or checked (argon2id): sign-ins, sign-ups, password changes and resets.",
+		}, func() float64 { return float64(m.hashes.Load()) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

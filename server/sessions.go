@@ -74,12 +74,12 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "look up user", err)
 		return
 	}
-	if !auth.CheckPassword(hash, pc.Current) {
+	if !s.checkPassword(hash, pc.Current) {
 		s.log.Info("password change refused: wrong current password", "user_id", claims.UserID, "remote", s.clientAddr(r))
 		writeError(w, http.StatusForbidden, wire.ErrInvalidCredentials, "the current password is wrong")
 		return
 	}
-	newHash, err := auth.HashPassword(pc.Password)
+	newHash, err := s.hashPassword(pc.Password)
 	if err != nil {
 		s.internalError(w, "hash password", err)
 		return
