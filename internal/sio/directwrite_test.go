@@ -221,7 +221,8 @@ func orderAcrossTheUpgrade(t *testing.T, holdSend bool) {
 // waits for it passes MaxOutbound, broadcasts queued straight into its
 // websocket's coalescer (39) included. Without outbound.go's "upgrade"
 // listener its counter never saw the websocket's queue: the queue grew
-// past the cap and the socket stayed.
+// past the cap and the socket stayed, and its transport, not told of the
+// cut, went on encoding for it.
 func TestUpgradedSocketThatDoesNotReadIsCutOff(t *testing.T) {
 	t.Parallel()
 	const limit, size = 128 << 10, 16 << 10
@@ -234,13 +235,19 @@ func TestUpgradedSocketThatDoesNotReadIsCutOff(t *testing.T) {
 	for s.sock.Conn().Transport().Name() != "websocket" {
 		time.Sleep(time.Millisecond) // the upgrade packet is on its way
 	}
-	co := s.sock.Conn().Transport().(*coalescingTransport).co
+	ct := s.sock.Conn().Transport().(*coalescingTransport)
+	co := ct.co
 	text := strings.Repeat("x", size)
 	for i := 0; ; i++ {
 		select {
 		case reason := <-h.gone:
 			if reason != ReasonOutboundFull || srv.Stats().Drops[DropSlowReader] != 1 {
 				t.Fatalf("dropped with %q, %d slow_reader drops (want %q, 1)", reason, srv.Stats().Drops[DropSlowReader], ReasonOutboundFull)
+			}
+			// The websocket that came by upgrade knows of the cut too, so
+			// it encodes nothing more while the close is on its way.
+			if !ct.h.out.Load().dropped() {
+				t.Fatal("the upgraded transport does not see that its socket is being dropped")
 			}
 			return
 		default:

@@ -103,6 +103,7 @@ func (s *Server) trackOutbound(args ...any) {
 		if len(args) > 0 {
 			if t, ok := args[0].(*coalescingTransport); ok && t.co != nil {
 				o.co.Store(t.co)
+				t.h.out.Store(o) // so a cut stops its encoding too
 			}
 		}
 	})
