@@ -20,7 +20,7 @@ type Plan struct {
 	HeavySenders  int // the fan-out again, at a rate near the ceiling's saturation
 	HeavyRate     float64
 	HeavyDuration time.Duration
-	SatStartRate  float64
+	SatStartRate  float64 // per sender; below every server's limit (the peer's p99 passed 100 ms at 8 x 10)
 	SatStep       time.Duration
 	SatMaxSteps   int
 	SatP99Limit   float64 // ms
@@ -51,7 +51,7 @@ var Default = Plan{
 	StormSockets: 4000,
 	FanSockets:   500, FanSenders: 8, FanRate: 10, FanDuration: 10 * time.Second,
 	HeavySenders: 32, HeavyRate: 20, HeavyDuration: 10 * time.Second,
-	SatStartRate: 10, SatStep: 5 * time.Second, SatMaxSteps: 16, SatP99Limit: 100,
+	SatStartRate: 5, SatStep: 5 * time.Second, SatMaxSteps: 16, SatP99Limit: 100,
 	RoomSockets: 1000, RoomSize: 10, RoomRate: 1, RoomDuration: 10 * time.Second,
 	LoginRate: 200, LoginDuration: 5 * time.Second,
 	Repeats: 3,
