@@ -5,7 +5,6 @@ package main
 // screenshots (test-artifacts/fit-*.png) show the login and the chat.
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"confab/client"
 	"confab/internal/netns"
 	"confab/internal/testserver"
 	"confab/server"
@@ -39,7 +37,7 @@ func TestSmokeSmallScreens(t *testing.T) {
 	}{{1, 1024, 600}, {2, 1280, 800}} {
 		name := fmt.Sprintf("fit-scale%d-%dx%d", c.scale, c.w, c.h)
 		t.Run(name, func(t *testing.T) {
-			smallScreen(t, bin, env.URL, c.scale, c.w, c.h, filepath.Join(artifacts, name))
+			smallScreen(t, bin, env, c.scale, c.w, c.h, filepath.Join(artifacts, name))
 		})
 	}
 }
@@ -49,7 +47,7 @@ var geometry = regexp.MustCompile(`Position: (-?\d+),(-?\d+).*\n\s*Geometry: (\d
 // smallScreen starts the app on a w×h screen at scale, checks its window
 // is inside the screen at login and in the chat, and saves screenshots as
 // shots-login.png and shots-chat.png.
-func smallScreen(t *testing.T, bin, url string, scale, w, h int, shots string) {
+func smallScreen(t *testing.T, bin string, env *testserver.Env, scale, w, h int, shots string) {
 	home := t.TempDir()
 	_, xenv, x := startX(t, home, fmt.Sprintf("%dx%d", w, h), "FYNE_SCALE="+strconv.Itoa(scale))
 	app := exec.Command(bin)
@@ -89,12 +87,9 @@ func smallScreen(t *testing.T, bin, url string, scale, w, h int, shots string) {
 	x("xdotool", "key", "Tab")
 	x("xdotool", "type", "--delay", "20", "password-f")
 	x("xdotool", "key", "shift+Tab", "shift+Tab")
-	x("xdotool", "type", "--delay", "20", url)
+	x("xdotool", "type", "--delay", "20", env.URL)
 	x("xdotool", "key", "Tab", "Tab", "Tab", "Tab", "space")
-	testserver.WaitFor(t, 20*time.Second, user+"'s account", func() bool {
-		_, err := client.Login(context.Background(), url, user, "password-f")
-		return err == nil
-	})
+	env.WaitForUser(t, 20*time.Second, user)
 	time.Sleep(2 * time.Second) // the chat window connects and draws
 	inside("chat")
 	x("import", "-window", "root", shots+"-chat.png")

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 	"github.com/jezek/xgb/xproto"
 
 	"confab/app/attention"
-	"confab/client"
 	"confab/internal/desktoptest"
 	"confab/internal/netns"
 	"confab/internal/testchat"
@@ -76,10 +74,7 @@ func TestSmokeNotificationAndAttention(t *testing.T) {
 	x("xdotool", "key", "shift+Tab", "shift+Tab")
 	x("xdotool", "type", "--delay", "20", env.URL)
 	x("xdotool", "key", "Tab", "Tab", "Tab", "Tab", "space")
-	testserver.WaitFor(t, 20*time.Second, "alice's account", func() bool {
-		_, err := client.Login(context.Background(), env.URL, "alice", "password-a")
-		return err == nil
-	})
+	env.WaitForUser(t, 20*time.Second, "alice")
 	time.Sleep(2 * time.Second) // the chat window connects
 	x("xdotool", "type", "--delay", "20", "hello bob")
 	x("xdotool", "key", "Return")

@@ -5,7 +5,6 @@ package main
 // (ImageMagick's import) in test-artifacts/.
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"confab/client"
 	"confab/internal/need"
 	"confab/internal/netns"
 	"confab/internal/testchat"
@@ -92,10 +90,7 @@ func TestSmokeRealWindow(t *testing.T) {
 	x("xdotool", "key", "shift+Tab", "shift+Tab")
 	x("xdotool", "type", "--delay", "20", env.URL) // plain HTTP typed explicitly; TLS joins are tested in app/
 	x("xdotool", "key", "Tab", "Tab", "Tab", "Tab", "space")
-	testserver.WaitFor(t, 20*time.Second, "alice's account", func() bool {
-		_, err := client.Login(context.Background(), env.URL, "alice", "password-a")
-		return err == nil
-	})
+	env.WaitForUser(t, 20*time.Second, "alice")
 	time.Sleep(2 * time.Second) // the chat window connects and takes the focus
 	x("xdotool", "type", "--delay", "20", "hello from a real window")
 	x("xdotool", "key", "Return")

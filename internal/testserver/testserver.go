@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -217,6 +218,18 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// WaitForUser waits until an account of this username exists. It asks the
+// server directly: polling /login instead fails until the account exists,
+// and 5 failures throttle the username for a minute (the smoke tests
+// failed so when the app's sign-up took longer than 5 hashes, under load).
+func (e *Env) WaitForUser(t testing.TB, timeout time.Duration, username string) {
+	t.Helper()
+	WaitFor(t, timeout, username+"'s account", func() bool {
+		ok, err := e.Srv.HasUser(context.Background(), username)
+		return ok && err == nil
+	})
 }
 
 // ErrTimeout is returned by helpers that waited too long.
