@@ -69,7 +69,7 @@ func TestDesktopWindow(t *testing.T) {
 	// screenshot shows alice's address and name in the form).
 	artifacts, _ := filepath.Abs("test-artifacts")
 	os.MkdirAll(artifacts, 0o755) //nolint:errcheck
-	time.Sleep(time.Second)       // first paint
+	waitPainted(t, x)
 	x("import", "-window", "root", filepath.Join(artifacts, "desktop-migrated-login.png"))
 	got, err := os.ReadFile(filepath.Join(fyneDir, assets.ID, "preferences.json"))
 	if err != nil || !strings.Contains(string(got), `"username":"alice"`) {

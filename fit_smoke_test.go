@@ -74,7 +74,7 @@ func smallScreen(t *testing.T, bin string, env *testserver.Env, scale, w, h int,
 			t.Errorf("%s: the window (%dx%d at %d,%d) is not inside the %dx%d screen", what, ww, wh, px, py, w, h)
 		}
 	}
-	time.Sleep(time.Second) // first paint
+	waitPainted(t, x)
 	inside("login")
 	x("import", "-window", "root", shots+"-login.png")
 

@@ -63,7 +63,7 @@ func TestSmokeNotificationAndAttention(t *testing.T) {
 	}
 	defer func() { app.Process.Kill(); app.Wait() }() //nolint:errcheck
 	win := strings.Fields(x("timeout", "30", "xdotool", "search", "--sync", "--name", "^Confab$"))[0]
-	time.Sleep(time.Second) // first paint
+	waitPainted(t, x)
 	bob := testchat.Join(t, env.URL, "bob", "password-b")
 
 	// Sign up as alice (the login form's Tab order as in TestSmokeRealWindow).

@@ -77,7 +77,7 @@ func TestSmokeRealWindow(t *testing.T) {
 	defer func() { app.Process.Kill(); app.Wait() }() //nolint:errcheck
 	win := x("timeout", "30", "xdotool", "search", "--sync", "--name", "^Confab$")
 	t.Logf("window %s after %v", strings.Fields(win)[0], time.Since(start).Round(time.Millisecond))
-	time.Sleep(time.Second) // first paint
+	waitPainted(t, x)
 	x("import", "-window", "root", filepath.Join(artifacts, "smoke-login.png"))
 
 	bob := testchat.Join(t, env.URL, "bob", "password-b") // someone to talk to

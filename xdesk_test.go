@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -45,4 +46,19 @@ func startX(t *testing.T, home, screen string, extra ...string) (display string,
 		return err == nil
 	})
 	return display, xenv, x
+}
+
+// waitPainted waits until the screen shows more than black, then a second
+// more for the first frames to settle. xdotool finds the window as soon as
+// GLFW creates it, before Fyne has drawn it or fitted it to the screen, and
+// keys typed then are lost: a fixed second after it appeared was not
+// enough at load 10 (TestSmokeSmallScreens failed so in CI: its login
+// screenshot was all black and its window not yet fitted).
+func waitPainted(t *testing.T, x func(args ...string) string) {
+	t.Helper()
+	testserver.WaitFor(t, 30*time.Second, "the window's first paint", func() bool {
+		mean, err := strconv.ParseFloat(x("import", "-window", "root", "-format", "%[fx:mean]", "info:"), 64)
+		return err == nil && mean > 0.02
+	})
+	time.Sleep(time.Second)
 }
