@@ -40,14 +40,7 @@ func newCutter(t *testing.T, target string) *cutter {
 func connectThroughCutter(t *testing.T, env *testserver.Env, name string) (*client.Chat, *recorder, *cutter) {
 	t.Helper()
 	cut := newCutter(t, env.Addr)
-	sess, err := client.Register(context.Background(), cut.URL(), name, "password-"+name)
-	if err != nil {
-		t.Fatalf("register %s: %v", name, err)
-	}
-	c := client.Connect(sess, fast)
-	t.Cleanup(c.Close)
-	r := record(t, c)
-	online(r, t, 1)
+	c, r := connectAt(t, cut.URL(), name)
 	return c, r, cut
 }
 

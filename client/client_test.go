@@ -93,7 +93,13 @@ func online(r *recorder, t *testing.T, n int) {
 
 func connect(t *testing.T, env *testserver.Env, name string) (*client.Chat, *recorder) {
 	t.Helper()
-	sess, err := client.Register(context.Background(), env.URL, name, "password-"+name)
+	return connectAt(t, env.URL, name)
+}
+
+// connectAt signs name up at url and connects; online once the chat is.
+func connectAt(t *testing.T, url, name string) (*client.Chat, *recorder) {
+	t.Helper()
+	sess, err := client.Register(context.Background(), url, name, "password-"+name)
 	if err != nil {
 		t.Fatalf("register %s: %v", name, err)
 	}

@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"confab/internal/testserver"
 	"confab/server"
@@ -23,7 +25,7 @@ func TestOperatorSocketAppearsListening(t *testing.T) {
 		path := filepath.Join(dir, wire.AdminSocketFile)
 		seen := make(chan error, 1)
 		go func() {
-			for {
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 				if _, err := os.Stat(path); err == nil {
 					c, err := net.Dial("unix", path)
 					if err == nil {
@@ -33,6 +35,7 @@ func TestOperatorSocketAppearsListening(t *testing.T) {
 					return
 				}
 			}
+			seen <- errors.New("the socket's file never appeared")
 		}()
 		stop, err := srv.ListenOperator(dir)
 		if err != nil {
